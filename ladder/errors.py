@@ -1,0 +1,5 @@
+"""The one exception type the CLI turns into a one-line message and exit code 2."""
+
+
+class LadderError(Exception):
+    """Bad input or a fit that cannot be trusted; the message names the problem in one line."""

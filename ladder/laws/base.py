@@ -1,0 +1,312 @@
+"""Shared estimator machinery for the laws, in the style of scikit-learn and lmfit.
+
+A law defines its parameters (bounds, a first starting value and a range for further starting
+values), its model f(theta, x) and Jacobian, vectorized over a leading batch of parameter
+vectors. `fit` runs lmfit from several starting points and keeps the best; `refit` solves many
+weighted versions of the same problem at once (the bootstrap), warm-started at the fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import lmfit
+import numpy as np
+
+from ladder.errors import LadderError
+from ladder.laws.uncertainty import residual_draws
+
+TINY = 1e-12
+START_ITERATIONS = 150  # the batched solver's budget per start before lmfit polishes the best
+
+
+@dataclass(frozen=True)
+class Param:
+    """One fitted parameter: bounds, the first starting value, the range for further starts."""
+
+    name: str
+    init: float
+    start_range: tuple[float, float]
+    min: float = -np.inf
+    max: float = np.inf
+
+
+def huber(r: np.ndarray, delta: float | None) -> np.ndarray:
+    """Huber's rho (0.5 r^2 inside delta, linear outside); plain 0.5 r^2 when delta is None."""
+    if delta is None:
+        return 0.5 * r**2
+    a = np.abs(r)
+    return np.where(a <= delta, 0.5 * r**2, delta * (a - 0.5 * delta))
+
+
+def huber_weight(r: np.ndarray, delta: float | None) -> np.ndarray:
+    """IRLS weight psi(r) / r of Huber's loss."""
+    if delta is None:
+        return np.ones_like(r)
+    return np.minimum(1.0, delta / np.maximum(np.abs(r), TINY))
+
+
+def _solve(matrices: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Batched solve of (B, p, p) systems; the pseudo-inverse where one is singular."""
+    try:
+        return np.linalg.solve(matrices, vectors[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return (np.linalg.pinv(matrices) @ vectors[..., None])[..., 0]
+
+
+@dataclass
+class Bootstrap:
+    """Refitted parameters (NaN rows: not converged) and one residual draw per resample."""
+
+    law: Law
+    thetas: np.ndarray
+    noise: np.ndarray
+    converged_fraction: float
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predictions for one point per resample, with its residual draw (a new observation
+        scatters around the law): x of shape (B, k) paired row by row with the resamples."""
+        x = np.asarray(x, dtype=float)
+        x = x[:, None] if x.ndim == 1 else x
+        predictions = self.law.predict(x[:, None, :], self.thetas)[:, 0]
+        return self.law.add_noise(predictions, self.noise)
+
+
+class Law:
+    """Base class: subclasses set `parameters`, `log_residuals`, `_model` and `_jacobian`.
+
+    Fitted attributes (after `fit`): `theta_` (array of parameter values), `params_` (dict),
+    `stderr_` (dict, NaN where lmfit could not estimate it), `residuals_` (at the fit, in
+    the fitting space: log or plain), `n_obs_`.
+    """
+
+    log_residuals: bool = False
+
+    def __init__(self, huber_delta: float | None = None, n_starts: int = 8, seed: int = 0):
+        self.huber_delta = huber_delta
+        self.n_starts = n_starts
+        self.seed = seed
+
+    # -- what a law defines -------------------------------------------------------------
+    @property
+    def parameters(self) -> tuple[Param, ...]:
+        raise NotImplementedError
+
+    def _model(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """theta (..., p), x (n, k) -> predictions (..., n)."""
+        raise NotImplementedError
+
+    def _jacobian(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """theta (..., p), x (n, k) -> d model / d theta, shape (..., n, p)."""
+        raise NotImplementedError
+
+    # -- shared -------------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.parameters]
+
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            np.array([p.min for p in self.parameters]),
+            np.array([p.max for p in self.parameters]),
+        )
+
+    def _residuals(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        pred = self._model(theta, x)
+        if self.log_residuals:
+            return np.log(np.maximum(pred, TINY)) - np.log(y)
+        return pred - y
+
+    def _residual_jacobian(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+        jac = self._jacobian(theta, x)
+        if self.log_residuals:
+            return jac / np.maximum(self._model(theta, x), TINY)[..., None]
+        return jac
+
+    def _starts(self) -> np.ndarray:
+        rng = np.random.default_rng(self.seed)
+        first = np.array([p.init for p in self.parameters])
+        low = np.array([p.start_range[0] for p in self.parameters])
+        high = np.array([p.start_range[1] for p in self.parameters])
+        others = rng.uniform(low, high, size=(max(self.n_starts - 1, 0), len(first)))
+        return np.vstack([first, others])
+
+    @staticmethod
+    def _as_x(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return x[:, None] if x.ndim == 1 else x
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> Law:
+        """Fit by lmfit's bounded least squares (Huber loss when huber_delta is set) from
+        `n_starts` starting points; keep the lowest objective. Raise LadderError when there
+        are fewer points than parameters or no start converges."""
+        x, y = self._as_x(x), np.asarray(y, dtype=float)
+        p = len(self.parameters)
+        if len(y) < p:
+            raise LadderError(
+                f"{type(self).__name__}: {len(y)} point(s) to fit {p} parameters; need at least {p}"
+            )
+        if not np.all(np.isfinite(x)) or not np.all(np.isfinite(y)):
+            raise LadderError(f"{type(self).__name__}: the data to fit contain NaN or infinity")
+        if self.log_residuals and np.any(y <= 0):
+            raise LadderError(f"{type(self).__name__}: values must be positive for a log fit")
+
+        def values(params: lmfit.Parameters) -> np.ndarray:
+            return np.array([params[name].value for name in self.names])
+
+        def residual(params: lmfit.Parameters) -> np.ndarray:
+            return self._residuals(values(params), x, y)
+
+        def jacobian(params: lmfit.Parameters) -> np.ndarray:
+            return self._residual_jacobian(values(params), x)
+
+        # every start at once by the batched solver, then lmfit polishes the best one
+        starts = np.clip(self._starts(), *self._bounds())
+        thetas, _ = self._solve_batch(
+            x, y, np.ones((len(starts), len(y))), starts, max_iter=START_ITERATIONS, rtol=1e-6
+        )
+        with np.errstate(all="ignore"):
+            objectives = np.sum(huber(self._residuals(thetas, x, y), self.huber_delta), axis=-1)
+        objectives[~np.isfinite(objectives)] = np.inf
+        kws = {"loss": "huber", "f_scale": self.huber_delta} if self.huber_delta else {}
+        best = None
+        for start in (thetas[np.argmin(objectives)], starts[0]):
+            params = lmfit.Parameters()
+            for spec, value in zip(self.parameters, start, strict=True):
+                params.add(spec.name, value=float(value), min=spec.min, max=spec.max)
+            with np.errstate(all="ignore"):
+                try:
+                    result = lmfit.minimize(
+                        residual, params, method="least_squares", Dfun=jacobian, **kws
+                    )
+                except (ValueError, FloatingPointError):
+                    continue
+            if not result.success or not np.all(np.isfinite(result.residual)):
+                continue
+            objective = float(np.sum(huber(result.residual, self.huber_delta)))
+            if best is None or objective < best[0]:
+                best = (objective, result)
+            if np.isfinite(objectives).any():
+                break  # the polished best start is enough; the fixed start is the fallback
+        if best is None:
+            raise LadderError(f"{type(self).__name__}: the fit did not converge from any start")
+        fitted = best[1].params
+        self.theta_ = np.array([fitted[name].value for name in self.names])
+        self.params_ = dict(zip(self.names, self.theta_.tolist(), strict=True))
+        self.stderr_ = {
+            name: float("nan") if fitted[name].stderr is None else float(fitted[name].stderr)
+            for name in self.names
+        }
+        self.residuals_ = self._residuals(self.theta_, x, y)
+        self.n_obs_ = len(y)
+        return self
+
+    def predict(self, x: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
+        """Vectorized prediction; `theta` of shape (B, p) gives a (B, n) batch."""
+        theta = self.theta_ if theta is None else np.asarray(theta, dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._model(theta, self._as_x(x))
+
+    def add_noise(self, predictions: np.ndarray, residuals: np.ndarray) -> np.ndarray:
+        """Predictions moved by residuals of the fitting space (log or plain)."""
+        if self.log_residuals:
+            return predictions * np.exp(residuals)
+        return predictions + residuals
+
+    def refit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        weights: np.ndarray,
+        max_iter: int = 1000,
+        rtol: float = 1e-9,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Solve B weighted fits at once (weights of shape (B, n), e.g. bootstrap counts),
+        warm-started at `theta_`. Returns (thetas (B, p), converged (B,) booleans)."""
+        x = self._as_x(x)
+        weights = np.asarray(weights, dtype=float)
+        starts = np.broadcast_to(self.theta_, (weights.shape[0], len(self.theta_)))
+        return self._solve_batch(x, np.asarray(y, dtype=float), weights, starts, max_iter, rtol)
+
+    def _solve_batch(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        weights: np.ndarray,
+        starts: np.ndarray,
+        max_iter: int = 1000,
+        rtol: float = 1e-9,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Batched Levenberg-Marquardt with Huber IRLS, an active set at the bounds and
+        projection onto them; one problem per row of `weights` and `starts`."""
+        low, high = self._bounds()
+        n_batch, p = starts.shape
+        theta = np.array(starts, dtype=float)
+        eye = np.eye(p)
+
+        def objective(t: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            r = self._residuals(t, x, y)
+            obj = np.sum(w * huber(r, self.huber_delta), axis=-1)
+            return r, np.where(np.isfinite(obj), obj, np.inf)
+
+        with np.errstate(all="ignore"):
+            r, obj = objective(theta, weights)
+            lam = np.full(n_batch, 1e-3)
+            done = np.zeros(n_batch, dtype=bool)
+            converged = np.zeros(n_batch, dtype=bool)
+            for _ in range(max_iter):
+                active = ~done
+                if not active.any():
+                    break
+                t, ra = theta[active], r[active]
+                jac = self._residual_jacobian(t, x)
+                jtw = (
+                    np.swapaxes(jac, -1, -2)
+                    * (weights[active] * huber_weight(ra, self.huber_delta))[:, None, :]
+                )
+                hess = jtw @ jac
+                grad = (jtw @ ra[..., None])[..., 0]
+                # active set: a parameter at a bound that the gradient pushes outwards stays
+                frozen = ((t <= low) & (grad > 0)) | ((t >= high) & (grad < 0))
+                keep = ~frozen
+                hess = hess * (keep[:, :, None] & keep[:, None, :]) + frozen[:, :, None] * eye
+                grad = np.where(frozen, 0.0, grad)
+                diag = np.einsum("bii->bi", hess)
+                damped = hess + (lam[active][:, None] * (diag + TINY))[..., None] * eye
+                step = -_solve(damped, grad)
+                # the Newton decrement: how much an undamped step could still gain
+                decrement = 0.5 * np.einsum("bi,bi->b", grad, _solve(hess + TINY * eye, grad))
+                candidate = np.clip(t + step, low, high)
+                rc, objc = objective(candidate, weights[active])
+                better = objc < obj[active]
+                scale = np.maximum(obj[active], TINY)
+                gain = (obj[active] - objc) / scale
+                idx = np.flatnonzero(active)
+                upd = idx[better]
+                theta[upd], r[upd], obj[upd] = candidate[better], rc[better], objc[better]
+                lam[idx] = np.where(better, np.maximum(lam[idx] / 3, 1e-12), lam[idx] * 4)
+                finished = (better & (gain < rtol)) | (np.abs(decrement) / scale < rtol)
+                converged[idx[finished]] = True
+                done[idx[finished]] = True
+        converged &= np.all(np.isfinite(theta), axis=-1) & np.isfinite(obj)
+        return theta, converged
+
+    def bootstrap(
+        self, x: np.ndarray, y: np.ndarray, weights: np.ndarray, rng: np.random.Generator
+    ) -> Bootstrap:
+        """Refit under each row of `weights` and draw one residual of the fit per resample;
+        rows that did not converge become NaN, so that they drop out of intervals."""
+        thetas, converged = self.refit(x, y, weights)
+        thetas[~converged] = np.nan
+        noise = residual_draws(rng, self.residuals_, len(thetas))
+        return Bootstrap(self, thetas, noise, float(converged.mean()))
+
+    def summary(self) -> str:
+        """A short fit report: the law, each parameter with its standard error, residuals."""
+        lines = [f"{type(self).__name__}: {self}", f"  points: {self.n_obs_}"]
+        for name in self.names:
+            lines.append(f"  {name:>6} = {self.params_[name]:.6g} +/- {self.stderr_[name]:.3g}")
+        space = "log " if self.log_residuals else ""
+        rms = float(np.sqrt(np.mean(self.residuals_**2)))
+        lines.append(f"  rms {space}residual: {rms:.4g}")
+        return "\n".join(lines)
