@@ -93,8 +93,13 @@ class TaskFit:
     step2: Sigmoid | None = None
     single_step: PowerLaw | None = None
     step2_points: pd.DataFrame | None = None
-    converged: dict[str, float] = field(default_factory=dict)
+    bootstrap: dict[str, Bootstrap] = field(default_factory=dict)
     predictions: dict[str, TargetPrediction] = field(default_factory=dict)
+
+    @property
+    def converged(self) -> dict[str, float]:
+        """Fraction of bootstrap refits that converged, per law."""
+        return {key: boot.converged_fraction for key, boot in self.bootstrap.items()}
 
     @property
     def chained(self) -> ChainedPredictor | None:
@@ -212,8 +217,7 @@ def _bootstrap(fit: TaskFit, spec: LadderSpec, rng: np.random.Generator) -> dict
 def _predict_targets(fit: TaskFit, spec: LadderSpec, frame: pd.DataFrame, seed: int) -> None:
     opts = spec.options
     rng = np.random.default_rng([opts.seed, seed])
-    boots = _bootstrap(fit, spec, rng) if opts.bootstrap else {}
-    fit.converged = {key: boot.converged_fraction for key, boot in boots.items()}
+    boots = fit.bootstrap = _bootstrap(fit, spec, rng) if opts.bootstrap else {}
     empty = np.array([])
 
     def draws(key: str, x: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
 A spec names the observation table, the runs to fit (the rungs), the targets to predict
 (N in parameters, D in tokens, and optionally the run holding their actual results), the tasks
 (each a table task, or a weighted average of several, with its chance accuracy) and the fit
-options. Paths in a spec are relative to the directory the command runs in.
+options. A relative `data` path is relative to the spec file's directory.
 """
 
 from __future__ import annotations
@@ -208,4 +208,7 @@ def load_spec(path: str | Path) -> LadderSpec:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise LadderError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    return parse_spec(raw, source=str(path))
+    spec = parse_spec(raw, source=str(path))
+    if spec.data is not None and not spec.data.is_absolute():
+        spec = dataclasses.replace(spec, data=path.parent / spec.data)
+    return spec

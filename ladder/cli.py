@@ -1,0 +1,277 @@
+"""The `ladder` command: parses arguments, calls the Python API, prints. No fitting logic here.
+
+Every error in the input (missing file, wrong columns, NaNs, too few runs, unknown run or task)
+is one line on stderr and exit code 2, with nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ladder import __version__, observations, olmo_logs
+from ladder.errors import LadderError
+from ladder.spec import (
+    FitOptions,
+    LadderSpec,
+    TargetSpec,
+    TaskSpec,
+    load_spec,
+    parse_options,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SPEC = Path("configs/olmo-paper.yaml")
+DEFAULT_FITS = Path("fits")
+
+
+def default_spec_path() -> Path:
+    """configs/olmo-paper.yaml here, else the one beside the package (a source checkout)."""
+    return DEFAULT_SPEC if DEFAULT_SPEC.is_file() else REPO / DEFAULT_SPEC
+
+
+def _split(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def parse_target_arg(text: str) -> TargetSpec:
+    """NAME=N,D[,RUN]: N parameters, D tokens, RUN the run holding the actual results."""
+    name, sep, rest = text.partition("=")
+    parts = _split(rest)
+    if not sep or not name or len(parts) not in (2, 3):
+        raise LadderError(f"--target {text!r}: expected NAME=N,D or NAME=N,D,RUN")
+    try:
+        params, tokens = (int(float(v)) for v in parts[:2])
+    except ValueError:
+        raise LadderError(f"--target {text!r}: N and D must be numbers") from None
+    if params <= 0 or tokens <= 0:
+        raise LadderError(f"--target {text!r}: N and D must be positive")
+    return TargetSpec(name, params, tokens, parts[2] if len(parts) == 3 else None)
+
+
+def _weights(pairs: Sequence[str], flag: str) -> dict[str, float]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        try:
+            out[key] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not key:
+            raise LadderError(f"{flag} {pair!r}: expected NAME=NUMBER")
+    return out
+
+
+def spec_from_args(args: argparse.Namespace) -> LadderSpec:
+    """The spec for `ladder fit`: a config file, or a table with runs/targets from flags."""
+    overrides = {
+        key: getattr(args, key)
+        for key in ("bootstrap", "seed", "level")
+        if getattr(args, key) is not None
+    }
+    if args.table is None:
+        spec = load_spec(args.config or default_spec_path())
+        if spec.data is None:
+            raise LadderError(f"{args.config}: the spec names no data table")
+        data = spec.data
+        tasks = spec.tasks
+        if args.tasks:
+            known = {task.name: task for task in spec.tasks}
+            unknown = [name for name in _split(args.tasks) if name not in known]
+            if unknown:
+                raise LadderError(
+                    f"--tasks: unknown task {unknown[0]!r} (spec tasks: {', '.join(known)})"
+                )
+            tasks = tuple(known[name] for name in _split(args.tasks))
+        fit_runs = tuple(_split(args.fit_runs)) if args.fit_runs else spec.fit_runs
+        targets = tuple(parse_target_arg(t) for t in args.target) or spec.targets
+        options = parse_options({**vars(spec.options), **overrides})
+        return LadderSpec(spec.name, fit_runs, targets, tasks, data, options)
+    if args.config:
+        raise LadderError("give either a table or --config, not both")
+    if not args.fit_runs:
+        raise LadderError("--fit-runs is required with a table (the runs to fit the laws on)")
+    chance = _weights(args.chance, "--chance")
+    table_tasks = _split(args.tasks) if args.tasks else None
+    tasks = tuple(
+        TaskSpec(name=name, sources={name: 1.0}, chance=chance.get(name, 0.25))
+        for name in (table_tasks or [])
+    )
+    return LadderSpec(
+        name=Path(args.table).name.split(".")[0],
+        fit_runs=tuple(_split(args.fit_runs)),
+        targets=tuple(parse_target_arg(t) for t in args.target),
+        tasks=tasks,
+        data=Path(args.table),
+        options=parse_options(overrides) if overrides else FitOptions(),
+    )
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from ladder.pipeline import fit_ladder
+    from ladder.report import format_text, to_dict, write_json
+
+    spec = spec_from_args(args)
+    table = observations.read(spec.data)
+    if not spec.tasks:  # a plain table: every task it has, chance 0.25 unless --chance
+        chance = _weights(args.chance, "--chance")
+        names = sorted(table["task"].unique())
+        spec = LadderSpec(
+            spec.name,
+            spec.fit_runs,
+            spec.targets,
+            tuple(TaskSpec(n, {n: 1.0}, chance=chance.get(n, 0.25)) for n in names),
+            spec.data,
+            spec.options,
+        )
+    fit = fit_ladder(table, spec, progress=not args.quiet and sys.stderr.isatty())
+    document = to_dict(fit, data=str(spec.data))
+    print(format_text(fit))
+    fits_path = Path(args.fits_dir) / f"{spec.name}.json"
+    written = [write_json(document, fits_path)]
+    if args.output:
+        written.append(write_json(document, args.output))
+    print("\nwrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from ladder.pipeline import fit_ladder
+    from ladder.plots import save_figures
+
+    spec = load_spec(args.config or default_spec_path())
+    if spec.data is None:
+        raise LadderError(f"{args.config}: the spec names no data table")
+    table = observations.read(spec.data)
+    fit = fit_ladder(table, spec, progress=not args.quiet and sys.stderr.isatty())
+    formats = _split(args.formats)
+    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
+    if bad:
+        raise LadderError(f"--formats: unknown format {bad[0]!r} (png, pdf, svg)")
+    paths = save_figures(fit, Path(args.out), formats)
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    params = {key: int(value) for key, value in _weights(args.params, "--params").items()}
+    table = olmo_logs.import_logs(args.paths, params)
+    observations.write(table, args.out)
+    print(
+        f"wrote {args.out}: {len(table)} rows, {table['run'].nunique()} runs, "
+        f"{table['task'].nunique()} tasks"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ladder",
+        description="Predict a large model's task accuracy from a ladder of small models: "
+        "(N, D) -> task loss (power law) -> accuracy (sigmoid), with bootstrap intervals.",
+    )
+    parser.add_argument("--version", action="version", version=f"ladder {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fit = sub.add_parser(
+        "fit",
+        help="fit the two-step law and predict the targets",
+        description="Fit step 1 (task loss from N and D, on each fit run's final checkpoints) "
+        "and step 2 (accuracy from task loss, on their intermediate checkpoints), chain them, "
+        "and print per target and task: predicted accuracy, interval, actual, errors. With no "
+        "arguments: the bundled ladder of arXiv 2412.04403 (configs/olmo-paper.yaml). "
+        "Writes the fitted laws and predictions to FITS_DIR/<spec name>.json.",
+        epilog="example: ladder fit runs.csv --fit-runs 150M-1xC,150M-2xC,300M-1xC,300M-2xC,"
+        "600M-1xC,600M-2xC --target 7B=6.9e9,2e12",
+    )
+    fit.add_argument(
+        "table",
+        nargs="?",
+        help="an observation table (.parquet or .csv) instead of --config",
+    )
+    fit.add_argument("--config", "-c", help="ladder spec (YAML); default: configs/olmo-paper.yaml")
+    fit.add_argument("--fit-runs", help="comma-separated runs to fit on (overrides the spec)")
+    fit.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NAME=N,D[,RUN]",
+        help="a model to predict: N parameters, D tokens, RUN holding its actual results "
+        "(repeatable; overrides the spec's targets)",
+    )
+    fit.add_argument("--tasks", help="comma-separated tasks (default: all)")
+    fit.add_argument(
+        "--chance",
+        action="append",
+        default=[],
+        metavar="TASK=P",
+        help="chance accuracy of a table task (default 0.25; repeatable)",
+    )
+    fit.add_argument("--bootstrap", type=int, help="bootstrap resamples (default 1000; 0: none)")
+    fit.add_argument("--level", type=float, help="interval coverage (default 0.95)")
+    fit.add_argument("--seed", type=int, help="bootstrap seed (default 0)")
+    fit.add_argument("--output", "-o", help="also write the JSON report here")
+    fit.add_argument("--fits-dir", default=str(DEFAULT_FITS), help="where fitted laws go")
+    fit.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    fit.set_defaults(func=cmd_fit)
+
+    plot = sub.add_parser(
+        "plot",
+        help="draw step 1, step 2 and the chained predictions",
+        description="Fit a spec and draw the paper-style figures with intervals: step1, step2 "
+        "and chained, one panel per task.",
+    )
+    plot.add_argument("--config", "-c", help="ladder spec (YAML); default: configs/olmo-paper.yaml")
+    plot.add_argument("--out", default="fits/plots", help="output directory (default fits/plots)")
+    plot.add_argument("--formats", default="png,pdf", help="comma-separated: png, pdf, svg")
+    plot.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    plot.set_defaults(func=cmd_plot)
+
+    imp = sub.add_parser(
+        "import",
+        help="convert evaluation logs into an observation table",
+        description="Convert OLMo / OLMo-core in-loop evaluation logs exported from W&B as CSV "
+        "(one file per run; the file name is the run name) into an observation table.",
+        epilog="example: ladder import olmo-logs runs/*.csv --params 190M=190354176 "
+        "--params 370M=371262464 --out data/mine.parquet",
+    )
+    imp.add_argument("kind", choices=["olmo-logs"], help="the format of the files")
+    imp.add_argument("paths", nargs="+", help="log files")
+    imp.add_argument(
+        "--params",
+        action="append",
+        default=[],
+        metavar="PREFIX=N",
+        help="N (parameters) of the runs whose name starts with PREFIX (repeatable)",
+    )
+    imp.add_argument("--out", required=True, help="output table (.parquet or .csv)")
+    imp.set_defaults(func=cmd_import)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LadderError as exc:
+        print(f"ladder {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"ladder {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback for the user; LADDER_DEBUG=1 shows it
+        if os.environ.get("LADDER_DEBUG"):
+            raise
+        print(
+            f"ladder {args.command}: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with LADDER_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

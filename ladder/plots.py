@@ -1,0 +1,245 @@
+"""Paper-style figures of a LadderFit (matplotlib): step 1, step 2 and the chained prediction,
+one panel per task, with bootstrap intervals. Functions return Figures; `save_figures` writes
+them. Rungs are coloured by size and marked by their token multiplier (190M-1xC, ...)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from ladder.laws.uncertainty import interval
+from ladder.pipeline import LadderFit, TaskFit
+
+MARKERS = {"0.5xC": "D", "1xC": "s", "2xC": "P", "5xC": "p", "10xC": "*"}
+TARGET_COLORS = ("darkviolet", "mediumvioletred", "black", "saddlebrown")
+
+
+def _multiplier(run: str) -> str:
+    match = re.search(r"(\d+(?:\.\d+)?xC)", run)
+    return match.group(1) if match else ""
+
+
+def _size_label(run: str) -> str:
+    return run.split("-")[0]
+
+
+def _grid(n: int) -> tuple[Figure, list]:
+    cols = min(4, n)
+    rows = (n + cols - 1) // cols
+    fig = Figure(figsize=(3.4 * cols, 2.9 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat)
+
+
+def _size_colors(fit: TaskFit) -> dict[int, tuple]:
+    sizes = sorted(fit.step1_points["params"].unique())
+    cmap = matplotlib.colormaps["viridis"]
+    return {n: cmap(i / max(len(sizes) - 1, 1) * 0.85) for i, n in enumerate(sizes)}
+
+
+def _band(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    bounds = np.array([interval(column, level) for column in samples.T])
+    return bounds[:, 0], bounds[:, 1]
+
+
+def _finish(fig: Figure, axes: Sequence, title: str) -> Figure:
+    handles, labels = axes[0].get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    fig.legend(
+        unique.values(),
+        unique.keys(),
+        loc="upper center",
+        ncol=min(len(unique), 7),
+        fontsize=8,
+        bbox_to_anchor=(0.5, 1.0),
+        frameon=False,
+    )
+    fig.suptitle(title, y=1.06, fontsize=11, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def _targets_d(fit: LadderFit) -> float:
+    return max((t.tokens for t in fit.spec.targets), default=0)
+
+
+def plot_step1(fit: LadderFit) -> Figure:
+    """Task loss (bits per byte) against tokens D, one fitted curve per model size, the rungs'
+    final points, and each target's prediction with its interval next to its actual loss."""
+    fig, axes = _grid(len(fit.tasks))
+    level = fit.spec.options.level
+    for ax, task_fit in zip(axes, fit.tasks.values(), strict=False):
+        points, colors = task_fit.step1_points, _size_colors(task_fit)
+        d_max = max(points["tokens"].max(), _targets_d(fit)) * 1.5
+        ds = np.geomspace(points["tokens"].min() * 0.8, d_max, 120)
+        for n, color in colors.items():
+            label = _size_label(points.loc[points["params"] == n, "run"].iloc[0])
+            curve = task_fit.step1.predict(np.column_stack([np.full_like(ds, n), ds]))
+            ax.plot(ds, curve, "--", color=color, lw=1.2, alpha=0.8, label=f"{label} (fitted)")
+        for _, row in points.iterrows():
+            ax.scatter(
+                row["tokens"],
+                row["task_loss"],
+                color=colors[row["params"]],
+                s=30,
+                marker=MARKERS.get(_multiplier(row["run"]), "o"),
+                zorder=3,
+            )
+        for color, (name, p) in zip(TARGET_COLORS, task_fit.predictions.items(), strict=False):
+            e, d = p.step1, p.target.tokens
+            n = p.target.params
+            curve = task_fit.step1.predict(np.column_stack([np.full_like(ds, n), ds]))
+            ax.plot(ds, curve, ":", color=color, lw=1)
+            ax.errorbar(
+                d,
+                e.predicted,
+                yerr=[[e.predicted - e.lower], [e.upper - e.predicted]],
+                fmt="x",
+                color=color,
+                capsize=3,
+                label=f"{name} (predicted)",
+            )
+            if e.actual is not None:
+                ax.scatter(d, e.actual, color=color, marker="o", s=25, label=f"{name} (actual)")
+        ax.set_xscale("log")
+        ax.set_xlabel("tokens D")
+        ax.set_ylabel("task loss (bits per byte)")
+        ax.set_title(task_fit.task.label, fontsize=10)
+        ax.grid(alpha=0.3)
+    return _finish(fig, axes, f"Step 1: task loss from (N, D), {level:.0%} intervals")
+
+
+def plot_step2(fit: LadderFit) -> Figure:
+    """Accuracy against task loss: the rungs' smoothed checkpoints, the fitted sigmoid with its
+    bootstrap band, and each target's actual (loss, accuracy)."""
+    fig, axes = _grid(len(fit.tasks))
+    level = fit.spec.options.level
+    for ax, task_fit in zip(axes, fit.tasks.values(), strict=False):
+        if task_fit.step2 is None or task_fit.step2_points is None:
+            ax.set_title(f"{task_fit.task.label} (no accuracy)", fontsize=10)
+            continue
+        points, colors = task_fit.step2_points, _size_colors(task_fit)
+        for n, color in colors.items():
+            rows = points[points["params"] == n]
+            ax.scatter(
+                rows["task_loss"],
+                rows["accuracy"],
+                s=6,
+                alpha=0.5,
+                color=color,
+                edgecolors="none",
+                label=f"{_size_label(rows['run'].iloc[0])} (fitted)",
+            )
+        actual_losses = [p.step1.actual for p in task_fit.predictions.values() if p.step1.actual]
+        low = min([points["task_loss"].min(), *actual_losses]) * 0.9
+        xs = np.linspace(low, points["task_loss"].max() * 1.05, 150)
+        ax.plot(xs, task_fit.step2.predict(xs), "k--", lw=1.2)
+        boot = task_fit.bootstrap.get("step2")
+        if boot is not None:
+            curves = task_fit.step2.predict(xs, boot.thetas)
+            lower, upper = _band(curves, level)
+            ax.fill_between(xs, lower, upper, color="pink", alpha=0.4, lw=0)
+        for color, (name, p) in zip(TARGET_COLORS, task_fit.predictions.items(), strict=False):
+            if p.step2 is not None and p.step1.actual is not None:
+                ax.scatter(
+                    p.step1.actual,
+                    p.step2.actual,
+                    marker="x",
+                    s=30,
+                    color=color,
+                    label=f"{name} (actual)",
+                    zorder=4,
+                )
+                ax.scatter(
+                    p.step1.actual,
+                    p.step2.predicted,
+                    marker="o",
+                    s=20,
+                    color=color,
+                    label=f"{name} (predicted)",
+                    zorder=4,
+                )
+        ax.set_xlabel("task loss (bits per byte)")
+        ax.set_ylabel("accuracy")
+        ax.set_title(task_fit.task.label, fontsize=10)
+        ax.grid(alpha=0.3)
+    return _finish(fig, axes, f"Step 2: accuracy from task loss, {level:.0%} band")
+
+
+def plot_chained(fit: LadderFit) -> Figure:
+    """Accuracy against tokens D through both steps: one curve per size, the rungs' final
+    accuracies, and each target's prediction with its interval next to its actual."""
+    fig, axes = _grid(len(fit.tasks))
+    level = fit.spec.options.level
+    for ax, task_fit in zip(axes, fit.tasks.values(), strict=False):
+        chained = task_fit.chained
+        if chained is None:
+            ax.set_title(f"{task_fit.task.label} (no accuracy)", fontsize=10)
+            continue
+        points, colors = task_fit.step1_points, _size_colors(task_fit)
+        ds = np.geomspace(points["tokens"].min() * 0.8, _targets_d(fit) * 1.5, 120)
+        for n, color in colors.items():
+            label = _size_label(points.loc[points["params"] == n, "run"].iloc[0])
+            curve = chained.predict(np.column_stack([np.full_like(ds, n), ds]))
+            ax.plot(ds, curve, "--", color=color, lw=1.2, alpha=0.8, label=f"{label} (fitted)")
+        for _, row in points.iterrows():
+            ax.scatter(
+                row["tokens"],
+                row["accuracy"],
+                color=colors[row["params"]],
+                s=30,
+                marker=MARKERS.get(_multiplier(row["run"]), "o"),
+                zorder=3,
+            )
+        for color, (name, p) in zip(TARGET_COLORS, task_fit.predictions.items(), strict=False):
+            e, d = p.chained, p.target.tokens
+            curve = chained.predict(np.column_stack([np.full_like(ds, p.target.params), ds]))
+            ax.plot(ds, curve, ":", color=color, lw=1)
+            ax.errorbar(
+                d,
+                e.predicted,
+                yerr=[[e.predicted - e.lower], [e.upper - e.predicted]],
+                fmt="x",
+                color=color,
+                capsize=3,
+                label=f"{name} (predicted)",
+            )
+            if e.actual is not None:
+                ax.scatter(d, e.actual, color=color, marker="o", s=25, label=f"{name} (actual)")
+                ax.annotate(
+                    f"{100 * e.rel_error:.1f}%",
+                    (d, e.predicted),
+                    fontsize=8,
+                    xytext=(6, -10),
+                    textcoords="offset points",
+                    color=color,
+                )
+        ax.set_xscale("log")
+        ax.set_xlabel("tokens D")
+        ax.set_ylabel("accuracy")
+        ax.set_title(task_fit.task.label, fontsize=10)
+        ax.grid(alpha=0.3)
+    return _finish(fig, axes, f"Chained prediction, {level:.0%} intervals")
+
+
+FIGURES = {"step1": plot_step1, "step2": plot_step2, "chained": plot_chained}
+
+
+def save_figures(fit: LadderFit, out: Path, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+    """Write step1, step2 and chained figures in each format to `out`; return the paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, draw in FIGURES.items():
+        fig = draw(fit)
+        for fmt in formats:
+            path = out / f"{name}.{fmt}"
+            fig.savefig(path, dpi=150, bbox_inches="tight")
+            paths.append(path)
+    return paths

@@ -1,0 +1,158 @@
+"""Reports of a LadderFit: the printed tables and the JSON document (`--output`, fits/)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ladder import __version__
+from ladder.laws.base import Law
+from ladder.pipeline import Estimate, LadderFit, TargetPrediction, TaskFit
+
+
+def law_dict(law: Law) -> dict[str, Any]:
+    """A fitted law: its formula, parameters with standard errors, and fit residuals."""
+    return {
+        "form": str(law),
+        "params": law.params_,
+        "stderr": law.stderr_,
+        "points": law.n_obs_,
+        "residual_space": "log" if law.log_residuals else "linear",
+        "rms_residual": float(math.sqrt(float((law.residuals_**2).mean()))),
+    }
+
+
+def laws_dict(fit: TaskFit) -> dict[str, Any]:
+    laws = {"step1": fit.step1, "step1_flops": fit.step1_flops}
+    laws |= {"step2": fit.step2, "single_step": fit.single_step} if fit.step2 else {}
+    out: dict[str, Any] = {key: law_dict(law) for key, law in laws.items() if law is not None}
+    out["bootstrap_converged"] = fit.converged
+    return out
+
+
+def prediction_dict(p: TargetPrediction, fit: TaskFit) -> dict[str, Any]:
+    """The headline (chained accuracy, or task loss for loss-only data) and each part."""
+    headline = p.chained if p.chained is not None else p.step1
+    out: dict[str, Any] = {
+        "metric": "accuracy" if p.chained is not None else "task_loss",
+        **headline.to_dict(),
+    }
+    for part in ("step1", "step2", "single_step", "flops", "flops_step1"):
+        estimate = getattr(p, part)
+        if estimate is not None:
+            out[part] = estimate.to_dict()
+    out["params"] = {key: law.params_ for key, law in _laws(fit).items()}
+    return out
+
+
+def _laws(fit: TaskFit) -> dict[str, Law]:
+    laws: dict[str, Law] = {"step1": fit.step1}
+    if fit.step2 is not None:
+        laws["step2"] = fit.step2
+    return laws
+
+
+def to_dict(fit: LadderFit, data: str | None = None) -> dict[str, Any]:
+    """The whole fit as plain data (JSON-ready): targets x tasks, and every fitted law."""
+    spec = fit.spec
+    return {
+        "ladder_version": __version__,
+        "spec": spec.name,
+        "data": data,
+        "fit_runs": list(spec.fit_runs),
+        "options": vars(spec.options),
+        "targets": {
+            target.name: {
+                "params": target.params,
+                "tokens": target.tokens,
+                "run": target.run,
+                "tasks": {
+                    name: prediction_dict(task_fit.predictions[target.name], task_fit)
+                    for name, task_fit in fit.tasks.items()
+                },
+            }
+            for target in spec.targets
+        },
+        "laws": {name: laws_dict(task_fit) for name, task_fit in fit.tasks.items()},
+    }
+
+
+def _clean(value: Any) -> Any:
+    """NaN and infinity become null, so that the JSON is standard."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def write_json(document: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write atomically (a temporary file renamed into place)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(_clean(document), handle, indent=2)
+        handle.write("\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return path
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{100 * value:.{digits}f}"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def _row(label: str, e: Estimate, unit: Any, extra: str = "") -> str:
+    rel = "-" if e.rel_error is None else f"{100 * e.rel_error:.1f}%"
+    interval = f"[{unit(e.lower)}, {unit(e.upper)}]"
+    return (
+        f"  {label:<16}{unit(e.predicted):>9}  {interval:<16}{unit(e.actual):>9}"
+        f"{unit(e.abs_error):>9}{rel:>9}{extra}"
+    )
+
+
+def format_text(fit: LadderFit) -> str:
+    """Per target, one row per task: prediction, interval, actual, errors, and the step-1
+    (task loss) and step-2 relative errors."""
+    level = f"{100 * fit.spec.options.level:g}%"
+    blocks = []
+    for target in fit.spec.targets:
+        actual = f"; actual from run {target.run}" if target.run else ""
+        lines = [f"{target.name}  (N = {target.params:.4g}, D = {target.tokens:.4g}{actual})"]
+        first = next(iter(fit.tasks.values())).predictions[target.name]
+        if first.chained is not None:
+            lines.append(
+                f"  {'task':<16}{'pred':>9}  {level + ' interval':<16}{'actual':>9}"
+                f"{'abs err':>9}{'rel err':>9}{'step1 rel':>11}{'step2 rel':>11}"
+            )
+        else:
+            lines.append(
+                f"  {'task':<16}{'pred loss':>9}  {level + ' interval':<16}{'actual':>9}"
+                f"{'abs err':>9}{'rel err':>9}"
+            )
+        for task_fit in fit.tasks.values():
+            p = task_fit.predictions[target.name]
+            if p.chained is None:
+                lines.append(_row(task_fit.task.label, p.step1, _num))
+                continue
+            step1 = "-" if p.step1.rel_error is None else f"{100 * p.step1.rel_error:.1f}%"
+            step2 = "-" if p.step2 is None else f"{100 * p.step2.rel_error:.1f}%"
+            lines.append(_row(task_fit.task.label, p.chained, _pct, f"{step1:>11}{step2:>11}"))
+        blocks.append("\n".join(lines))
+    blocks.append(
+        "Accuracy in points (task loss in bits per byte); rel err = |pred - actual| / actual.\n"
+        "step1 rel: step 1's task-loss error; step2 rel: step 2's accuracy error given the "
+        "actual task loss."
+    )
+    return "\n\n".join(blocks)
