@@ -272,10 +272,14 @@ class Law:
                 hess = hess * (keep[:, :, None] & keep[:, None, :]) + frozen[:, :, None] * eye
                 grad = np.where(frozen, 0.0, grad)
                 diag = np.einsum("bii->bi", hess)
-                damped = hess + (lam[active][:, None] * (diag + TINY))[..., None] * eye
+                lam_used = lam[active]
+                damped = hess + (lam_used[:, None] * (diag + TINY))[..., None] * eye
                 step = -_solve(damped, grad)
-                # the Newton decrement: how much an undamped step could still gain
-                decrement = 0.5 * np.einsum("bi,bi->b", grad, _solve(hess + TINY * eye, grad))
+                # the gain the quadratic model promises for this step: with little damping it
+                # is the Newton decrement, how much any step could still gain
+                decrement = -np.einsum("bi,bi->b", grad, step) - 0.5 * np.einsum(
+                    "bi,bij,bj->b", step, hess, step
+                )
                 candidate = np.clip(t + step, low, high)
                 rc, objc = objective(candidate, weights[active])
                 better = objc < obj[active]
@@ -285,7 +289,13 @@ class Law:
                 upd = idx[better]
                 theta[upd], r[upd], obj[upd] = candidate[better], rc[better], objc[better]
                 lam[idx] = np.where(better, np.maximum(lam[idx] / 3, 1e-12), lam[idx] * 4)
-                finished = (better & (gain < rtol)) | (np.abs(decrement) / scale < rtol)
+                # converged: a negligible gain, or a nearly undamped step that promises none, or
+                # no step at all improves (numerically at the minimum)
+                finished = (
+                    (better & (gain < rtol))
+                    | ((lam_used < 1.0) & (np.abs(decrement) / scale < rtol))
+                    | (lam[idx] > 1e10)
+                )
                 converged[idx[finished]] = True
                 done[idx[finished]] = True
         converged &= np.all(np.isfinite(theta), axis=-1) & np.isfinite(obj)

@@ -1,0 +1,237 @@
+"""The command line: the default run's output and JSON, table mode, and every bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from ladder.cli import main
+
+RUNS = "190M-1xC,190M-2xC,190M-5xC,190M-10xC,370M-1xC,370M-2xC,370M-5xC,370M-10xC"
+SMALL_RUNS = RUNS + ",760M-1xC,760M-2xC,760M-5xC,760M-10xC,1B-1xC,1B-2xC,1B-5xC,1B-10xC"
+TARGET_13B = "13B-5T=13202396160,5000088518656,peteish13_eval_final"
+KEYS = {"predicted", "lower", "upper", "actual", "abs_error", "rel_error", "params"}
+
+
+def test_default_fit_prints_both_targets_and_writes_json(tmp_path):
+    """The README's command: `ladder fit` on the bundled data, from the repository root."""
+    out = tmp_path / "report.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ladder.cli",
+            "fit",
+            "-q",
+            "--output",
+            str(out),
+            "--fits-dir",
+            str(tmp_path / "fits"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "7B-4T" in result.stdout and "13B-5T" in result.stdout
+    assert "MMLU" in result.stdout and "OpenBookQA" in result.stdout
+    document = json.loads(out.read_text())
+    assert document == json.loads((tmp_path / "fits" / "olmo-paper.json").read_text())
+    assert document["options"]["bootstrap"] == 1000
+    for target in ("7B-4T", "13B-5T"):
+        tasks = document["targets"][target]["tasks"]
+        assert len(tasks) == 8
+        for task in tasks.values():
+            assert set(task) >= KEYS
+            assert task["lower"] < task["predicted"] < task["upper"]
+            assert task["abs_error"] == pytest.approx(abs(task["predicted"] - task["actual"]))
+            assert set(task["params"]) == {"step1", "step2"}
+            assert {"step1", "step2", "single_step", "flops"} <= set(task)
+    mmlu = document["targets"]["13B-5T"]["tasks"]["mmlu"]
+    assert mmlu["predicted"] == pytest.approx(0.51268, abs=5e-4)
+    assert set(document["laws"]["mmlu"]["step1"]["params"]) == {"E", "a", "alpha", "b", "beta"}
+
+
+def test_table_mode_with_targets_on_the_command_line(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    code = main(
+        [
+            "fit",
+            str(ROOT / "data/olmo-ladder.parquet"),
+            "--fit-runs",
+            SMALL_RUNS,
+            "--target",
+            TARGET_13B,
+            "--target",
+            "70B=70e9,15e12",
+            "--tasks",
+            "hellaswag_val_rc_5shot",
+            "--bootstrap",
+            "50",
+            "-q",
+            "--output",
+            str(out),
+            "--fits-dir",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    document = json.loads(out.read_text())
+    hellaswag = document["targets"]["13B-5T"]["tasks"]["hellaswag_val_rc_5shot"]
+    assert hellaswag["predicted"] == pytest.approx(0.8530, abs=1e-3)
+    unknown = document["targets"]["70B"]["tasks"]["hellaswag_val_rc_5shot"]
+    assert unknown["actual"] is None and unknown["rel_error"] is None
+    assert unknown["predicted"] > hellaswag["predicted"]
+    assert (tmp_path / "olmo-ladder.json").is_file()
+
+
+def test_loss_only_table_fits_step_1_only(tmp_path, paper_table):
+    table = paper_table[paper_table["task"] == "piqa_val_rc_5shot"].drop(columns="accuracy")
+    path = tmp_path / "loss.csv"
+    table.to_csv(path, index=False)
+    out = tmp_path / "r.json"
+    code = main(
+        [
+            "fit",
+            str(path),
+            "--fit-runs",
+            SMALL_RUNS,
+            "--target",
+            TARGET_13B,
+            "--bootstrap",
+            "50",
+            "-q",
+            "--output",
+            str(out),
+            "--fits-dir",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    task = json.loads(out.read_text())["targets"]["13B-5T"]["tasks"]["piqa_val_rc_5shot"]
+    assert task["metric"] == "task_loss"
+    assert task["rel_error"] == pytest.approx(0.0267, abs=2e-3)  # step1_main.csv's PIQA
+    assert "step2" not in task
+
+
+def _bad_table(tmp_path, paper_table, change):
+    table = paper_table[paper_table["task"] == "piqa_val_rc_5shot"].copy()
+    table = change(table)
+    path = tmp_path / "bad.csv"
+    table.to_csv(path, index=False)
+    return str(path)
+
+
+BAD_INPUTS = {
+    "missing file": (
+        lambda tmp, t: ["fit", str(tmp / "nope.csv"), "--fit-runs", RUNS],
+        "no such file",
+    ),
+    "wrong columns": (
+        lambda tmp, t: [
+            "fit",
+            _bad_table(tmp, t, lambda d: d.drop(columns="tokens")),
+            "--fit-runs",
+            RUNS,
+        ],
+        "missing column(s) tokens",
+    ),
+    "NaN": (
+        lambda tmp, t: [
+            "fit",
+            _bad_table(
+                tmp,
+                t,
+                lambda d: d.assign(
+                    task_loss=np.where(np.arange(len(d)) == 7, np.nan, d["task_loss"])
+                ),
+            ),
+            "--fit-runs",
+            RUNS,
+        ],
+        "row 9, column 'task_loss'",
+    ),
+    "too few runs": (
+        lambda tmp, t: [
+            "fit",
+            _bad_table(tmp, t, lambda d: d),
+            "--fit-runs",
+            "190M-1xC,190M-2xC,370M-1xC",
+        ],
+        "3 point(s) to fit 5 parameters",
+    ),
+    "target run not in data": (
+        lambda tmp, t: ["fit", "--target", "X=1e9,1e12,nope"],
+        "run 'nope' is not in the data",
+    ),
+    "fit run not in data": (
+        lambda tmp, t: ["fit", "--fit-runs", "190M-1xC,42M-1xC"],
+        "run '42M-1xC' is not in the data",
+    ),
+    "unknown task": (lambda tmp, t: ["fit", "--tasks", "mmlu,winograd"], "unknown task 'winograd'"),
+    "unknown table task": (
+        lambda tmp, t: [
+            "fit",
+            str(ROOT / "data/olmo-ladder.parquet"),
+            "--fit-runs",
+            RUNS,
+            "--tasks",
+            "winograd",
+        ],
+        "'winograd' is not in the table",
+    ),
+    "bad target": (lambda tmp, t: ["fit", "--target", "X=big,1e12"], "must be numbers"),
+    "missing config": (lambda tmp, t: ["fit", "--config", str(tmp / "none.yaml")], "no such file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_one_line_exit_2_nothing_written(case, tmp_path, capsys, paper_table):
+    args, message = BAD_INPUTS[case]
+    out, fits = tmp_path / "out.json", tmp_path / "fits"
+    code = main(
+        [
+            *args(tmp_path, paper_table),
+            "-q",
+            "--bootstrap",
+            "20",
+            "--output",
+            str(out),
+            "--fits-dir",
+            str(fits),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists() and not fits.exists()
+
+
+def test_plot_writes_png_and_pdf(tmp_path, capsys):
+    code = main(["plot", "-q", "--out", str(tmp_path), "--formats", "png,pdf"])
+    assert code == 0
+    for name in ("step1", "step2", "chained"):
+        for fmt in ("png", "pdf"):
+            assert (tmp_path / f"{name}.{fmt}").stat().st_size > 10_000
+
+
+def test_import_round_trips_a_log(tmp_path, paper_table):
+    source = ROOT.parent / "shared/data/olmo-ladder/ladder-runs/190M-1xC.csv"
+    if not source.is_file():
+        pytest.skip("the original logs (../shared) are not beside this checkout")
+    out = tmp_path / "one.parquet"
+    assert (
+        main(["import", "olmo-logs", str(source), "--params", "190M=190354176", "--out", str(out)])
+        == 0
+    )
+    mine = pd.read_parquet(out)
+    bundled = paper_table[paper_table["run"] == "190M-1xC"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, bundled, check_dtype=False)
