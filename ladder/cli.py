@@ -259,6 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LadderError as exc:
         print(f"ladder {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader (e.g. `| head`) went away: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"ladder {args.command}: interrupted", file=sys.stderr)
         return 130

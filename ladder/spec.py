@@ -9,6 +9,7 @@ options. A relative `data` path is relative to the spec file's directory.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,5 +211,5 @@ def load_spec(path: str | Path) -> LadderSpec:
         raise LadderError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     spec = parse_spec(raw, source=str(path))
     if spec.data is not None and not spec.data.is_absolute():
-        spec = dataclasses.replace(spec, data=path.parent / spec.data)
+        spec = dataclasses.replace(spec, data=Path(os.path.normpath(path.parent / spec.data)))
     return spec
