@@ -7,6 +7,7 @@ is one line on stderr and exit code 2, with nothing written.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -138,21 +139,168 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _spec_and_table(args: argparse.Namespace, bootstrap: int | None = None):
+    """The spec of --config (default: the bundled one), its options overridden by the flags
+    given, and its validated observation table."""
+    spec = load_spec(args.config or default_spec_path())
+    if spec.data is None:
+        raise LadderError(f"{args.config}: the spec names no data table")
+    overrides = {key: getattr(args, key, None) for key in ("bootstrap", "seed", "level")}
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    if bootstrap is not None and "bootstrap" not in overrides:
+        overrides["bootstrap"] = bootstrap
+    if overrides:
+        spec = dataclasses.replace(spec, options=parse_options({**vars(spec.options), **overrides}))
+    return spec, observations.read(spec.data)
+
+
+def _formats(text: str) -> list[str]:
+    formats = _split(text)
+    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
+    if bad or not formats:
+        raise LadderError(f"--formats: unknown format {(bad or [text])[0]!r} (png, pdf, svg)")
+    return formats
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     from ladder.pipeline import fit_ladder
     from ladder.plots import save_figures
 
-    spec = load_spec(args.config or default_spec_path())
-    if spec.data is None:
-        raise LadderError(f"{args.config}: the spec names no data table")
-    table = observations.read(spec.data)
-    fit = fit_ladder(table, spec, progress=not args.quiet and sys.stderr.isatty())
-    formats = _split(args.formats)
-    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
-    if bad:
-        raise LadderError(f"--formats: unknown format {bad[0]!r} (png, pdf, svg)")
+    formats = _formats(args.formats)
+    spec, table = _spec_and_table(args)
+    fit = fit_ladder(table, spec, progress=_progress(args))
     paths = save_figures(fit, Path(args.out), formats)
     print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _noise(args: argparse.Namespace, spec: LadderSpec, table):
+    from ladder.variance import noise_floor
+
+    runs = (
+        _split(args.runs)
+        if getattr(args, "runs", None)
+        else [*spec.fit_runs, *(t.run for t in spec.targets if t.run)]
+    )
+    return noise_floor(table, spec.tasks, runs, args.last_n)
+
+
+def cmd_variance(args: argparse.Namespace) -> int:
+    from ladder.report import NOISE_FORMATS, format_frame, write_json
+    from ladder.variance import summarize
+
+    spec, table = _spec_and_table(args)
+    noise = _noise(args, spec, table)
+    summary = summarize(noise)
+    print(
+        f"Noise over the last {args.last_n} evaluations (median over {noise['run'].nunique()} "
+        "runs; SD is population SD, CV = SD / mean):"
+    )
+    print(
+        format_frame(
+            summary.drop(columns="task").rename(columns={"display": "task"}), NOISE_FORMATS
+        )
+    )
+    if args.output:
+        document = {
+            "spec": spec.name,
+            "last_n": args.last_n,
+            "summary": summary.to_dict("records"),
+            "runs": noise.to_dict("records"),
+        }
+        print(f"\nwrote {write_json(document, args.output)}")
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from ladder.backtest import backtest, multiplier_splits, size_splits
+    from ladder.report import BACKTEST_FORMATS, backtest_summary, format_frame, write_json
+    from ladder.rungs import rungs
+    from ladder.variance import summarize
+
+    kinds = _split(args.kind)
+    if not kinds or any(k not in ("size", "multiplier") for k in kinds):
+        raise LadderError(f"--kind {args.kind!r}: choose from size, multiplier")
+    spec, table = _spec_and_table(args, bootstrap=200)
+    all_rungs = rungs(table)
+    if not all_rungs:
+        raise LadderError("no runs named like rungs (<size>-<k>xC) in the data")
+    splits = [
+        *(size_splits(all_rungs, spec.fit_runs) if "size" in kinds else []),
+        *(multiplier_splits(all_rungs, spec.fit_runs) if "multiplier" in kinds else []),
+    ]
+    if not splits:
+        raise LadderError("no backtest splits: the ladder needs at least 4 sizes or 2 multipliers")
+    noise = summarize(_noise(args, spec, table))
+    results = backtest(table, spec, splits, noise)
+    print(format_frame(backtest_summary(results), BACKTEST_FORMATS))
+    print(
+        "\ncoverage: fraction of held-out actuals inside the "
+        f"{spec.options.level:.0%} interval; error_over_noise: mean abs error / accuracy SD"
+    )
+    if args.output:
+        document = {
+            "spec": spec.name,
+            "splits": [vars(s) for s in splits],
+            "results": results.to_dict("records"),
+        }
+        print(f"wrote {write_json(document, args.output)}")
+    return 0
+
+
+def cmd_compute_vs_error(args: argparse.Namespace) -> int:
+    from ladder.backtest import compute_vs_error, ladder_cuts
+    from ladder.plots import plot_compute_vs_error, save
+    from ladder.report import CVE_FORMATS, format_frame
+    from ladder.rungs import rungs
+
+    formats = _formats(args.formats)
+    spec, table = _spec_and_table(args, bootstrap=0)
+    if not any(t.run for t in spec.targets):
+        raise LadderError("compute-vs-error needs targets with actual results (a run)")
+    cuts = ladder_cuts(rungs(table), spec.fit_runs)
+    if not cuts:
+        raise LadderError("no ladder cuts: the data needs rungs of at least 3 sizes")
+    results = compute_vs_error(table, spec, cuts)
+    print(format_frame(results.dropna(subset=["target"]), CVE_FORMATS))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results.to_csv(out / "compute_vs_error.csv", index=False)
+    paths = save(plot_compute_vs_error(results), out, "compute_vs_error", formats)
+    print("\nwrote " + ", ".join(str(p) for p in [out / "compute_vs_error.csv", *paths]))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ladder.backtest import backtest, size_splits
+    from ladder.pipeline import fit_ladder
+    from ladder.plots import plot_noise, save, save_figures
+    from ladder.report import format_text, markdown_summary, to_dict, write_json
+    from ladder.rungs import rungs
+    from ladder.variance import summarize
+
+    spec, table = _spec_and_table(args)
+    out = Path(args.out)
+    fit = fit_ladder(table, spec, progress=_progress(args))
+    noise = summarize(_noise(args, spec, table))
+    splits = size_splits(rungs(table), spec.fit_runs)
+    backtests = backtest(table, spec, splits, noise) if splits else None
+    figures = save_figures(fit, out, ["png"]) + save(plot_noise(noise, fit), out, "noise", ["png"])
+    write_json(to_dict(fit, data=str(spec.data)), out / "fit.json")
+    (out / "fit.txt").write_text(format_text(fit) + "\n")
+    noise.to_csv(out / "noise.csv", index=False)
+    if backtests is not None:
+        backtests.to_csv(out / "backtest.csv", index=False)
+    names = [p.name for p in figures]
+    (out / "summary.md").write_text(markdown_summary(fit, noise, backtests, names))
+    print(
+        f"wrote {out}/: summary.md, fit.json, fit.txt, noise.csv"
+        f"{', backtest.csv' if backtests is not None else ''}, {', '.join(names)}"
+    )
     return 0
 
 
@@ -229,6 +377,61 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--formats", default="png,pdf", help="comma-separated: png, pdf, svg")
     plot.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     plot.set_defaults(func=cmd_plot)
+
+    def spec_parser(name: str, help_: str, description: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=description)
+        p.add_argument("--config", "-c", help="ladder spec (default: configs/olmo-paper.yaml)")
+        p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+        return p
+
+    var = spec_parser(
+        "variance",
+        "the noise floor: checkpoint-to-checkpoint noise per task",
+        "Per task, the SD and coefficient of variation of task loss and accuracy over the last "
+        "N evaluations of each run (default: the fit runs and the targets' runs), the scale a "
+        "prediction error should be compared with.",
+    )
+    var.add_argument("--runs", help="comma-separated runs (default: fit runs and target runs)")
+    var.add_argument("--last-n", type=int, default=10, help="evaluations per run (default 10)")
+    var.add_argument("--output", "-o", help="write the table as JSON here")
+    var.set_defaults(func=cmd_variance)
+
+    back = spec_parser(
+        "backtest",
+        "hold rungs out and predict them from the rest",
+        "Fit on part of the ladder and predict the held-out rungs with the same pipeline as "
+        "`ladder fit`: by size (fit on the smallest sizes, predict every rung of the next, "
+        "including sizes the spec does not fit) and leave-one-multiplier-out. Reports errors, "
+        "interval coverage and error in units of the noise floor.",
+    )
+    back.add_argument("--kind", default="size,multiplier", help="size, multiplier, or both")
+    back.add_argument("--bootstrap", type=int, help="resamples per fit (default 200)")
+    back.add_argument("--runs", help="runs for the noise floor (default: fit and target runs)")
+    back.add_argument("--last-n", type=int, default=10, help="evaluations for the noise floor")
+    back.add_argument("--output", "-o", help="write every held-out prediction as JSON here")
+    back.set_defaults(func=cmd_backtest)
+
+    cve = spec_parser(
+        "compute-vs-error",
+        "how target error grows as the ladder is cut down",
+        "Refit on every cut-down ladder (contiguous windows of at least 3 sizes x prefixes of "
+        "the token multipliers) and report the targets' mean error against the ladder's compute "
+        "as a fraction of the target's. Writes a CSV and a figure.",
+    )
+    cve.add_argument("--out", default="fits/compute-vs-error", help="output directory")
+    cve.add_argument("--formats", default="png,pdf", help="comma-separated: png, pdf, svg")
+    cve.set_defaults(func=cmd_compute_vs_error)
+
+    rep = spec_parser(
+        "report",
+        "fit tables, figures and a Markdown summary in one directory",
+        "Fit the spec, compute the noise floor and the size backtests, and write fit.json, "
+        "fit.txt, noise.csv, backtest.csv, the figures and summary.md to --out.",
+    )
+    rep.add_argument("--out", required=True, help="output directory")
+    rep.add_argument("--bootstrap", type=int, help="resamples (default: the spec's)")
+    rep.add_argument("--last-n", type=int, default=10, help="evaluations for the noise floor")
+    rep.set_defaults(func=cmd_report)
 
     imp = sub.add_parser(
         "import",

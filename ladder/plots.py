@@ -10,6 +10,7 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from ladder.laws.uncertainty import interval
@@ -229,17 +230,131 @@ def plot_chained(fit: LadderFit) -> Figure:
     return _finish(fig, axes, f"Chained prediction, {level:.0%} intervals")
 
 
-FIGURES = {"step1": plot_step1, "step2": plot_step2, "chained": plot_chained}
+def plot_residuals(fit: LadderFit) -> Figure:
+    """Step 1's residuals per rung (relative: predicted / observed - 1) against D, and step 2's
+    (accuracy points) against task loss: structure here is what extrapolation will amplify."""
+    fig = Figure(figsize=(3.4 * len(fit.tasks), 5.6))
+    axes = fig.subplots(2, len(fit.tasks), squeeze=False)
+    for column, task_fit in enumerate(fit.tasks.values()):
+        top, bottom = axes[0][column], axes[1][column]
+        points, colors = task_fit.step1_points, _size_colors(task_fit)
+        nd = points[["params", "tokens"]].to_numpy(dtype=float)
+        relative = task_fit.step1.predict(nd) / points["task_loss"].to_numpy() - 1
+        for (_, row), value in zip(points.iterrows(), relative, strict=True):
+            top.scatter(
+                row["tokens"],
+                100 * value,
+                color=colors[row["params"]],
+                s=30,
+                marker=MARKERS.get(_multiplier(row["run"]), "o"),
+                label=_size_label(row["run"]),
+            )
+        top.axhline(0, color="black", lw=0.8)
+        top.set_xscale("log")
+        top.set_xlabel("tokens D")
+        top.set_ylabel("step 1 residual (%)")
+        top.set_title(task_fit.task.label, fontsize=10)
+        if task_fit.step2 is not None and task_fit.step2_points is not None:
+            p2 = task_fit.step2_points
+            fitted = task_fit.step2.predict(p2["task_loss"].to_numpy())
+            for n, color in colors.items():
+                rows = p2["params"].to_numpy() == n
+                bottom.scatter(
+                    p2["task_loss"][rows],
+                    100 * (fitted[rows] - p2["accuracy"][rows]),
+                    s=5,
+                    alpha=0.5,
+                    color=color,
+                    edgecolors="none",
+                )
+            bottom.axhline(0, color="black", lw=0.8)
+        bottom.set_xlabel("task loss (bits per byte)")
+        bottom.set_ylabel("step 2 residual (points)")
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
+    return _finish(fig, list(axes[0]), "Residuals of the fitted laws (predicted - observed)")
+
+
+def plot_noise(noise: pd.DataFrame, fit: LadderFit | None = None) -> Figure:
+    """Per task, the accuracy noise floor (SD over the last checkpoints, in points) beside the
+    chained prediction's absolute error for each target with an actual."""
+    fig = Figure(figsize=(7, 0.45 * len(noise) + 1.5))
+    ax = fig.subplots()
+    y = np.arange(len(noise))
+    ax.barh(y, 100 * noise["accuracy_sd"], height=0.3, color="gray", label="noise floor (SD)")
+    if fit is not None:
+        for i, target in enumerate(fit.spec.targets):
+            errors = [
+                fit.tasks[task].predictions[target.name].chained
+                for task in noise["task"]
+                if task in fit.tasks
+            ]
+            values = [
+                100 * e.abs_error if e and e.abs_error is not None else np.nan for e in errors
+            ]
+            ax.barh(
+                y + 0.3 * (i + 1),
+                values,
+                height=0.3,
+                color=TARGET_COLORS[i % 4],
+                label=f"{target.name} prediction error",
+            )
+    ax.set_yticks(y + 0.3, noise["display"])
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("accuracy points (log scale)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_title("Prediction error against checkpoint-to-checkpoint noise", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_compute_vs_error(results: pd.DataFrame) -> Figure:
+    """Mean absolute error of the targets' chained predictions against the ladder's compute as
+    a fraction of the target's, one point per cut-down ladder (colour: largest rung)."""
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    ok = results.dropna(subset=["compute_fraction"])
+    sizes = list(dict.fromkeys(ok["max_size"]))
+    cmap = matplotlib.colormaps["viridis"]
+    markers = dict(zip(dict.fromkeys(ok["target"]), "os^Dv", strict=False))
+    for (size, target), rows in ok.groupby(["max_size", "target"], sort=False):
+        ax.scatter(
+            100 * rows["compute_fraction"],
+            100 * rows["mean_abs_error"],
+            color=cmap(sizes.index(size) / max(len(sizes) - 1, 1) * 0.85),
+            marker=markers[target],
+            s=35,
+            label=f"max {size}, {target}",
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("ladder compute (% of the target's 6ND)")
+    ax.set_ylabel("mean absolute error (accuracy points)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("Prediction error against ladder compute", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+FIGURES = {
+    "step1": plot_step1,
+    "step2": plot_step2,
+    "chained": plot_chained,
+    "residuals": plot_residuals,
+}
+
+
+def save(fig: Figure, out: Path, name: str, formats: Sequence[str]) -> list[Path]:
+    """Write one figure as out/name.<format> for each format; return the paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{name}.{fmt}" for fmt in formats]
+    for path in paths:
+        fig.savefig(path, dpi=150, bbox_inches="tight")
+    return paths
 
 
 def save_figures(fit: LadderFit, out: Path, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
-    """Write step1, step2 and chained figures in each format to `out`; return the paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, draw in FIGURES.items():
-        fig = draw(fit)
-        for fmt in formats:
-            path = out / f"{name}.{fmt}"
-            fig.savefig(path, dpi=150, bbox_inches="tight")
-            paths.append(path)
-    return paths
+    """Write the step1, step2, chained and residuals figures in each format to `out`."""
+    return [path for name, draw in FIGURES.items() for path in save(draw(fit), out, name, formats)]

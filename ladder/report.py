@@ -156,3 +156,109 @@ def format_text(fit: LadderFit) -> str:
         "actual task loss."
     )
     return "\n\n".join(blocks)
+
+
+def _fmt(value: Any, spec: str) -> str:
+    try:
+        return "-" if value is None or not math.isfinite(float(value)) else format(value, spec)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def format_frame(frame: Any, formats: dict[str, str]) -> str:
+    """A DataFrame as an aligned text table; `formats` maps columns to format specs (e.g.
+    ".2%"); missing values print as '-'."""
+    columns = list(formats)
+    cells = [
+        [_fmt(row[c], formats[c]) if formats[c] else str(row[c]) for c in columns]
+        for _, row in frame.iterrows()
+    ]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)
+
+
+NOISE_FORMATS = {
+    "display": "",
+    "loss_sd": ".4f",
+    "loss_cv": ".2%",
+    "accuracy_sd": ".4f",
+    "accuracy_cv": ".2%",
+}
+BACKTEST_FORMATS = {
+    "split": "",
+    "task": "",
+    "abs_error": ".4f",
+    "rel_error": ".2%",
+    "coverage": ".0%",
+    "error_over_noise": ".1f",
+}
+CVE_FORMATS = {
+    "ladder": "",
+    "target": "",
+    "n_runs": "d",
+    "compute_fraction": ".2%",
+    "mean_abs_error": ".4f",
+    "mean_rel_error": ".2%",
+}
+
+
+def backtest_summary(results: Any) -> Any:
+    """Per split and task: mean errors over the held-out runs, the fraction of actuals inside
+    the interval (coverage), and the mean error in units of the task's accuracy noise."""
+    columns = {"abs_error": "mean", "rel_error": "mean", "covered": "mean"}
+    if "error_over_noise" in results:
+        columns["error_over_noise"] = "mean"
+    summary = results.groupby(["split", "task"], sort=False).agg(columns).reset_index()
+    return summary.rename(columns={"covered": "coverage"})
+
+
+def markdown_summary(fit: LadderFit, noise: Any, backtests: Any, figures: list[str]) -> str:
+    """A short Markdown report to paste into a design doc."""
+    spec, level = fit.spec, f"{100 * fit.spec.options.level:g}%"
+    lines = [
+        f"# Task-accuracy predictions: {spec.name}",
+        "",
+        f"Two-step law (arXiv 2412.04403) fitted on {len(spec.fit_runs)} runs "
+        f"({', '.join(spec.fit_runs)}); {spec.options.bootstrap} bootstrap resamples, "
+        f"{level} prediction intervals; `ladder` {__version__}.",
+    ]
+    for target in spec.targets:
+        lines += ["", f"## {target.name} (N = {target.params:.3g}, D = {target.tokens:.3g})", ""]
+        lines += [
+            "| task | predicted | interval | actual | abs. error | rel. error |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for task_fit in fit.tasks.values():
+            p = task_fit.predictions[target.name]
+            e = p.chained if p.chained is not None else p.step1
+            lines.append(
+                f"| {task_fit.task.label} | {_fmt(e.predicted, '.3f')} | "
+                f"{_fmt(e.lower, '.3f')}-{_fmt(e.upper, '.3f')} | {_fmt(e.actual, '.3f')} | "
+                f"{_fmt(e.abs_error, '.3f')} | {_fmt(e.rel_error, '.1%')} |"
+            )
+    if noise is not None:
+        lines += ["", "## Noise floor (last checkpoints of each run, median over runs)", ""]
+        lines += ["| task | loss SD | accuracy SD | accuracy CV |", "| --- | --- | --- | --- |"]
+        for _, row in noise.iterrows():
+            lines.append(
+                f"| {row['display']} | {_fmt(row['loss_sd'], '.4f')} | "
+                f"{_fmt(row['accuracy_sd'], '.4f')} | {_fmt(row['accuracy_cv'], '.2%')} |"
+            )
+    if backtests is not None and len(backtests):
+        overall = backtests.groupby("split", sort=False).agg(
+            abs_error=("abs_error", "mean"), coverage=("covered", "mean")
+        )
+        lines += [
+            "",
+            "## Backtests (held-out rungs)",
+            "",
+            "| split | mean abs. error | coverage |",
+            "| --- | --- | --- |",
+        ]
+        for split, row in overall.iterrows():
+            lines.append(f"| {split} | {row['abs_error']:.4f} | {row['coverage']:.0%} |")
+    if figures:
+        lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures]
+    return "\n".join(lines) + "\n"
