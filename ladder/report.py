@@ -180,7 +180,7 @@ def format_frame(frame: Any, formats: dict[str, str]) -> str:
 
 
 NOISE_FORMATS = {
-    "display": "",
+    "task": "",
     "loss_sd": ".4f",
     "loss_cv": ".2%",
     "accuracy_sd": ".4f",
