@@ -80,7 +80,8 @@ def backtest(
             used = set(task_fit.step1_points["run"])
             if task_fit.step2_points is not None:
                 used |= set(task_fit.step2_points["run"])
-            assert not used & set(split.held_out), "a held-out run was fitted"
+            if used & set(split.held_out):  # guaranteed by fit_runs; checked, not assumed
+                raise LadderError(f"split {split.name}: a held-out run was fitted")
             for run, p in task_fit.predictions.items():
                 e = p.chained if p.chained is not None else p.step1
                 rows.append(

@@ -233,10 +233,15 @@ def plot_chained(fit: LadderFit) -> Figure:
 def plot_residuals(fit: LadderFit) -> Figure:
     """Step 1's residuals per rung (relative: predicted / observed - 1) against D, and step 2's
     (accuracy points) against task loss: structure here is what extrapolation will amplify."""
-    fig = Figure(figsize=(3.4 * len(fit.tasks), 5.6))
-    axes = fig.subplots(2, len(fit.tasks), squeeze=False)
-    for column, task_fit in enumerate(fit.tasks.values()):
-        top, bottom = axes[0][column], axes[1][column]
+    cols = min(4, len(fit.tasks))
+    rows = 2 * ((len(fit.tasks) + cols - 1) // cols)
+    fig = Figure(figsize=(3.4 * cols, 2.7 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for i in range(len(fit.tasks), cols * rows // 2):  # empty slots of the last row pair
+        axes[2 * (i // cols)][i % cols].set_visible(False)
+        axes[2 * (i // cols) + 1][i % cols].set_visible(False)
+    for i, task_fit in enumerate(fit.tasks.values()):
+        top, bottom = axes[2 * (i // cols)][i % cols], axes[2 * (i // cols) + 1][i % cols]
         points, colors = task_fit.step1_points, _size_colors(task_fit)
         nd = points[["params", "tokens"]].to_numpy(dtype=float)
         relative = task_fit.step1.predict(nd) / points["task_loss"].to_numpy() - 1
@@ -272,7 +277,7 @@ def plot_residuals(fit: LadderFit) -> Figure:
         bottom.set_ylabel("step 2 residual (points)")
         for ax in (top, bottom):
             ax.grid(alpha=0.3)
-    return _finish(fig, list(axes[0]), "Residuals of the fitted laws (predicted - observed)")
+    return _finish(fig, list(axes.flat), "Residuals of the fitted laws (predicted - observed)")
 
 
 def plot_noise(noise: pd.DataFrame, fit: LadderFit | None = None) -> Figure:

@@ -1,0 +1,152 @@
+"""Noise floor, backtests and compute-vs-error on the bundled ladder, and their CLI verbs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from ladder.backtest import (
+    Split,
+    backtest,
+    compute_vs_error,
+    ladder_cuts,
+    multiplier_splits,
+    size_splits,
+)
+from ladder.cli import main
+from ladder.errors import LadderError
+from ladder.pipeline import fit_ladder
+from ladder.rungs import rungs
+from ladder.spec import TaskSpec
+from ladder.variance import noise_floor, summarize
+
+PUBLISHED = ROOT / "data" / "olmo-ladder-published" / "variance.csv"
+
+
+def test_noise_floor_matches_published_variance_table(paper_spec, paper_table):
+    extra = [
+        TaskSpec("boolq", {"boolq_val_rc_5shot": 1.0}, "BoolQ", 0.5),
+        TaskSpec("winogrande", {"winogrande_val_rc_5shot": 1.0}, "Winogrande", 0.5),
+    ]
+    noise = noise_floor(paper_table, [*paper_spec.tasks, *extra], ["1B-10xC"], last_n=10)
+    noise = noise.set_index("display")
+    published = pd.read_csv(PUBLISHED).set_index("Task")
+    assert set(published.index) == set(noise.index)
+    for column, mine in (
+        ("Loss SD", "loss_sd"),
+        ("Loss Rel SD (CV)", "loss_cv"),
+        ("Accuracy SD", "accuracy_sd"),
+        ("Accuracy Rel SD (CV)", "accuracy_cv"),
+    ):
+        np.testing.assert_allclose(
+            noise.loc[published.index, mine], published[column], rtol=1e-6, err_msg=column
+        )
+
+
+def test_noise_of_a_single_evaluation_is_missing_not_zero(paper_spec, paper_table):
+    noise = noise_floor(paper_table, paper_spec.tasks[:1], ["peteish7_eval_anneal"], last_n=10)
+    assert noise["n"].iloc[0] == 1 and np.isnan(noise["accuracy_sd"].iloc[0])
+
+
+def test_splits_hold_out_by_construction(paper_spec, paper_table):
+    all_rungs = rungs(paper_table)
+    by_size = size_splits(all_rungs, paper_spec.fit_runs)
+    assert [s.name for s in by_size] == ["190M-760M -> 1B", "190M-1B -> 3B"]
+    assert set(by_size[1].held_out) == {f"3B-{m}xC" for m in ("0.5", "1", "2", "5", "10")}
+    assert set(by_size[1].fit_runs) == set(paper_spec.fit_runs)
+    by_multiplier = multiplier_splits(all_rungs, paper_spec.fit_runs)
+    assert len(by_multiplier) == 4
+    for split in by_size + by_multiplier:
+        assert not set(split.fit_runs) & set(split.held_out)
+    with pytest.raises(LadderError, match="fitted and held out"):
+        Split("bad", ("190M-1xC", "370M-1xC"), ("370M-1xC",))
+
+
+def test_backtest_predicts_held_out_rungs_without_fitting_them(paper_spec, paper_table):
+    spec = dataclasses.replace(
+        paper_spec, options=dataclasses.replace(paper_spec.options, bootstrap=100)
+    )
+    split = size_splits(rungs(paper_table), spec.fit_runs)[0]  # 190M-760M -> 1B
+    noise = summarize(noise_floor(paper_table, spec.tasks, spec.fit_runs, 10))
+    results = backtest(paper_table, spec, [split], noise, workers=1)
+    assert set(results["run"]) == set(split.held_out)
+    assert len(results) == len(split.held_out) * len(spec.tasks)
+    for column in ("predicted", "abs_error", "rel_error", "error_over_noise"):
+        assert np.isfinite(results[column]).all()
+    # the same fit, inspected: its points come from the fit runs only
+    sub = dataclasses.replace(spec, fit_runs=split.fit_runs, targets=())
+    fit = fit_ladder(paper_table, sub, workers=1)
+    for task_fit in fit.tasks.values():
+        assert set(task_fit.step1_points["run"]) == set(split.fit_runs)
+        assert set(task_fit.step2_points["run"]) == set(split.fit_runs)
+    # 1B from 190M-760M: a few points of error, mostly inside the 95% interval
+    assert results["abs_error"].mean() < 0.03
+    assert results["covered"].mean() > 0.7
+
+
+def test_compute_vs_error_fractions_and_trend(paper_spec, paper_table):
+    spec = dataclasses.replace(
+        paper_spec, options=dataclasses.replace(paper_spec.options, bootstrap=0)
+    )
+    cuts = ladder_cuts(rungs(paper_table), spec.fit_runs)
+    labels = {c.label: c for c in cuts}
+    smallest, paper, largest = (
+        labels["190M-760M x {1,2}xC"],
+        labels["190M-1B x {1,2,5,10}xC"],
+        labels["190M-3B x {1,2,5,10}xC"],
+    )
+    assert set(paper.runs) == set(spec.fit_runs)
+    results = compute_vs_error(paper_table, spec, [smallest, paper, largest], workers=1)
+    seven = results[results["target"] == "7B-4T"].set_index("ladder")
+    # the paper's ladder costs about 3% of the 7B-4T model's compute (6 N D)
+    assert seven.loc[paper.label, "compute_fraction"] == pytest.approx(0.0316, abs=1e-3)
+    # more ladder, less error: the full ladder beats the smallest cut on both targets
+    for target in ("7B-4T", "13B-5T"):
+        errors = results[results["target"] == target].set_index("ladder")["mean_abs_error"]
+        assert errors[largest.label] < errors[smallest.label]
+
+
+def test_variance_and_backtest_commands(tmp_path, capsys):
+    out = tmp_path / "noise.json"
+    assert main(["variance", "-q", "--runs", "1B-10xC", "--output", str(out)]) == 0
+    document = json.loads(out.read_text())
+    mmlu = next(r for r in document["summary"] if r["task"] == "mmlu")
+    assert mmlu["accuracy_sd"] == pytest.approx(0.0009927395, rel=1e-6)
+    assert "MMLU" in capsys.readouterr().out
+    out = tmp_path / "backtest.json"
+    code = main(
+        ["backtest", "-q", "--kind", "multiplier", "--bootstrap", "30", "--output", str(out)]
+    )
+    assert code == 0
+    results = json.loads(out.read_text())["results"]
+    assert {r["split"] for r in results} == {f"without {m}xC" for m in (1, 2, 5, 10)}
+    assert main(["backtest", "-q", "--kind", "sizes"]) == 2
+
+
+def test_report_writes_tables_figures_and_summary(tmp_path):
+    assert main(["report", "-q", "--out", str(tmp_path), "--bootstrap", "50"]) == 0
+    for name in (
+        "summary.md",
+        "fit.json",
+        "fit.txt",
+        "noise.csv",
+        "backtest.csv",
+        "chained.png",
+        "noise.png",
+    ):
+        assert (tmp_path / name).stat().st_size > 0
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## 13B-5T" in summary and "| MMLU |" in summary and "![chained](chained.png)" in summary
+
+
+def test_compute_vs_error_command_writes_table_and_figure(tmp_path, capsys):
+    assert main(["compute-vs-error", "-q", "--out", str(tmp_path), "--formats", "png"]) == 0
+    table = pd.read_csv(tmp_path / "compute_vs_error.csv")
+    assert len(table) == 2 * 18  # 18 cut-down ladders x 2 targets
+    assert np.isfinite(table["mean_abs_error"]).all()
+    assert (tmp_path / "compute_vs_error.png").stat().st_size > 10_000
