@@ -66,13 +66,15 @@ def _weights(pairs: Sequence[str], flag: str) -> dict[str, float]:
     return out
 
 
+def _overrides(args: argparse.Namespace) -> dict:
+    """The fit options given as flags (--bootstrap, --seed, --level)."""
+    values = {key: getattr(args, key, None) for key in ("bootstrap", "seed", "level")}
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def spec_from_args(args: argparse.Namespace) -> LadderSpec:
     """The spec for `ladder fit`: a config file, or a table with runs/targets from flags."""
-    overrides = {
-        key: getattr(args, key)
-        for key in ("bootstrap", "seed", "level")
-        if getattr(args, key) is not None
-    }
+    overrides = _overrides(args)
     if args.table is None:
         spec = load_spec(args.config or default_spec_path())
         if spec.data is None:
@@ -145,8 +147,7 @@ def _spec_and_table(args: argparse.Namespace, bootstrap: int | None = None):
     spec = load_spec(args.config or default_spec_path())
     if spec.data is None:
         raise LadderError(f"{args.config}: the spec names no data table")
-    overrides = {key: getattr(args, key, None) for key in ("bootstrap", "seed", "level")}
-    overrides = {key: value for key, value in overrides.items() if value is not None}
+    overrides = _overrides(args)
     if bootstrap is not None and "bootstrap" not in overrides:
         overrides["bootstrap"] = bootstrap
     if overrides:
@@ -366,23 +367,21 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     fit.set_defaults(func=cmd_fit)
 
-    plot = sub.add_parser(
-        "plot",
-        help="draw step 1, step 2 and the chained predictions",
-        description="Fit a spec and draw the paper-style figures with intervals: step1, step2 "
-        "and chained, one panel per task.",
-    )
-    plot.add_argument("--config", "-c", help="ladder spec (YAML); default: configs/olmo-paper.yaml")
-    plot.add_argument("--out", default="fits/plots", help="output directory (default fits/plots)")
-    plot.add_argument("--formats", default="png,pdf", help="comma-separated: png, pdf, svg")
-    plot.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    plot.set_defaults(func=cmd_plot)
-
     def spec_parser(name: str, help_: str, description: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=description)
         p.add_argument("--config", "-c", help="ladder spec (default: configs/olmo-paper.yaml)")
         p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
         return p
+
+    plot = spec_parser(
+        "plot",
+        "draw step 1, step 2 and the chained predictions",
+        "Fit a spec and draw the paper-style figures with intervals: step1, step2, chained "
+        "and residuals, one panel per task.",
+    )
+    plot.add_argument("--out", default="fits/plots", help="output directory (default fits/plots)")
+    plot.add_argument("--formats", default="png,pdf", help="comma-separated: png, pdf, svg")
+    plot.set_defaults(func=cmd_plot)
 
     var = spec_parser(
         "variance",

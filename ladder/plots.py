@@ -71,33 +71,39 @@ def _targets_d(fit: LadderFit) -> float:
     return max((t.tokens for t in fit.spec.targets), default=0)
 
 
-def plot_step1(fit: LadderFit) -> Figure:
-    """Task loss (bits per byte) against tokens D, one fitted curve per model size, the rungs'
-    final points, and each target's prediction with its interval next to its actual loss."""
+def _plot_against_tokens(fit: LadderFit, part: str, column: str, ylabel: str, title: str) -> Figure:
+    """One panel per task against tokens D: a curve per model size and per target from the
+    `part` predictor ("step1": task loss, "chained": accuracy), the rungs' final points of
+    `column`, and each target's prediction with its interval next to its actual."""
     fig, axes = _grid(len(fit.tasks))
-    level = fit.spec.options.level
     for ax, task_fit in zip(axes, fit.tasks.values(), strict=False):
+        law = task_fit.step1 if part == "step1" else task_fit.chained
+        if law is None:
+            ax.set_title(f"{task_fit.task.label} (no accuracy)", fontsize=10)
+            continue
         points, colors = task_fit.step1_points, _size_colors(task_fit)
         d_max = max(points["tokens"].max(), _targets_d(fit)) * 1.5
         ds = np.geomspace(points["tokens"].min() * 0.8, d_max, 120)
+
+        def curve(n: float, ds: np.ndarray = ds, law=law) -> np.ndarray:
+            return law.predict(np.column_stack([np.full_like(ds, n), ds]))
+
         for n, color in colors.items():
             label = _size_label(points.loc[points["params"] == n, "run"].iloc[0])
-            curve = task_fit.step1.predict(np.column_stack([np.full_like(ds, n), ds]))
-            ax.plot(ds, curve, "--", color=color, lw=1.2, alpha=0.8, label=f"{label} (fitted)")
+            ax.plot(ds, curve(n), "--", color=color, lw=1.2, alpha=0.8, label=f"{label} (fitted)")
         for _, row in points.iterrows():
             ax.scatter(
                 row["tokens"],
-                row["task_loss"],
+                row[column],
                 color=colors[row["params"]],
                 s=30,
                 marker=MARKERS.get(_multiplier(row["run"]), "o"),
                 zorder=3,
             )
-        for color, (name, p) in zip(TARGET_COLORS, task_fit.predictions.items(), strict=False):
-            e, d = p.step1, p.target.tokens
-            n = p.target.params
-            curve = task_fit.step1.predict(np.column_stack([np.full_like(ds, n), ds]))
-            ax.plot(ds, curve, ":", color=color, lw=1)
+        targets = zip(TARGET_COLORS, task_fit.predictions.items(), strict=False)
+        for i, (color, (name, p)) in enumerate(targets):
+            e, d = getattr(p, part), p.target.tokens
+            ax.plot(ds, curve(p.target.params), ":", color=color, lw=1)
             ax.errorbar(
                 d,
                 e.predicted,
@@ -109,12 +115,28 @@ def plot_step1(fit: LadderFit) -> Figure:
             )
             if e.actual is not None:
                 ax.scatter(d, e.actual, color=color, marker="o", s=25, label=f"{name} (actual)")
+                ax.annotate(
+                    f"{100 * e.rel_error:.1f}%",
+                    (d, e.predicted),
+                    fontsize=8,
+                    xytext=(6, 4 - 12 * i),
+                    textcoords="offset points",
+                    color=color,
+                )
         ax.set_xscale("log")
         ax.set_xlabel("tokens D")
-        ax.set_ylabel("task loss (bits per byte)")
+        ax.set_ylabel(ylabel)
         ax.set_title(task_fit.task.label, fontsize=10)
         ax.grid(alpha=0.3)
-    return _finish(fig, axes, f"Step 1: task loss from (N, D), {level:.0%} intervals")
+    return _finish(fig, axes, f"{title}, {fit.spec.options.level:.0%} intervals")
+
+
+def plot_step1(fit: LadderFit) -> Figure:
+    """Task loss (bits per byte) against tokens D: one fitted curve per model size, the rungs'
+    final points, and each target's predicted loss with its interval next to its actual."""
+    return _plot_against_tokens(
+        fit, "step1", "task_loss", "task loss (bits per byte)", "Step 1: task loss from (N, D)"
+    )
 
 
 def plot_step2(fit: LadderFit) -> Figure:
@@ -175,59 +197,9 @@ def plot_step2(fit: LadderFit) -> Figure:
 
 
 def plot_chained(fit: LadderFit) -> Figure:
-    """Accuracy against tokens D through both steps: one curve per size, the rungs' final
-    accuracies, and each target's prediction with its interval next to its actual."""
-    fig, axes = _grid(len(fit.tasks))
-    level = fit.spec.options.level
-    for ax, task_fit in zip(axes, fit.tasks.values(), strict=False):
-        chained = task_fit.chained
-        if chained is None:
-            ax.set_title(f"{task_fit.task.label} (no accuracy)", fontsize=10)
-            continue
-        points, colors = task_fit.step1_points, _size_colors(task_fit)
-        ds = np.geomspace(points["tokens"].min() * 0.8, _targets_d(fit) * 1.5, 120)
-        for n, color in colors.items():
-            label = _size_label(points.loc[points["params"] == n, "run"].iloc[0])
-            curve = chained.predict(np.column_stack([np.full_like(ds, n), ds]))
-            ax.plot(ds, curve, "--", color=color, lw=1.2, alpha=0.8, label=f"{label} (fitted)")
-        for _, row in points.iterrows():
-            ax.scatter(
-                row["tokens"],
-                row["accuracy"],
-                color=colors[row["params"]],
-                s=30,
-                marker=MARKERS.get(_multiplier(row["run"]), "o"),
-                zorder=3,
-            )
-        for color, (name, p) in zip(TARGET_COLORS, task_fit.predictions.items(), strict=False):
-            e, d = p.chained, p.target.tokens
-            curve = chained.predict(np.column_stack([np.full_like(ds, p.target.params), ds]))
-            ax.plot(ds, curve, ":", color=color, lw=1)
-            ax.errorbar(
-                d,
-                e.predicted,
-                yerr=[[e.predicted - e.lower], [e.upper - e.predicted]],
-                fmt="x",
-                color=color,
-                capsize=3,
-                label=f"{name} (predicted)",
-            )
-            if e.actual is not None:
-                ax.scatter(d, e.actual, color=color, marker="o", s=25, label=f"{name} (actual)")
-                ax.annotate(
-                    f"{100 * e.rel_error:.1f}%",
-                    (d, e.predicted),
-                    fontsize=8,
-                    xytext=(6, -10),
-                    textcoords="offset points",
-                    color=color,
-                )
-        ax.set_xscale("log")
-        ax.set_xlabel("tokens D")
-        ax.set_ylabel("accuracy")
-        ax.set_title(task_fit.task.label, fontsize=10)
-        ax.grid(alpha=0.3)
-    return _finish(fig, axes, f"Chained prediction, {level:.0%} intervals")
+    """Accuracy against tokens D through both steps: one curve per model size, the rungs'
+    final accuracies, and each target's prediction with its interval next to its actual."""
+    return _plot_against_tokens(fit, "chained", "accuracy", "accuracy", "Chained prediction")
 
 
 def plot_residuals(fit: LadderFit) -> Figure:
