@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from ladder.errors import LadderError
 from ladder.pipeline import fit_ladder
@@ -64,13 +65,14 @@ def backtest(
     splits: Iterable[Split],
     noise: pd.DataFrame | None = None,
     workers: int | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """One row per (split, held-out run, task): chained prediction, interval, actual, errors,
     coverage, and the error in units of the task's accuracy noise (from `noise`: a
     variance.summarize table) where given."""
     by_run = {r.run: r for r in rungs(table)}
     rows = []
-    for split in splits:
+    for split in tqdm(list(splits), desc="backtest splits", unit="split", disable=not progress):
         targets = tuple(
             TargetSpec(run, by_run[run].params, by_run[run].tokens, run) for run in split.held_out
         )
@@ -143,12 +145,16 @@ def ladder_cuts(
 
 
 def compute_vs_error(
-    table: pd.DataFrame, spec: LadderSpec, cuts: Iterable[LadderCut], workers: int | None = None
+    table: pd.DataFrame,
+    spec: LadderSpec,
+    cuts: Iterable[LadderCut],
+    workers: int | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Per cut and target: the ladder's compute as a fraction of the target's (6 N D) and the
     mean absolute / relative error of the chained prediction over the tasks."""
     rows = []
-    for cut in cuts:
+    for cut in tqdm(list(cuts), desc="ladder cuts", unit="fit", disable=not progress):
         sub = dataclasses.replace(spec, fit_runs=cut.runs)
         try:
             fit = fit_ladder(table, sub, workers=workers)

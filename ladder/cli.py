@@ -237,7 +237,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if not splits:
         raise LadderError("no backtest splits: the ladder needs at least 4 sizes or 2 multipliers")
     noise = summarize(_noise(args, spec, table))
-    results = backtest(table, spec, splits, noise)
+    results = backtest(table, spec, splits, noise, progress=_progress(args))
     print(format_frame(backtest_summary(results), BACKTEST_FORMATS))
     print(
         "\ncoverage: fraction of held-out actuals inside the "
@@ -266,7 +266,7 @@ def cmd_compute_vs_error(args: argparse.Namespace) -> int:
     cuts = ladder_cuts(rungs(table), spec.fit_runs)
     if not cuts:
         raise LadderError("no ladder cuts: the data needs rungs of at least 3 sizes")
-    results = compute_vs_error(table, spec, cuts)
+    results = compute_vs_error(table, spec, cuts, progress=_progress(args))
     print(format_frame(results.dropna(subset=["target"]), CVE_FORMATS))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -289,7 +289,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     fit = fit_ladder(table, spec, progress=_progress(args))
     noise = summarize(_noise(args, spec, table))
     splits = size_splits(rungs(table), spec.fit_runs)
-    backtests = backtest(table, spec, splits, noise) if splits else None
+    backtests = backtest(table, spec, splits, noise, progress=_progress(args)) if splits else None
     figures = save_figures(fit, out, ["png"]) + save(plot_noise(noise, fit), out, "noise", ["png"])
     write_json(to_dict(fit, data=str(spec.data)), out / "fit.json")
     (out / "fit.txt").write_text(format_text(fit) + "\n")
