@@ -89,6 +89,13 @@ class LadderSpec:
     data: Path | None = None
     options: FitOptions = field(default_factory=FitOptions)
 
+    def __post_init__(self) -> None:
+        if not self.fit_runs:
+            raise LadderError("no runs to fit on")
+        duplicates = sorted({run for run in self.fit_runs if self.fit_runs.count(run) > 1})
+        if duplicates:
+            raise LadderError(f"fit run {duplicates[0]!r} is listed twice")
+
 
 def _require(mapping: dict, key: str, where: str) -> Any:
     if key not in mapping:

@@ -45,6 +45,7 @@ def test_good_spec_loads(tmp_path):
         (lambda s: s["tasks"][0].update(chance=1.0), "tasks[0].chance"),
         (lambda s: s["tasks"].append(dict(s["tasks"][0])), "task 'piqa' is defined twice"),
         (lambda s: s.update(colour="red"), "unknown key 'colour'"),
+        (lambda s: s["fit"].update(runs=["a", "b", "a"]), "fit run 'a' is listed twice"),
     ],
 )
 def test_bad_spec_names_the_key(tmp_path, change, message):
