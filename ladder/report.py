@@ -113,11 +113,11 @@ def _num(value: float | None) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{value:.3f}"
 
 
-def _row(label: str, e: Estimate, unit: Any, extra: str = "") -> str:
+def _row(label: str, width: int, e: Estimate, unit: Any, extra: str = "") -> str:
     rel = "-" if e.rel_error is None else f"{100 * e.rel_error:.1f}%"
     interval = f"[{unit(e.lower)}, {unit(e.upper)}]"
     return (
-        f"  {label:<16}{unit(e.predicted):>9}  {interval:<16}{unit(e.actual):>9}"
+        f"  {label:<{width}}{unit(e.predicted):>9}  {interval:<16}{unit(e.actual):>9}"
         f"{unit(e.abs_error):>9}{rel:>9}{extra}"
     )
 
@@ -126,6 +126,7 @@ def format_text(fit: LadderFit) -> str:
     """Per target, one row per task: prediction, interval, actual, errors, and the step-1
     (task loss) and step-2 relative errors."""
     level = f"{100 * fit.spec.options.level:g}%"
+    width = max(16, *(len(t.task.label) + 2 for t in fit.tasks.values()))
     blocks = []
     for target in fit.spec.targets:
         actual = f"; actual from run {target.run}" if target.run else ""
@@ -133,22 +134,23 @@ def format_text(fit: LadderFit) -> str:
         first = next(iter(fit.tasks.values())).predictions[target.name]
         if first.chained is not None:
             lines.append(
-                f"  {'task':<16}{'pred':>9}  {level + ' interval':<16}{'actual':>9}"
+                f"  {'task':<{width}}{'pred':>9}  {level + ' interval':<16}{'actual':>9}"
                 f"{'abs err':>9}{'rel err':>9}{'step1 rel':>11}{'step2 rel':>11}"
             )
         else:
             lines.append(
-                f"  {'task':<16}{'pred loss':>9}  {level + ' interval':<16}{'actual':>9}"
+                f"  {'task':<{width}}{'pred loss':>9}  {level + ' interval':<16}{'actual':>9}"
                 f"{'abs err':>9}{'rel err':>9}"
             )
         for task_fit in fit.tasks.values():
             p = task_fit.predictions[target.name]
             if p.chained is None:
-                lines.append(_row(task_fit.task.label, p.step1, _num))
+                lines.append(_row(task_fit.task.label, width, p.step1, _num))
                 continue
             step1 = "-" if p.step1.rel_error is None else f"{100 * p.step1.rel_error:.1f}%"
             step2 = "-" if p.step2 is None else f"{100 * p.step2.rel_error:.1f}%"
-            lines.append(_row(task_fit.task.label, p.chained, _pct, f"{step1:>11}{step2:>11}"))
+            extra = f"{step1:>11}{step2:>11}"
+            lines.append(_row(task_fit.task.label, width, p.chained, _pct, extra))
         blocks.append("\n".join(lines))
     blocks.append(
         "Accuracy in points (task loss in bits per byte); rel err = |pred - actual| / actual.\n"
