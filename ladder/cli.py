@@ -76,6 +76,8 @@ def spec_from_args(args: argparse.Namespace) -> LadderSpec:
     """The spec for `ladder fit`: a config file, or a table with runs/targets from flags."""
     overrides = _overrides(args)
     if args.table is None:
+        if args.chance:
+            raise LadderError("--chance is for a plain table; a spec sets each task's chance")
         spec = load_spec(args.config or default_spec_path())
         if spec.data is None:
             raise LadderError(f"{args.config}: the spec names no data table")
@@ -97,20 +99,22 @@ def spec_from_args(args: argparse.Namespace) -> LadderSpec:
         raise LadderError("give either a table or --config, not both")
     if not args.fit_runs:
         raise LadderError("--fit-runs is required with a table (the runs to fit the laws on)")
-    chance = _weights(args.chance, "--chance")
-    table_tasks = _split(args.tasks) if args.tasks else None
-    tasks = tuple(
-        TaskSpec(name=name, sources={name: 1.0}, chance=chance.get(name, 0.25))
-        for name in (table_tasks or [])
-    )
-    return LadderSpec(
+    return LadderSpec(  # tasks: chosen once the table is read (see cmd_fit)
         name=Path(args.table).name.split(".")[0],
         fit_runs=tuple(_split(args.fit_runs)),
         targets=tuple(parse_target_arg(t) for t in args.target),
-        tasks=tasks,
         data=Path(args.table),
         options=parse_options(overrides) if overrides else FitOptions(),
     )
+
+
+def table_tasks(names: Sequence[str], chance: dict[str, float]) -> tuple[TaskSpec, ...]:
+    """Plain table tasks, chance accuracy 0.25 unless given; a --chance for a task that is not
+    fitted is a mistake, not something to ignore."""
+    unknown = sorted(set(chance) - set(names))
+    if unknown:
+        raise LadderError(f"--chance {unknown[0]}: not one of the tasks fitted")
+    return tuple(TaskSpec(name, {name: 1.0}, chance=chance.get(name, 0.25)) for name in names)
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -119,18 +123,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     spec = spec_from_args(args)
     table = observations.read(spec.data)
-    if not spec.tasks:  # a plain table: every task it has, chance 0.25 unless --chance
-        chance = _weights(args.chance, "--chance")
-        names = sorted(table["task"].unique())
-        spec = LadderSpec(
-            spec.name,
-            spec.fit_runs,
-            spec.targets,
-            tuple(TaskSpec(n, {n: 1.0}, chance=chance.get(n, 0.25)) for n in names),
-            spec.data,
-            spec.options,
+    if args.table is not None:  # a plain table: the --tasks given, or every task it has
+        names = _split(args.tasks) if args.tasks else sorted(table["task"].unique())
+        spec = dataclasses.replace(
+            spec, tasks=table_tasks(names, _weights(args.chance, "--chance"))
         )
-    fit = fit_ladder(table, spec, progress=not args.quiet and sys.stderr.isatty())
+    fit = fit_ladder(table, spec, progress=_progress(args))
     document = to_dict(fit, data=str(spec.data))
     print(format_text(fit))
     fits_path = Path(args.fits_dir) / f"{spec.name}.json"

@@ -188,6 +188,19 @@ BAD_INPUTS = {
         "'winograd' is not in the table",
     ),
     "bad target": (lambda tmp, t: ["fit", "--target", "X=big,1e12"], "must be numbers"),
+    "chance of an unfitted task": (
+        lambda tmp, t: [
+            "fit",
+            str(ROOT / "data/olmo-ladder.parquet"),
+            "--fit-runs",
+            RUNS,
+            "--tasks",
+            "piqa_val_rc_5shot",
+            "--chance",
+            "piqa=0.5",
+        ],
+        "--chance piqa: not one of the tasks fitted",
+    ),
     "missing config": (lambda tmp, t: ["fit", "--config", str(tmp / "none.yaml")], "no such file"),
 }
 
