@@ -59,31 +59,28 @@ def test_default_fit_prints_both_targets_and_writes_json(tmp_path):
     assert set(document["laws"]["mmlu"]["step1"]["params"]) == {"E", "a", "alpha", "b", "beta"}
 
 
-def test_table_mode_with_targets_on_the_command_line(tmp_path, capsys):
+def fit_json(tmp_path, *args: str) -> dict:
+    """Run `ladder fit ARGS` quietly with 50 resamples; return the JSON it wrote."""
     out = tmp_path / "r.json"
-    code = main(
-        [
-            "fit",
-            str(ROOT / "data/olmo-ladder.parquet"),
-            "--fit-runs",
-            SMALL_RUNS,
-            "--target",
-            TARGET_13B,
-            "--target",
-            "70B=70e9,15e12",
-            "--tasks",
-            "hellaswag_val_rc_5shot",
-            "--bootstrap",
-            "50",
-            "-q",
-            "--output",
-            str(out),
-            "--fits-dir",
-            str(tmp_path),
-        ]
+    flags = ["--bootstrap", "50", "-q", "--output", str(out), "--fits-dir", str(tmp_path)]
+    assert main(["fit", *args, *flags]) == 0
+    return json.loads(out.read_text())
+
+
+def test_table_mode_with_targets_on_the_command_line(tmp_path):
+    table = str(ROOT / "data/olmo-ladder.parquet")
+    document = fit_json(
+        tmp_path,
+        table,
+        "--fit-runs",
+        SMALL_RUNS,
+        "--target",
+        TARGET_13B,
+        "--target",
+        "70B=70e9,15e12",
+        "--tasks",
+        "hellaswag_val_rc_5shot",
     )
-    assert code == 0
-    document = json.loads(out.read_text())
     hellaswag = document["targets"]["13B-5T"]["tasks"]["hellaswag_val_rc_5shot"]
     assert hellaswag["predicted"] == pytest.approx(0.8530, abs=1e-3)
     unknown = document["targets"]["70B"]["tasks"]["hellaswag_val_rc_5shot"]
@@ -96,26 +93,8 @@ def test_loss_only_table_fits_step_1_only(tmp_path, paper_table):
     table = paper_table[paper_table["task"] == "piqa_val_rc_5shot"].drop(columns="accuracy")
     path = tmp_path / "loss.csv"
     table.to_csv(path, index=False)
-    out = tmp_path / "r.json"
-    code = main(
-        [
-            "fit",
-            str(path),
-            "--fit-runs",
-            SMALL_RUNS,
-            "--target",
-            TARGET_13B,
-            "--bootstrap",
-            "50",
-            "-q",
-            "--output",
-            str(out),
-            "--fits-dir",
-            str(tmp_path),
-        ]
-    )
-    assert code == 0
-    task = json.loads(out.read_text())["targets"]["13B-5T"]["tasks"]["piqa_val_rc_5shot"]
+    document = fit_json(tmp_path, str(path), "--fit-runs", SMALL_RUNS, "--target", TARGET_13B)
+    task = document["targets"]["13B-5T"]["tasks"]["piqa_val_rc_5shot"]
     assert task["metric"] == "task_loss"
     assert task["rel_error"] == pytest.approx(0.0267, abs=2e-3)  # step1_main.csv's PIQA
     assert "step2" not in task
