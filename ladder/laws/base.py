@@ -137,9 +137,10 @@ class Law:
         return x[:, None] if x.ndim == 1 else x
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> Law:
-        """Fit by lmfit's bounded least squares (Huber loss when huber_delta is set) from
-        `n_starts` starting points; keep the lowest objective. Raise LadderError when there
-        are fewer points than parameters or no start converges."""
+        """Fit by bounded least squares (Huber loss when huber_delta is set): the batched
+        solver runs `n_starts` starting points at once, lmfit polishes the best of them (and
+        reports standard errors). Raise LadderError when there are fewer points than
+        parameters or lmfit does not converge."""
         x, y = self._as_x(x), np.asarray(y, dtype=float)
         p = len(self.parameters)
         if len(y) < p:
@@ -314,8 +315,10 @@ class Law:
     def summary(self) -> str:
         """A short fit report: the law, each parameter with its standard error, residuals."""
         lines = [f"{type(self).__name__}: {self}", f"  points: {self.n_obs_}"]
-        for name in self.names:
-            lines.append(f"  {name:>6} = {self.params_[name]:.6g} +/- {self.stderr_[name]:.3g}")
+        for spec, value in zip(self.parameters, self.theta_, strict=True):
+            at_bound = np.isclose(value, [spec.min, spec.max], rtol=1e-6, atol=1e-8).any()
+            bound = "  (at its bound)" if at_bound else ""
+            lines.append(f"  {spec.name:>6} = {value:.6g} +/- {self.stderr_[spec.name]:.3g}{bound}")
         space = "log " if self.log_residuals else ""
         rms = float(np.sqrt(np.mean(self.residuals_**2)))
         lines.append(f"  rms {space}residual: {rms:.4g}")
