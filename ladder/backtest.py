@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from ladder.errors import LadderError
 from ladder.pipeline import fit_ladder
-from ladder.rungs import Rung, rungs
+from ladder.rungs import Rung, run_finals
 from ladder.spec import LadderSpec, TargetSpec
 
 
@@ -59,6 +59,12 @@ def multiplier_splits(all_rungs: list[Rung], fit_runs: Iterable[str]) -> list[Sp
     return splits
 
 
+def held_out_split(fit_runs: Iterable[str], held_out: Iterable[str]) -> Split:
+    """Any runs held out of the spec's fit runs (works on any table, named like rungs or not)."""
+    held = tuple(held_out)
+    return Split(f"hold out {', '.join(held)}", tuple(r for r in fit_runs if r not in held), held)
+
+
 def backtest(
     table: pd.DataFrame,
     spec: LadderSpec,
@@ -70,11 +76,15 @@ def backtest(
     """One row per (split, held-out run, task): chained prediction, interval, actual, errors,
     coverage, and the error in units of the task's accuracy noise (from `noise`: a
     variance.summarize table) where given."""
-    by_run = {r.run: r for r in rungs(table)}
+    finals = run_finals(table)
     rows = []
     for split in tqdm(list(splits), desc="backtest splits", unit="split", disable=not progress):
+        missing = [run for run in split.held_out if run not in finals.index]
+        if missing:
+            raise LadderError(f"split {split.name}: run {missing[0]!r} is not in the data")
         targets = tuple(
-            TargetSpec(run, by_run[run].params, by_run[run].tokens, run) for run in split.held_out
+            TargetSpec(run, int(finals.loc[run, "params"]), int(finals.loc[run, "tokens"]), run)
+            for run in split.held_out
         )
         sub = dataclasses.replace(spec, fit_runs=split.fit_runs, targets=targets)
         fit = fit_ladder(table, sub, workers=workers)

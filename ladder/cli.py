@@ -216,7 +216,7 @@ def cmd_variance(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from ladder.backtest import backtest, multiplier_splits, size_splits
+    from ladder.backtest import backtest, held_out_split, multiplier_splits, size_splits
     from ladder.report import BACKTEST_FORMATS, backtest_summary, format_frame, write_json
     from ladder.rungs import rungs
     from ladder.variance import summarize
@@ -225,13 +225,18 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if not kinds or any(k not in ("size", "multiplier") for k in kinds):
         raise LadderError(f"--kind {args.kind!r}: choose from size, multiplier")
     spec, table = _spec_and_table(args, bootstrap=200)
-    all_rungs = rungs(table)
-    if not all_rungs:
-        raise LadderError("no runs named like rungs (<size>-<k>xC) in the data")
-    splits = [
-        *(size_splits(all_rungs, spec.fit_runs) if "size" in kinds else []),
-        *(multiplier_splits(all_rungs, spec.fit_runs) if "multiplier" in kinds else []),
-    ]
+    if args.hold_out:
+        splits = [held_out_split(spec.fit_runs, _split(args.hold_out))]
+    else:
+        all_rungs = rungs(table)
+        if not all_rungs:
+            raise LadderError(
+                "no runs named like rungs (<size>-<k>xC) in the data; use --hold-out RUNS"
+            )
+        splits = [
+            *(size_splits(all_rungs, spec.fit_runs) if "size" in kinds else []),
+            *(multiplier_splits(all_rungs, spec.fit_runs) if "multiplier" in kinds else []),
+        ]
     if not splits:
         raise LadderError("no backtest splits: the ladder needs at least 4 sizes or 2 multipliers")
     noise = summarize(_noise(args, spec, table))
@@ -402,6 +407,12 @@ def build_parser() -> argparse.ArgumentParser:
         "interval coverage and error in units of the noise floor.",
     )
     back.add_argument("--kind", default="size,multiplier", help="size, multiplier, or both")
+    back.add_argument(
+        "--hold-out",
+        metavar="RUNS",
+        help="instead of --kind: hold these comma-separated runs out of the fit and predict them "
+        "(any run names)",
+    )
     back.add_argument("--bootstrap", type=int, help="resamples per fit (default 200)")
     back.add_argument("--runs", help="runs for the noise floor (default: fit and target runs)")
     back.add_argument("--last-n", type=int, default=10, help="evaluations for the noise floor")

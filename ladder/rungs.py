@@ -24,11 +24,15 @@ class Rung:
         return 6.0 * self.params * self.tokens
 
 
+def run_finals(table: pd.DataFrame) -> pd.DataFrame:
+    """Per run (the index): N and the final D (tokens at its last evaluation)."""
+    return table.groupby("run").agg(params=("params", "first"), tokens=("tokens", "max"))
+
+
 def rungs(table: pd.DataFrame) -> list[Rung]:
     """Every run of the table named like a rung (reruns and targets are not), by N then D."""
-    finals = table.groupby("run").agg(params=("params", "first"), tokens=("tokens", "max"))
     found = []
-    for run, row in finals.iterrows():
+    for run, row in run_finals(table).iterrows():
         match = RUNG.match(str(run))
         if match:
             found.append(

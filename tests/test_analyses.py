@@ -126,6 +126,25 @@ def test_variance_and_backtest_commands(tmp_path, capsys):
     results = json.loads(out.read_text())["results"]
     assert {r["split"] for r in results} == {f"without {m}xC" for m in (1, 2, 5, 10)}
     assert main(["backtest", "-q", "--kind", "sizes"]) == 2
+    # any runs, named like rungs or not: 1B-10xC leaves the fit, the 3B rerun is predicted
+    code = main(
+        [
+            "backtest",
+            "-q",
+            "--hold-out",
+            "1B-10xC,3B-1xC-rerun",
+            "--bootstrap",
+            "30",
+            "--output",
+            str(out),
+        ]
+    )
+    assert code == 0
+    document = json.loads(out.read_text())
+    (split,) = document["splits"]
+    assert "1B-10xC" not in split["fit_runs"] and len(split["fit_runs"]) == 15
+    assert {r["run"] for r in document["results"]} == {"1B-10xC", "3B-1xC-rerun"}
+    assert main(["backtest", "-q", "--hold-out", "42M-1xC"]) == 2
 
 
 def test_report_writes_tables_figures_and_summary(tmp_path):
