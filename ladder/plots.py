@@ -171,24 +171,19 @@ def plot_step2(fit: LadderFit) -> Figure:
             ax.fill_between(xs, lower, upper, color="pink", alpha=0.4, lw=0)
         for color, (name, p) in zip(TARGET_COLORS, task_fit.predictions.items(), strict=False):
             if p.step2 is not None and p.step1.actual is not None:
-                ax.scatter(
-                    p.step1.actual,
-                    p.step2.actual,
-                    marker="x",
-                    s=30,
-                    color=color,
-                    label=f"{name} (actual)",
-                    zorder=4,
-                )
-                ax.scatter(
-                    p.step1.actual,
-                    p.step2.predicted,
-                    marker="o",
-                    s=20,
-                    color=color,
-                    label=f"{name} (predicted)",
-                    zorder=4,
-                )
+                for value, marker, what in (
+                    (p.step2.actual, "x", "actual"),
+                    (p.step2.predicted, "o", "predicted"),
+                ):
+                    ax.scatter(
+                        p.step1.actual,
+                        value,
+                        marker=marker,
+                        s=25,
+                        color=color,
+                        label=f"{name} ({what})",
+                        zorder=4,
+                    )
         ax.set_xlabel("task loss (bits per byte)")
         ax.set_ylabel("accuracy")
         ax.set_title(task_fit.task.label, fontsize=10)

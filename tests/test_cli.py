@@ -108,6 +108,8 @@ def _bad_table(tmp_path, paper_table, change):
     return str(path)
 
 
+FIT_TABLE = ["fit", str(ROOT / "data/olmo-ladder.parquet"), "--fit-runs", RUNS]
+
 BAD_INPUTS = {
     "missing file": (
         lambda tmp, t: ["fit", str(tmp / "nope.csv"), "--fit-runs", RUNS],
@@ -156,28 +158,12 @@ BAD_INPUTS = {
     ),
     "unknown task": (lambda tmp, t: ["fit", "--tasks", "mmlu,winograd"], "unknown task 'winograd'"),
     "unknown table task": (
-        lambda tmp, t: [
-            "fit",
-            str(ROOT / "data/olmo-ladder.parquet"),
-            "--fit-runs",
-            RUNS,
-            "--tasks",
-            "winograd",
-        ],
+        lambda tmp, t: [*FIT_TABLE, "--tasks", "winograd"],
         "'winograd' is not in the table",
     ),
     "bad target": (lambda tmp, t: ["fit", "--target", "X=big,1e12"], "must be numbers"),
     "chance of an unfitted task": (
-        lambda tmp, t: [
-            "fit",
-            str(ROOT / "data/olmo-ladder.parquet"),
-            "--fit-runs",
-            RUNS,
-            "--tasks",
-            "piqa_val_rc_5shot",
-            "--chance",
-            "piqa=0.5",
-        ],
+        lambda tmp, t: [*FIT_TABLE, "--tasks", "piqa_val_rc_5shot", "--chance", "piqa=0.5"],
         "--chance piqa: not one of the tasks fitted",
     ),
     "missing config": (lambda tmp, t: ["fit", "--config", str(tmp / "none.yaml")], "no such file"),
