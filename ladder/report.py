@@ -13,6 +13,8 @@ from ladder import __version__
 from ladder.laws.base import Law
 from ladder.pipeline import Estimate, LadderFit, TargetPrediction, TaskFit
 
+CONVERGED_NOTE = 0.95  # below this fraction of converged refits, the printed report says so
+
 
 def law_dict(law: Law) -> dict[str, Any]:
     """A fitted law: its formula, parameters with standard errors, and fit residuals."""
@@ -152,6 +154,17 @@ def format_text(fit: LadderFit) -> str:
             extra = f"{step1:>11}{step2:>11}"
             lines.append(_row(task_fit.task.label, width, p.chained, _pct, extra))
         blocks.append("\n".join(lines))
+    shaky = [
+        f"{task_fit.task.label} {law} {fraction:.0%}"
+        for task_fit in fit.tasks.values()
+        for law, fraction in task_fit.converged.items()
+        if fraction < CONVERGED_NOTE
+    ]
+    if shaky:
+        blocks.append(
+            f"Note: bootstrap refits converged for fewer than {CONVERGED_NOTE:.0%} of resamples "
+            f"({'; '.join(shaky)}); those intervals rest on the resamples that converged."
+        )
     blocks.append(
         "Accuracy in points (task loss in bits per byte); rel err = |pred - actual| / actual.\n"
         "step1 rel: step 1's task-loss error; step2 rel: step 2's accuracy error given the "

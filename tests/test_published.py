@@ -59,3 +59,14 @@ def test_intervals_bracket_predictions_and_mostly_cover_actuals(paper_fit):
             covered.append(p.chained.covered)
     # 95% intervals: the paper's known misses (ARC-Easy) may fall outside, most must not
     assert sum(covered) >= 0.75 * len(covered)
+
+
+def test_report_says_when_bootstrap_refits_did_not_converge(paper_fit):
+    import copy
+
+    from ladder.report import format_text
+
+    assert "Note: bootstrap" not in format_text(paper_fit)
+    shaky = copy.deepcopy(paper_fit)
+    shaky.tasks["mmlu"].bootstrap["single_step"].converged_fraction = 0.5
+    assert "(MMLU single_step 50%)" in format_text(shaky)
