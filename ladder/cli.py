@@ -16,7 +16,6 @@ from pathlib import Path
 from ladder import __version__, observations, olmo_logs
 from ladder.errors import LadderError
 from ladder.spec import (
-    FitOptions,
     LadderSpec,
     TargetSpec,
     TaskSpec,
@@ -74,14 +73,10 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 def spec_from_args(args: argparse.Namespace) -> LadderSpec:
     """The spec for `ladder fit`: a config file, or a table with runs/targets from flags."""
-    overrides = _overrides(args)
     if args.table is None:
         if args.chance:
             raise LadderError("--chance is for a plain table; a spec sets each task's chance")
-        spec = load_spec(args.config or default_spec_path())
-        if spec.data is None:
-            raise LadderError(f"{args.config}: the spec names no data table")
-        data = spec.data
+        spec = config_spec(args)
         tasks = spec.tasks
         if args.tasks:
             known = {task.name: task for task in spec.tasks}
@@ -91,10 +86,12 @@ def spec_from_args(args: argparse.Namespace) -> LadderSpec:
                     f"--tasks: unknown task {unknown[0]!r} (spec tasks: {', '.join(known)})"
                 )
             tasks = tuple(known[name] for name in _split(args.tasks))
-        fit_runs = tuple(_split(args.fit_runs)) if args.fit_runs else spec.fit_runs
-        targets = tuple(parse_target_arg(t) for t in args.target) or spec.targets
-        options = parse_options({**vars(spec.options), **overrides})
-        return LadderSpec(spec.name, fit_runs, targets, tasks, data, options)
+        return dataclasses.replace(
+            spec,
+            fit_runs=tuple(_split(args.fit_runs)) if args.fit_runs else spec.fit_runs,
+            targets=tuple(parse_target_arg(t) for t in args.target) or spec.targets,
+            tasks=tasks,
+        )
     if args.config:
         raise LadderError("give either a table or --config, not both")
     if not args.fit_runs:
@@ -104,7 +101,7 @@ def spec_from_args(args: argparse.Namespace) -> LadderSpec:
         fit_runs=tuple(_split(args.fit_runs)),
         targets=tuple(parse_target_arg(t) for t in args.target),
         data=Path(args.table),
-        options=parse_options(overrides) if overrides else FitOptions(),
+        options=parse_options(_overrides(args)),
     )
 
 
@@ -139,17 +136,24 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spec_and_table(args: argparse.Namespace, bootstrap: int | None = None):
-    """The spec of --config (default: the bundled one), its options overridden by the flags
-    given, and its validated observation table."""
-    spec = load_spec(args.config or default_spec_path())
+def config_spec(args: argparse.Namespace, bootstrap: int | None = None) -> LadderSpec:
+    """The spec of --config (default: the bundled one), its fit options overridden by the flags
+    given (`bootstrap`: this command's default number of resamples, unless --bootstrap)."""
+    path = args.config or default_spec_path()
+    spec = load_spec(path)
     if spec.data is None:
-        raise LadderError(f"{args.config}: the spec names no data table")
+        raise LadderError(f"{path}: the spec names no data table")
     overrides = _overrides(args)
-    if bootstrap is not None and "bootstrap" not in overrides:
-        overrides["bootstrap"] = bootstrap
+    if bootstrap is not None:
+        overrides.setdefault("bootstrap", bootstrap)
     if overrides:
         spec = dataclasses.replace(spec, options=parse_options({**vars(spec.options), **overrides}))
+    return spec
+
+
+def _spec_and_table(args: argparse.Namespace, bootstrap: int | None = None):
+    """config_spec and its validated observation table."""
+    spec = config_spec(args, bootstrap)
     return spec, observations.read(spec.data)
 
 
@@ -376,6 +380,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
         return p
 
+    def noise_args(p: argparse.ArgumentParser) -> None:
+        """The flags of the noise floor (see _noise)."""
+        p.add_argument("--runs", help="runs for the noise floor (default: fit and target runs)")
+        p.add_argument("--last-n", type=int, default=10, help="evaluations per run (default 10)")
+
     plot = spec_parser(
         "plot",
         "draw step 1, step 2 and the chained predictions",
@@ -393,8 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
         "N evaluations of each run (default: the fit runs and the targets' runs), the scale a "
         "prediction error should be compared with.",
     )
-    var.add_argument("--runs", help="comma-separated runs (default: fit runs and target runs)")
-    var.add_argument("--last-n", type=int, default=10, help="evaluations per run (default 10)")
+    noise_args(var)
     var.add_argument("--output", "-o", help="write the table as JSON here")
     var.set_defaults(func=cmd_variance)
 
@@ -414,8 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(any run names)",
     )
     back.add_argument("--bootstrap", type=int, help="resamples per fit (default 200)")
-    back.add_argument("--runs", help="runs for the noise floor (default: fit and target runs)")
-    back.add_argument("--last-n", type=int, default=10, help="evaluations for the noise floor")
+    noise_args(back)
     back.add_argument("--output", "-o", help="write every held-out prediction as JSON here")
     back.set_defaults(func=cmd_backtest)
 
@@ -438,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--out", required=True, help="output directory")
     rep.add_argument("--bootstrap", type=int, help="resamples (default: the spec's)")
-    rep.add_argument("--last-n", type=int, default=10, help="evaluations for the noise floor")
+    noise_args(rep)
     rep.set_defaults(func=cmd_report)
 
     imp = sub.add_parser(
