@@ -107,12 +107,21 @@ def write_json(document: dict[str, Any], path: str | os.PathLike) -> Path:
     return path
 
 
-def _pct(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None or not math.isfinite(value) else f"{100 * value:.{digits}f}"
+def _fmt(value: Any, spec: str) -> str:
+    try:
+        return "-" if value is None or not math.isfinite(float(value)) else format(value, spec)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _pct(value: float | None) -> str:
+    """An accuracy in points, one decimal ('-' when missing)."""
+    return _fmt(None if value is None else 100 * value, ".1f")
 
 
 def _num(value: float | None) -> str:
-    return "-" if value is None or not math.isfinite(value) else f"{value:.3f}"
+    """A task loss, three decimals ('-' when missing)."""
+    return _fmt(value, ".3f")
 
 
 def _row(label: str, width: int, e: Estimate, unit: Any, extra: str = "") -> str:
@@ -171,13 +180,6 @@ def format_text(fit: LadderFit) -> str:
         "actual task loss."
     )
     return "\n\n".join(blocks)
-
-
-def _fmt(value: Any, spec: str) -> str:
-    try:
-        return "-" if value is None or not math.isfinite(float(value)) else format(value, spec)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def format_frame(frame: Any, formats: dict[str, str]) -> str:
