@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ladder import __version__, observations, olmo_logs
+from ladder import __version__, observations, olmo_logs, report
 from ladder.errors import LadderError
 from ladder.spec import (
     LadderSpec,
@@ -323,6 +323,154 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from ladder.train import launch
+    from ladder.train.plan import plan_frame
+
+    config = Path(args.config) if args.config else Path("configs/tiny.yaml")
+    spec = load_spec(config)
+    if args.output:
+        spec = dataclasses.replace(
+            spec, train=dataclasses.replace(spec.train, output=Path(args.output))
+        )
+    if args.launcher:
+        spec = dataclasses.replace(
+            spec, train=dataclasses.replace(spec.train, launcher=args.launcher)
+        )
+    rungs = launch.ladder_plan(spec, _split(args.rungs or ""))
+    launcher = spec.train.launcher
+    if args.dry_run:
+        print(report.format_plan(plan_frame(rungs), spec.train))
+        if launcher == "slurm":
+            for job in launch.run_slurm(spec, config, rungs, dry_run=True):
+                print(f"{job.rung}: {job.status} {job.detail}")
+        return 0
+    if launcher == "slurm":
+        jobs = launch.run_slurm(spec, config, rungs)
+    elif launcher == "torchrun":
+        jobs = launch.run_torchrun(spec, config, rungs)
+    else:
+        jobs = _train_local(spec, rungs, quiet=args.quiet)
+    for job in jobs:
+        print(f"{job.rung}: {job.status} {job.detail}".rstrip())
+    return 0
+
+
+def _train_local(spec: LadderSpec, rungs, quiet: bool):
+    """The local launcher with a bar for the ladder (in steps) and one per rung."""
+    from tqdm import tqdm
+
+    from ladder.train import launch
+
+    total = tqdm(
+        total=sum(r.steps for r in rungs), desc="ladder", unit="step", disable=quiet, position=0
+    )
+
+    def on_rung(rung):
+        bar = tqdm(
+            total=rung.steps, desc=rung.name, unit="step", disable=quiet, position=1, leave=False
+        )
+
+        def on_step(step: int, steps: int) -> None:
+            total.update(step - bar.n)
+            bar.update(step - bar.n)
+            if step >= steps:
+                bar.close()
+
+        return on_step
+
+    try:
+        return launch.run_local(spec, rungs, on_rung)
+    finally:
+        total.close()
+
+
+def cmd_prepare_data(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ladder.train import data
+    from ladder.train.config import TokenizerSpec
+
+    if bool(args.inputs) == bool(args.builtin):
+        raise LadderError("give input files or --builtin NAME (one of the two)")
+    documents = (
+        data.builtin_documents(args.builtin)
+        if args.builtin
+        else data.read_documents([Path(p) for p in args.inputs], field=args.field)
+    )
+    tokenizer = TokenizerSpec(
+        args.tokenizer, Path(args.tokenizer_file) if args.tokenizer_file else None
+    )
+    with tqdm(desc="tokenizing", unit="doc", disable=args.quiet) as bar:
+        count = data.tokenize(documents, tokenizer, Path(args.out), progress=bar.update)
+    print(f"{args.out}: {count:,} tokens ({tokenizer.name})")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ladder.collect import collector
+    from ladder.collect.evaluate import Evaluator, check_tasks, task_names
+    from ladder.tokenizer import load_tokenizer, token_config
+
+    if args.list_tasks:
+        print("\n".join(task_names()))
+        return 0
+    spec = None if args.hf and not args.config else load_spec(args.config or "configs/tiny.yaml")
+    tasks = _split(args.tasks or "")
+    if not tasks and spec is not None and spec.train is not None and spec.train.eval:
+        tasks = list(spec.train.eval.tasks)
+    if not tasks:
+        raise LadderError("no tasks: pass --tasks or give the spec a train.eval.tasks list")
+    check_tasks(tasks)
+    tokenizer_spec = collector.tokenizer_for(spec, args.tokenizer, args.tokenizer_file)
+    tokenizer = load_tokenizer(tokenizer_spec)
+    device = args.device
+    if args.hf:
+        if not args.out or not args.run:
+            raise LadderError("--hf needs --run NAME and --out TABLE")
+        table = Path(args.out)
+        pending = [
+            collector.hf_pending(
+                Path(args.hf),
+                args.run,
+                args.params,
+                args.tokens,
+                args.step,
+                token_config(tokenizer_spec).vocab_size,
+                device,
+            )
+        ]
+        context = args.context_length
+    else:
+        if spec.train is None:
+            raise LadderError(f"{args.config}: no `train` section: which checkpoints to score?")
+        table = Path(args.out) if args.out else spec.data
+        pending = collector.pending_checkpoints(spec, tasks, device)
+        context = args.context_length or spec.train.sequence_length
+    if not pending:
+        print(f"{table}: nothing to collect (every checkpoint has its rows)")
+        return 0
+    limit = (
+        args.limit
+        if args.limit is not None
+        else (
+            spec.train.eval.limit if spec is not None and spec.train and spec.train.eval else None
+        )
+    )
+    evaluator = Evaluator(tasks, tokenizer, context or 2048, limit, args.batch_size)
+    with tqdm(
+        total=evaluator.request_count * len(pending),
+        unit="req",
+        disable=args.quiet,
+        desc=f"{len(pending)} checkpoint(s)",
+    ) as bar:
+        added = collector.score_and_append(pending, evaluator, table, device, bar.update)
+    print(f"{table}: {added} rows added from {len(pending)} checkpoint(s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ladder",
@@ -447,6 +595,95 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--bootstrap", type=int, help="resamples (default: the spec's)")
     noise_args(rep)
     rep.set_defaults(func=cmd_report)
+
+    train = sub.add_parser(
+        "train",
+        help="train the ladder's rungs with OLMo-core",
+        description="Plan every rung of the spec's `train` section (N, D = k x 20 N, batch and "
+        "LR by the paper's rules, steps, FLOPs, GPU-hours) and train the unfinished ones: in "
+        "this process (local: CPU or one GPU), with torchrun on this node's GPUs, or as one "
+        "Slurm job per rung. Checkpoints go to train.output/<rung>; re-running resumes each "
+        "unfinished rung from its latest checkpoint and skips finished ones. With train.eval, "
+        "the in-loop evaluator appends task loss and accuracy to the spec's `data` table.",
+        epilog="examples: ladder train --dry-run -c configs/olmo-paper.yaml; "
+        "ladder prepare-data --builtin python-docs --out data/corpora/python-docs.npy && "
+        "ladder train -c configs/tiny.yaml && ladder fit -c configs/tiny.yaml",
+    )
+    train.add_argument("--config", "-c", help="ladder spec (default: configs/tiny.yaml)")
+    train.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (and write Slurm scripts) without training",
+    )
+    train.add_argument(
+        "--launcher",
+        choices=["local", "torchrun", "slurm"],
+        help="override the spec's train.launcher",
+    )
+    train.add_argument("--rungs", help="comma-separated rungs to train (default: all)")
+    train.add_argument("--output", help="override the spec's train.output folder")
+    train.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    train.set_defaults(func=cmd_train)
+
+    prep = sub.add_parser(
+        "prepare-data",
+        help="tokenize text into an OLMo-core numpy token file",
+        description="Tokenize text files (one document each) or JSON Lines (one document per "
+        "line, in --field) with an offline tokenizer into a flat token-id array, each document "
+        "followed by EOS: the format of OLMo-core's numpy datasets (train.corpus).",
+        epilog="example: ladder prepare-data --builtin python-docs "
+        "--out data/corpora/python-docs.npy",
+    )
+    prep.add_argument("inputs", nargs="*", help=".txt / .jsonl files")
+    prep.add_argument("--builtin", help="a built-in corpus instead: python-docs (PSF licence)")
+    prep.add_argument("--out", required=True, help="output token file (.npy)")
+    prep.add_argument("--field", default="text", help="JSON Lines field (default text)")
+    prep.add_argument(
+        "--tokenizer",
+        default="gpt_neox_olmo_dolma_v1_5",
+        help="OLMo-core tokenizer name (default gpt_neox_olmo_dolma_v1_5, bundled)",
+    )
+    prep.add_argument("--tokenizer-file", help="its tokenizer.json, if not bundled")
+    prep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    prep.set_defaults(func=cmd_prepare_data)
+
+    col = sub.add_parser(
+        "collect",
+        help="score checkpoints on olmo_eval tasks and append observations",
+        description="Score every OLMo-core checkpoint of the spec's rungs that has no rows yet "
+        "(or one Hugging Face model folder with --hf) on ai2-olmo-eval's task suites, with the "
+        "library's own requests and metrics: task_loss (bits per byte of the correct answer), "
+        "ce_loss, acc, len_norm, and accuracy (len_norm for rc tasks but BoolQ). Rows are "
+        "appended atomically; running it twice adds nothing.",
+        epilog="examples: ladder collect -c configs/tiny.yaml; ladder collect --hf ~/models/x "
+        "--run x --tokens 2e12 --tasks arc_easy_rc_5shot --out data/public.parquet",
+    )
+    col.add_argument("--config", "-c", help="ladder spec (default: configs/tiny.yaml)")
+    col.add_argument("--tasks", help="comma-separated olmo_eval tasks (default: train.eval's)")
+    col.add_argument("--list-tasks", action="store_true", help="list the valid task names")
+    col.add_argument("--limit", type=int, help="documents per task (default: train.eval's; all)")
+    col.add_argument("--batch-size", type=int, default=32, help="requests per forward pass")
+    col.add_argument(
+        "--context-length",
+        type=int,
+        help="left-truncate requests to this many tokens (default: the rungs')",
+    )
+    col.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    col.add_argument("--hf", help="a local Hugging Face model folder to score instead")
+    col.add_argument("--run", help="with --hf: its run name in the table")
+    col.add_argument("--params", type=int, help="with --hf: N (default: non-embedding count)")
+    col.add_argument(
+        "--tokens",
+        type=lambda v: int(float(v)),
+        default=0,
+        help="with --hf: D, tokens it was trained on",
+    )
+    col.add_argument("--step", type=int, default=0, help="with --hf: its step (default 0)")
+    col.add_argument("--tokenizer", help="OLMo-core tokenizer name (default: the spec's)")
+    col.add_argument("--tokenizer-file", help="its tokenizer.json, if not bundled")
+    col.add_argument("--out", help="the table to append to (default: the spec's data)")
+    col.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    col.set_defaults(func=cmd_collect)
 
     imp = sub.add_parser(
         "import",

@@ -7,8 +7,11 @@ loss-only data). Optional columns (flops, seed, split, other metrics) are kept a
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +111,43 @@ def write(table: pd.DataFrame, path: str | os.PathLike) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+@contextmanager
+def locked(path: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (a `.lock` file beside it) across processes."""
+    lock = Path(path).with_name(f".{Path(path).name}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def append(rows: pd.DataFrame, path: str | os.PathLike) -> int:
+    """Add the rows whose (run, step, task) the table at `path` lacks; return how many.
+
+    Idempotent (a row already there is never duplicated nor changed) and atomic under a lock:
+    concurrent writers queue, and a kill leaves the previous table.
+    """
+    path = Path(path)
+    rows = validate(rows, source="new observations")
+    with locked(path):
+        if path.is_file():
+            table = read(path)
+            have = set(keys_of_rows(table))
+            fresh = rows[[key not in have for key in keys_of_rows(rows)]]
+            if fresh.empty:
+                return 0
+            combined = pd.concat([table, fresh], ignore_index=True)
+        else:
+            fresh, combined = rows, rows
+        write(combined, path)
+    return len(fresh)
+
+
+def keys_of_rows(table: pd.DataFrame) -> list[tuple[str, int, str]]:
+    """The (run, step, task) key of each row, in order."""
+    return list(zip(table["run"], table["step"].astype(int), table["task"], strict=True))

@@ -279,3 +279,32 @@ def markdown_summary(fit: LadderFit, noise: Any, backtests: Any, figures: list[s
     if figures:
         lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures]
     return "\n".join(lines) + "\n"
+
+
+PLAN_FORMATS = {
+    "name": "",
+    "params": ",",
+    "tokens": ",",
+    "batch_size": ",",
+    "tokens_per_step": ",",
+    "learning_rate": ".3g",
+    "warmup_steps": ",",
+    "steps": ",",
+    "flops": ".3g",
+    "gpu_hours": ".3g",
+}
+
+
+def format_plan(frame: Any, train: Any) -> str:
+    """The training plan as a table (N non-embedding parameters, D tokens, batch in sequences,
+    peak LR, steps, FLOPs = 6ND, GPU-hours at the spec's MFU), with the ladder's totals."""
+    head = (
+        f"sequence length {train.sequence_length:,}; cosine decay to "
+        f"{train.final_lr_fraction:.0%} of peak; GPU-hours on {train.gpu.upper()} at "
+        f"{train.mfu:.0%} MFU; launcher {train.launcher}"
+    )
+    total = (
+        f"total: {len(frame)} rungs, {frame['tokens'].sum():,.0f} tokens, "
+        f"{frame['flops'].sum():.3g} FLOPs, {frame['gpu_hours'].sum():,.1f} GPU-hours"
+    )
+    return "\n".join([head, format_frame(frame, PLAN_FORMATS), total])

@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 
 from ladder.errors import LadderError
+from ladder.train.config import TrainSpec, parse_train
+from ladder.train.plan import rung_name
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class LadderSpec:
     tasks: tuple[TaskSpec, ...] = ()
     data: Path | None = None
     options: FitOptions = field(default_factory=FitOptions)
+    train: TrainSpec | None = None
 
     def __post_init__(self) -> None:
         if not self.fit_runs:
@@ -177,11 +180,17 @@ def parse_options(raw: Any, where: str = "fit") -> FitOptions:
     return FitOptions(**converted)
 
 
-def parse_spec(raw: Any, source: str = "spec") -> LadderSpec:
-    """Validate a spec mapping (as loaded from YAML) into a LadderSpec."""
-    raw = _check_keys(raw, {"name", "description", "data", "fit", "targets", "tasks"}, source)
+def parse_spec(raw: Any, source: str = "spec", base: Path = Path()) -> LadderSpec:
+    """Validate a spec mapping (as loaded from YAML) into a LadderSpec; `base` is the folder
+    that relative paths in the `train` section are relative to."""
+    raw = _check_keys(
+        raw, {"name", "description", "data", "fit", "targets", "tasks", "train"}, source
+    )
+    train = parse_train(raw["train"], base, f"{source}: train") if raw.get("train") else None
     fit = _check_keys(_require(raw, "fit", source), set(_OPTION_NAMES) | {"runs"}, f"{source}: fit")
-    runs = _require(fit, "runs", f"{source}: fit")
+    runs = fit.get("runs")
+    if runs is None and train is not None:  # fit on every rung the spec trains
+        runs = [rung_name(size.name, m) for size in train.sizes for m in sorted(train.multipliers)]
     if not isinstance(runs, list) or not runs:
         raise LadderError(f"{source}: fit.runs must be a non-empty list of run names")
     tasks = raw.get("tasks") or []
@@ -204,6 +213,7 @@ def parse_spec(raw: Any, source: str = "spec") -> LadderSpec:
         tasks=parsed_tasks,
         data=Path(raw["data"]) if raw.get("data") else None,
         options=parse_options(fit, f"{source}: fit"),
+        train=train,
     )
 
 
@@ -216,7 +226,7 @@ def load_spec(path: str | Path) -> LadderSpec:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise LadderError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    spec = parse_spec(raw, source=str(path))
+    spec = parse_spec(raw, source=str(path), base=path.parent)
     if spec.data is not None and not spec.data.is_absolute():
         spec = dataclasses.replace(spec, data=Path(os.path.normpath(path.parent / spec.data)))
     return spec

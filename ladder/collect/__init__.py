@@ -1,0 +1,1 @@
+"""Evaluate checkpoints on olmo_eval's task suites and add the results to observation tables."""

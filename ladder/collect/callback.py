@@ -1,0 +1,71 @@
+"""OLMo-core trainer callbacks: the in-loop evaluator (the same Evaluator as `ladder collect`,
+appending to the observation table) and a per-step progress hook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from olmo_core.distributed.utils import get_rank
+from olmo_core.train.callbacks import Callback
+
+from ladder import observations
+from ladder.collect.evaluate import Evaluator, to_rows
+from ladder.train.config import EvalSpec, TokenizerSpec
+from ladder.train.plan import RungPlan
+
+
+@dataclass
+class ProgressCallback(Callback):
+    """Calls on_step(step, max_steps) after every optimizer step."""
+
+    on_step: Callable[[int, int], None] | None = None
+
+    def post_step(self) -> None:
+        if self.on_step is not None:
+            self.on_step(self.step, self.trainer.max_steps or 0)
+
+
+@dataclass
+class ObservationCallback(Callback):
+    """Every `eval_spec.interval` steps and at the last step, score the model on the spec's
+    tasks and append one row per task to `table` (rank 0 writes; rows already there are kept,
+    so a resumed run adds no duplicates)."""
+
+    eval_spec: EvalSpec | None = None
+    tokenizer: TokenizerSpec | None = None
+    rung: RungPlan | None = None
+    table: Path | None = None
+    _evaluator: Evaluator | None = None
+
+    def pre_train(self) -> None:
+        from ladder.tokenizer import load_tokenizer
+
+        self._evaluator = Evaluator(
+            self.eval_spec.tasks,
+            load_tokenizer(self.tokenizer),
+            context_length=self.rung.sequence_length,
+            limit=self.eval_spec.limit,
+            batch_size=self.eval_spec.batch_size,
+        )
+
+    def post_step(self) -> None:
+        last = self.step >= (self.trainer.max_steps or 0)
+        if self.step % self.eval_spec.interval and not last:
+            return
+        model = self.trainer.train_module.model
+        model.eval()
+        try:
+            scores = self._evaluator.score(model, device=str(self.trainer.device))
+        finally:
+            model.train()
+        if get_rank() == 0:
+            rows = to_rows(
+                scores,
+                run=self.rung.name,
+                params=self.rung.params,
+                tokens=self.step * self.rung.tokens_per_step,
+                step=self.step,
+            )
+            observations.append(rows, self.table)

@@ -1,0 +1,108 @@
+"""`ladder collect`: score every checkpoint that has no observations yet and append the rows.
+
+Idempotent (checkpoints whose (run, step, task) rows are all in the table are skipped; rows
+already there are never duplicated) and atomic (each checkpoint's rows are appended under a
+lock with a rename, so a kill leaves a valid table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ladder import observations
+from ladder.collect.checkpoints import (
+    hf_forward,
+    load_hf,
+    load_olmo,
+    olmo_checkpoints,
+    read_rung,
+)
+from ladder.collect.evaluate import Evaluator, to_rows
+from ladder.errors import LadderError
+from ladder.spec import LadderSpec
+from ladder.train.config import TokenizerSpec
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A checkpoint to score: run name, N, D (tokens), step and its loader."""
+
+    run: str
+    params: int
+    tokens: int
+    step: int
+    load: Callable[[], Callable]
+
+
+def _have(table: Path) -> set[tuple[str, int, str]]:
+    return set(observations.keys_of_rows(observations.read(table))) if table.is_file() else set()
+
+
+def pending_checkpoints(spec: LadderSpec, tasks: Sequence[str], device: str) -> list[Pending]:
+    """The OLMo-core checkpoints of the spec's rungs that lack a row for some task."""
+    from ladder.train.launch import ladder_plan, padded_vocab
+    from ladder.train.olmo import rung_dir
+
+    have = _have(spec.data)
+    sizes = {s.name: s for s in spec.train.sizes}
+    vocab = padded_vocab(spec)
+    out = []
+    for planned in ladder_plan(spec):
+        folder = rung_dir(spec.train, planned)
+        if not folder.is_dir():
+            continue
+        rung = read_rung(folder)
+        config = sizes[rung.size].model_config(vocab)
+        for step, path in olmo_checkpoints(folder):
+            if all((rung.name, step, task) in have for task in tasks):
+                continue
+            out.append(
+                Pending(
+                    rung.name,
+                    rung.params,
+                    step * rung.tokens_per_step,
+                    step,
+                    lambda path=path, config=config: load_olmo(path, config, device),
+                )
+            )
+    return out
+
+
+def score_and_append(
+    pending: Sequence[Pending],
+    evaluator: Evaluator,
+    table: Path,
+    device: str = "cpu",
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Score each pending checkpoint and append its rows; return the rows added."""
+    added = 0
+    for item in pending:
+        scores = evaluator.score(item.load(), device=device, progress=progress)
+        rows = to_rows(scores, item.run, item.params, item.tokens, item.step)
+        added += observations.append(rows, table)
+    return added
+
+
+def hf_pending(
+    folder: Path, run: str, params: int | None, tokens: int, step: int, vocab: int, device: str
+) -> Pending:
+    """A Hugging Face folder as one checkpoint; N defaults to its non-embedding parameters."""
+    if tokens < 0 or step < 0:
+        raise LadderError("--tokens and --step must be >= 0")
+    model = load_hf(folder, vocab, device)
+    if params is None:
+        embedding = model.get_input_embeddings().weight.numel()
+        params = sum(p.numel() for p in model.parameters()) - embedding
+    return Pending(run, int(params), tokens, step, lambda: hf_forward(model))
+
+
+def tokenizer_for(spec: LadderSpec | None, name: str | None, file: str | None) -> TokenizerSpec:
+    """The tokenizer: the flags', else the spec's training tokenizer, else OLMo's bundled one."""
+    if name or file:
+        return TokenizerSpec(name or TokenizerSpec.name, Path(file) if file else None)
+    if spec is not None and spec.train is not None:
+        return spec.train.tokenizer
+    return TokenizerSpec()

@@ -1,0 +1,121 @@
+"""Rung geometry and the paper's rules: model configs, N, tokens for "kxC", batch size, LR.
+
+N is OLMo-core's `num_non_embedding_params` (all parameters but the input embedding matrix;
+with untied embeddings the same count as "all but the LM head", the N of arXiv 2412.04403).
+D is in tokens. Batch sizes are in sequences, learning rates are peak AdamW rates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ladder.errors import LadderError
+
+if TYPE_CHECKING:
+    from olmo_core.nn.transformer import TransformerConfig
+
+TOKENS_PER_PARAM_AT_1XC = 20
+REFERENCE_PARAMS = 108e6
+REFERENCE_BATCH_AT_2048 = 160
+REFERENCE_LR = 0.0047
+BATCH_MULTIPLE = 64
+PEAK_FLOPS = {"h100": 989e12, "a100": 312e12, "h200": 989e12}
+
+# Named sizes: OLMo-core's OLMo-2 factory for each. The paper's 1B ("1.3B": d_model 2048,
+# 16 layers) is OLMo-core's olmo2_1B_v2; its olmo2_1B has 18 layers.
+OLMO_CORE_FACTORIES = {
+    "1M": "olmo2_1M",
+    "14M": "olmo2_14M",
+    "30M": "olmo2_30M",
+    "60M": "olmo2_60M",
+    "100M": "olmo2_100M",
+    "190M": "olmo2_190M",
+    "370M": "olmo2_370M",
+    "600M": "olmo2_600M",
+    "760M": "olmo2_760M",
+    "1B": "olmo2_1B_v2",
+    "3B": "olmo2_3B",
+    "7B": "olmo2_7B",
+    "13B": "olmo2_13B",
+}
+
+
+@dataclass(frozen=True)
+class Size:
+    """A rung size: a named OLMo-core OLMo-2 config, or a custom geometry in the same style."""
+
+    name: str
+    d_model: int | None = None
+    n_layers: int | None = None
+    n_heads: int | None = None
+
+    def __post_init__(self) -> None:
+        custom = (self.d_model, self.n_layers, self.n_heads)
+        if all(v is None for v in custom):
+            if self.name not in OLMO_CORE_FACTORIES:
+                raise LadderError(
+                    f"unknown size {self.name!r}: use one of {', '.join(OLMO_CORE_FACTORIES)} "
+                    "or give d_model, n_layers and n_heads"
+                )
+        elif any(v is None or v <= 0 for v in custom):
+            raise LadderError(f"size {self.name!r}: d_model, n_layers and n_heads must be > 0")
+        elif self.d_model % self.n_heads:
+            raise LadderError(
+                f"size {self.name!r}: d_model {self.d_model} is not divisible by "
+                f"n_heads {self.n_heads}"
+            )
+
+    def model_config(self, vocab_size: int) -> TransformerConfig:
+        """The OLMo-core TransformerConfig of this size for a (padded) vocabulary."""
+        from olmo_core.nn.transformer import TransformerBlockType, TransformerConfig
+
+        if self.d_model is None:
+            return getattr(TransformerConfig, OLMO_CORE_FACTORIES[self.name])(vocab_size)
+        return TransformerConfig.llama_like(  # the OLMo-2 recipe of olmo2_1M ... olmo2_30M
+            d_model=self.d_model,
+            n_layers=self.n_layers,
+            n_heads=self.n_heads,
+            vocab_size=vocab_size,
+            block_name=TransformerBlockType.reordered_norm,
+            qk_norm=True,
+            rope_theta=500_000,
+            layer_norm_eps=1e-6,
+        )
+
+
+def tokens_for(multiplier: float, params: int) -> int:
+    """D for a "kxC" rung: k x 20 N tokens (1xC is Chinchilla-optimal; 0.5xC = 10 N)."""
+    return round(multiplier * TOKENS_PER_PARAM_AT_1XC * params)
+
+
+def batch_size(params: int, sequence_length: int, multiple: int = BATCH_MULTIPLE) -> int:
+    """Global batch in sequences: 160 (N/108M)^(2/3) at length 2,048, scaled to the sequence
+    length, rounded to the nearest multiple of `multiple` (at least one multiple)."""
+    raw = REFERENCE_BATCH_AT_2048 * (params / REFERENCE_PARAMS) ** (2 / 3) * 2048 / sequence_length
+    return max(multiple, multiple * round(raw / multiple))
+
+
+def learning_rate(params: int, divisor: float = 4.0) -> float:
+    """Peak LR: 0.0047 (N/108M)^(-1/3), divided by `divisor` (4 in the paper's ladder runs)."""
+    return REFERENCE_LR * (params / REFERENCE_PARAMS) ** (-1 / 3) / divisor
+
+
+def training_flops(params: int, tokens: int) -> float:
+    """C = 6 N D, the paper's compute (attention FLOPs ignored)."""
+    return 6.0 * params * tokens
+
+
+def gpu_hours(flops: float, gpu: str = "h100", mfu: float = 0.4) -> float:
+    """Estimated GPU-hours for `flops` at model-FLOPs utilization `mfu` of a GPU's bf16 peak."""
+    if gpu not in PEAK_FLOPS:
+        raise LadderError(f"unknown GPU {gpu!r}: one of {', '.join(PEAK_FLOPS)}")
+    if not 0 < mfu <= 1:
+        raise LadderError(f"MFU must be in (0, 1], got {mfu}")
+    return flops / (PEAK_FLOPS[gpu] * mfu) / 3600
+
+
+def padded_vocab_size(vocab_size: int, multiple: int = 128) -> int:
+    """The embedding rows OLMo-core allocates: the vocabulary padded to a multiple of 128."""
+    return multiple * math.ceil(vocab_size / multiple)

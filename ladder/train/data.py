@@ -1,0 +1,124 @@
+"""Training data: text -> token ids in OLMo-core's numpy format (a flat memory-mapped array of
+token ids, each document followed by the tokenizer's EOS; uint16 for vocabularies up to 65,536).
+
+The built-in corpus `python-docs` is the English prose that ships with every CPython: the
+documentation topics of `pydoc_data` and the docstrings of the standard library's modules,
+classes and functions (tests excluded). Licence: the Python Software Foundation License
+(PSF-2.0), which permits this use; it is built from the running interpreter, so nothing is
+downloaded.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sysconfig
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ladder.errors import LadderError
+from ladder.train.config import TokenizerSpec
+
+BUILTIN = {"python-docs": "the CPython documentation topics and standard-library docstrings"}
+MIN_DOCSTRING_CHARS = 200
+SKIPPED_STDLIB = ("test", "idlelib", "lib2to3", "site-packages", "ensurepip", "turtledemo")
+
+
+def python_docs() -> Iterator[str]:
+    """The built-in corpus, one document per pydoc topic or stdlib docstring, in a fixed order."""
+    from pydoc_data.topics import topics
+
+    for name in sorted(topics):
+        yield topics[name]
+    root = Path(sysconfig.get_paths()["stdlib"])
+    for path in sorted(root.rglob("*.py")):
+        if any(part in SKIPPED_STDLIB for part in path.relative_to(root).parts):
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                doc = ast.get_docstring(node)
+                if doc and len(doc) >= MIN_DOCSTRING_CHARS:
+                    yield doc
+
+
+def read_documents(paths: Sequence[Path], field: str = "text") -> Iterator[str]:
+    """Documents from text files (one document per file) and JSON Lines (one per line, the
+    `field` value); raise LadderError naming the file and line of anything else."""
+    for path in paths:
+        if not path.is_file():
+            raise LadderError(f"{path}: no such file")
+        if path.suffix in (".jsonl", ".json"):
+            with path.open(encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError:
+                        raise LadderError(f"{path}:{number}: not a JSON object") from None
+                    if not isinstance(record, dict) or not isinstance(record.get(field), str):
+                        raise LadderError(f"{path}:{number}: no string field {field!r}")
+                    yield record[field]
+        else:
+            try:
+                yield path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise LadderError(f"{path}: not UTF-8 text") from None
+
+
+def tokenize(
+    documents: Iterable[str],
+    tokenizer: TokenizerSpec,
+    out: Path,
+    batch: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Encode documents (each followed by EOS) into `out`; return the number of tokens.
+
+    Written to a temporary file and renamed, so an interrupted run leaves no partial corpus.
+    """
+    from ladder.tokenizer import load_tokenizer, token_config
+
+    ids = token_config(tokenizer)
+    encoder = load_tokenizer(tokenizer)
+    dtype = np.uint16 if ids.vocab_size <= 2**16 else np.uint32
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    total = 0
+    with tmp.open("wb") as handle:
+        pending: list[str] = []
+
+        def flush() -> None:
+            nonlocal total
+            for tokens in encoder.encode_batch(pending, add_special_tokens=False):
+                array = np.asarray([*tokens, ids.eos_token_id], dtype=dtype)
+                handle.write(array.tobytes())
+                total += len(array)
+            if progress is not None:
+                progress(len(pending))
+            pending.clear()
+
+        for document in documents:
+            if document.strip():
+                pending.append(document)
+            if len(pending) >= batch:
+                flush()
+        if pending:
+            flush()
+    if total == 0:
+        tmp.unlink()
+        raise LadderError("no text to tokenize: every document was empty")
+    tmp.replace(out)
+    return total
+
+
+def builtin_documents(name: str) -> Iterator[str]:
+    if name not in BUILTIN:
+        raise LadderError(f"unknown built-in corpus {name!r}: one of {', '.join(BUILTIN)}")
+    return python_docs()

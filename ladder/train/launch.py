@@ -1,0 +1,180 @@
+"""Launchers: run a ladder's unfinished rungs in this process (`local`), under torchrun on one
+node's GPUs (`torchrun`), or as one Slurm job per rung running torchrun across nodes (`slurm`).
+
+Every launcher checks the whole plan and the corpus first, so bad input fails before anything
+starts, and skips rungs whose folder says DONE; an unfinished rung resumes from its latest
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ladder.errors import LadderError
+from ladder.spec import LadderSpec
+from ladder.train.olmo import check_corpus, is_done, rung_dir
+from ladder.train.plan import RungPlan, plan_ladder
+
+WORKER = "ladder.train.worker"
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a launcher did with one rung: 'done' (skipped), 'trained', 'submitted' (a Slurm
+    job id in `detail`) or 'written' (a script, --dry-run)."""
+
+    rung: str
+    status: str
+    detail: str = ""
+
+
+def ladder_plan(spec: LadderSpec, only: Sequence[str] = ()) -> list[RungPlan]:
+    """The spec's rungs (or those named in `only`); LadderError if the spec cannot train."""
+    from ladder.tokenizer import token_config
+
+    if spec.train is None:
+        raise LadderError("the spec has no `train` section (see configs/tiny.yaml)")
+    from ladder.collect.evaluate import check_tasks
+
+    if spec.train.eval is not None:
+        check_tasks(spec.train.eval.tasks)
+    rungs = plan_ladder(spec.train, token_config(spec.train.tokenizer).vocab_size)
+    if only:
+        names = {r.name for r in rungs}
+        unknown = [name for name in only if name not in names]
+        if unknown:
+            raise LadderError(f"unknown rung {unknown[0]!r}; the plan has {', '.join(names)}")
+        rungs = [r for r in rungs if r.name in only]
+    return rungs
+
+
+def worker_args(config: Path, rung: RungPlan) -> list[str]:
+    return ["-m", WORKER, "--config", str(config.resolve()), "--rung", rung.name]
+
+
+def run_local(
+    spec: LadderSpec,
+    rungs: Sequence[RungPlan],
+    on_rung: Callable[[RungPlan], Callable[[int, int], None] | None] = lambda r: None,
+) -> list[Job]:
+    """Train each unfinished rung in this process, one after another."""
+    from ladder.train.olmo import train_rung
+
+    check_corpus(spec.train)
+    sizes = {size.name: size for size in spec.train.sizes}
+    jobs = []
+    vocab = padded_vocab(spec)
+    for rung in rungs:
+        if is_done(spec.train, rung):
+            jobs.append(Job(rung.name, "done"))
+            continue
+        config = sizes[rung.size].model_config(vocab)
+        train_rung(spec.train, rung, config, on_step=on_rung(rung), observations=spec.data)
+        jobs.append(Job(rung.name, "trained"))
+    return jobs
+
+
+def padded_vocab(spec: LadderSpec) -> int:
+    from ladder.sizes import padded_vocab_size
+    from ladder.tokenizer import token_config
+
+    return padded_vocab_size(token_config(spec.train.tokenizer).vocab_size)
+
+
+def torchrun_command(config: Path, rung: RungPlan, gpus: int, nodes: int = 1) -> list[str]:
+    """torchrun over `gpus` processes per node (rendezvous from Slurm's env across nodes)."""
+    command = ["torchrun", f"--nproc-per-node={gpus}", f"--nnodes={nodes}"]
+    if nodes > 1:
+        command += [
+            "--rdzv-backend=c10d",
+            '--rdzv-endpoint="$MASTER_ADDR:29500"',
+            '--rdzv-id="$SLURM_JOB_ID"',
+        ]
+    else:
+        command += ["--standalone"]
+    return [*command, *worker_args(config, rung)]
+
+
+def run_torchrun(spec: LadderSpec, config: Path, rungs: Sequence[RungPlan]) -> list[Job]:
+    """Train each unfinished rung with torchrun on this node's GPUs, one after another."""
+    check_corpus(spec.train)
+    jobs = []
+    for rung in rungs:
+        if is_done(spec.train, rung):
+            jobs.append(Job(rung.name, "done"))
+            continue
+        command = torchrun_command(config, rung, spec.train.gpus_per_node)
+        result = subprocess.run(command, check=False)
+        if result.returncode:
+            raise LadderError(f"rung {rung.name}: torchrun exited with {result.returncode}")
+        jobs.append(Job(rung.name, "trained"))
+    return jobs
+
+
+def slurm_script(spec: LadderSpec, config: Path, rung: RungPlan) -> str:
+    """The sbatch script of one rung: one task per node, each running torchrun."""
+    train = spec.train
+    folder = rung_dir(train, rung).resolve()
+    lines = [
+        "#!/bin/bash",
+        f"#SBATCH --job-name=ladder-{rung.name}",
+        f"#SBATCH --nodes={train.nodes}",
+        "#SBATCH --ntasks-per-node=1",
+        f"#SBATCH --output={folder}/slurm-%j.out",
+    ]
+    if train.slurm.gpus:
+        lines.append(f"#SBATCH --gpus-per-node={train.gpus_per_node}")
+    for key in ("partition", "time", "account"):
+        value = getattr(train.slurm, key)
+        if value:
+            lines.append(f"#SBATCH --{key}={value}")
+    lines += [f"#SBATCH {line}" for line in train.slurm.extra]
+    python = shlex.quote(sys.executable)
+    if train.gpus_per_node > 1 or train.nodes > 1:
+        run = " ".join(torchrun_command(config, rung, train.gpus_per_node, train.nodes))
+        run = run.replace("torchrun", f"{python} -m torch.distributed.run", 1)
+    else:
+        run = " ".join([python, *(shlex.quote(a) for a in worker_args(config, rung))])
+    lines += [
+        "set -euo pipefail",
+        'export MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"',
+        f"srun {run}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run_slurm(
+    spec: LadderSpec, config: Path, rungs: Sequence[RungPlan], dry_run: bool = False
+) -> list[Job]:
+    """Write one sbatch script per unfinished rung into its folder and submit it (not with
+    dry_run). Rungs are independent jobs; Slurm runs as many at once as the cluster allows."""
+    if not dry_run:
+        check_corpus(spec.train)
+    jobs = []
+    for rung in rungs:
+        if is_done(spec.train, rung):
+            jobs.append(Job(rung.name, "done"))
+            continue
+        folder = rung_dir(spec.train, rung)
+        folder.mkdir(parents=True, exist_ok=True)
+        script = folder / "job.sbatch"
+        script.write_text(slurm_script(spec, config, rung))
+        if dry_run:
+            jobs.append(Job(rung.name, "written", str(script)))
+            continue
+        try:
+            result = subprocess.run(
+                ["sbatch", "--parsable", str(script)], capture_output=True, text=True, check=False
+            )
+        except FileNotFoundError:
+            raise LadderError("sbatch not found: is this a Slurm login node?") from None
+        if result.returncode:
+            raise LadderError(f"sbatch {script}: {result.stderr.strip() or result.returncode}")
+        jobs.append(Job(rung.name, "submitted", result.stdout.strip().split(";")[0]))
+    return jobs

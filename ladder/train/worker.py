@@ -1,0 +1,46 @@
+"""One rung's training process: `python -m ladder.train.worker --config SPEC --rung NAME`.
+
+What torchrun and the Slurm scripts run on every rank: it sets up OLMo-core's distributed
+environment (gloo on CPU, NCCL on GPUs) and trains the rung, resuming from its latest checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ladder.errors import LadderError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ladder.train.worker")
+    parser.add_argument("--config", required=True, help="the ladder spec (YAML)")
+    parser.add_argument("--rung", required=True, help="the rung to train, e.g. 190M-1xC")
+    args = parser.parse_args(argv)
+    from olmo_core.train import prepare_training_environment, teardown_training_environment
+
+    from ladder.spec import load_spec
+    from ladder.train.launch import ladder_plan, padded_vocab
+    from ladder.train.olmo import train_rung
+
+    try:
+        spec = load_spec(Path(args.config))
+        (rung,) = ladder_plan(spec, [args.rung])
+        size = next(s for s in spec.train.sizes if s.name == rung.size)
+        prepare_training_environment(seed=spec.train.seed)
+        try:
+            train_rung(
+                spec.train, rung, size.model_config(padded_vocab(spec)), observations=spec.data
+            )
+        finally:
+            teardown_training_environment()
+    except LadderError as exc:
+        print(f"ladder worker: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""The evaluator: olmo_eval's scoring of hand-built models (a perfect one, a uniform one), the
+collector's agreement with the library used directly, idempotent appends and bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ladder import observations
+from ladder.cli import main
+from ladder.collect.evaluate import Evaluator, build_requests, score_task, to_rows
+from ladder.errors import LadderError
+from ladder.tokenizer import load_tokenizer
+from ladder.train.config import TokenizerSpec
+
+TASK = "arc_easy_rc_0shot"
+VOCAB = 50304
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer(TokenizerSpec())
+
+
+@pytest.fixture(scope="module")
+def requests(tokenizer):
+    return build_requests(TASK, tokenizer, context_length=256, limit=20)
+
+
+def oracle(requests):
+    """A model that puts all its mass on the correct continuation's tokens (requests arrive in
+    order, so row i of the k-th call is the next sample)."""
+    samples = iter(requests.samples)
+
+    def forward(ids: torch.Tensor) -> torch.Tensor:
+        logits = torch.zeros(*ids.shape, VOCAB)
+        for row in range(ids.shape[0]):
+            sample = next(samples)
+            if sample["cont_id"] != sample["label_id"]:
+                continue
+            start = sample["ctx_len"] - 1
+            for offset, token in enumerate(sample["continuation"]):
+                logits[row, start + offset, token] = 1e4
+        return logits
+
+    return forward
+
+
+def test_perfect_model_has_zero_bpb_and_full_accuracy(requests):
+    score = score_task(oracle(requests), requests, TASK)
+    assert score.task_loss == pytest.approx(0.0, abs=1e-6)
+    assert score.acc == 1.0 and score.accuracy == 1.0 and score.documents == 20
+
+
+def test_uniform_model_bpb_is_tokens_times_log2_vocab_over_bytes(requests):
+    score = score_task(lambda ids: torch.zeros(*ids.shape, VOCAB), requests, TASK)
+    correct = [s for s in requests.samples if s["cont_id"] == s["label_id"]]
+    theory = np.mean(
+        [s["cont_len"] * math.log2(VOCAB) / s["cont_byte_len_no_leading_space"] for s in correct]
+    )
+    assert score.task_loss == pytest.approx(theory, rel=1e-5)
+    # every answer equally likely per token: acc picks the fewest tokens, never above 1
+    assert 0.0 <= score.acc <= 1.0
+
+
+def test_collector_agrees_with_the_library_used_directly(tokenizer, requests):
+    from olmo_eval import ICLMetric
+
+    torch.manual_seed(0)
+    head = torch.nn.Embedding(VOCAB, 16)
+    out = torch.nn.Linear(16, VOCAB)
+
+    def forward(ids):
+        return out(head(ids))
+
+    evaluator = Evaluator([TASK], tokenizer, context_length=256, limit=20, batch_size=7)
+    (score,) = evaluator.score(forward)
+    metric = ICLMetric(metric_type="len_norm")
+    with torch.no_grad():
+        batch = requests.collate_fn(requests.samples)
+        metric.update(batch, forward(batch["input_ids"]))
+    direct = metric.compute()
+    assert score.len_norm == pytest.approx(float(direct["len_norm_v1"]))
+    assert score.task_loss == pytest.approx(float(direct["bpb_v1"]), rel=1e-5)
+    rows = to_rows([score], run="r", params=10, tokens=100, step=1)
+    assert rows["accuracy"].iloc[0] == score.len_norm  # rc task: length-normalized
+
+
+def test_append_is_idempotent(tmp_path):
+    rows = pd.DataFrame(
+        {
+            "run": "r",
+            "params": 5,
+            "tokens": [10, 20],
+            "step": [1, 2],
+            "task": "t",
+            "task_loss": [1.0, 0.9],
+            "accuracy": [0.3, 0.4],
+        }
+    )
+    table = tmp_path / "t.parquet"
+    assert observations.append(rows, table) == 2
+    assert observations.append(rows, table) == 0
+    changed = rows.assign(task_loss=[5.0, 5.0], step=[2, 3])
+    assert observations.append(changed, table) == 1
+    assert observations.read(table)["task_loss"].tolist() == [1.0, 0.9, 5.0]
+
+
+def test_unknown_task_lists_valid_ones(capsys):
+    assert main(["collect", "--tasks", "arc_eazy_rc_5shot", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown task 'arc_eazy_rc_5shot'" in err and "arc_easy_rc_5shot" in err
+    with pytest.raises(LadderError, match="unknown task"):
+        Evaluator(["nope"], None, 128)
+
+
+def test_hf_folder_that_does_not_load_is_an_error(tmp_path, capsys):
+    (tmp_path / "config.json").write_text("{not json")
+    args = [
+        "collect",
+        "--hf",
+        str(tmp_path),
+        "--run",
+        "x",
+        "--tasks",
+        TASK,
+        "--out",
+        str(tmp_path / "o.parquet"),
+        "-q",
+    ]
+    assert main(args) == 2
+    assert "cannot load the model" in capsys.readouterr().err
+    assert not (tmp_path / "o.parquet").exists()

@@ -1,0 +1,250 @@
+"""`ladder train`: the paper's plan, bad input, data preparation, resuming after SIGKILL, and
+submitting to a real Slurm."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from ladder import observations
+from ladder.cli import main
+from ladder.sizes import batch_size, learning_rate
+from ladder.spec import load_spec
+from ladder.train.launch import ladder_plan
+
+# RUNGS.md of the paper's ladder: N, global batch (sequences of 4,096), peak LR.
+PAPER_RUNGS = {
+    "190M": (190_354_176, 128, 9.73e-4),
+    "370M": (371_262_464, 192, 7.79e-4),
+    "760M": (758_220_288, 320, 6.14e-4),
+    "1B": (1_279_395_840, 384, 5.15e-4),
+    "3B": (3_169_537_280, 768, 3.81e-4),
+}
+
+
+def test_paper_plan_reproduces_the_rungs(paper_spec, paper_table):
+    rungs = ladder_plan(paper_spec)
+    assert len(rungs) == 25
+    finals = paper_table.groupby("run")["tokens"].max()
+    for rung in rungs:
+        params, batch, lr = PAPER_RUNGS[rung.size]
+        assert rung.params == params
+        assert rung.batch_size == batch and rung.sequence_length == 4096
+        assert rung.learning_rate == pytest.approx(lr, rel=2e-3)
+        assert rung.tokens == pytest.approx(rung.multiplier * 20 * params, rel=1e-3)
+        assert rung.flops == pytest.approx(6 * params * rung.tokens)
+        assert rung.warmup_steps == round(params / (batch * 4096))
+        if rung.name in finals.index:  # the logged runs end where the plan says (their D)
+            assert finals[rung.name] == pytest.approx(rung.tokens, rel=0.01)
+
+
+def test_batch_and_lr_rules():
+    assert batch_size(108_000_000, 2048, multiple=32) == 160
+    assert batch_size(108_000_000, 4096) == 64  # 80, to the nearest multiple of 64
+    assert batch_size(1_000, 4096) == 64  # never below one multiple
+    assert learning_rate(108_000_000, divisor=1) == pytest.approx(0.0047)
+
+
+def micro_spec(tmp_path: Path, tokens: Path, **train) -> Path:
+    """A ladder of one 2-step-per-second rung on this CPU, evaluated in-loop every 10 steps."""
+    spec = {
+        "name": "micro",
+        "data": "obs.parquet",
+        "fit": {"bootstrap": 0},
+        "train": {
+            "sizes": [{"name": "d8", "d_model": 8, "n_layers": 1, "n_heads": 2}],
+            "multipliers": [0.002],
+            "sequence_length": 64,
+            "batch_size": 4,
+            "lr_divisor": 0.25,
+            "z_loss": 0,
+            "corpus": [str(tokens)],
+            "output": "runs",
+            "checkpoint_interval": 10,
+            "eval": {"tasks": ["arc_easy_rc_0shot"], "interval": 10, "limit": 4},
+            **train,
+        },
+    }
+    path = tmp_path / "micro.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus")
+    docs = folder / "docs.jsonl"
+    from pydoc_data.topics import topics  # English prose, the built-in corpus's first part
+
+    texts = [topics[name] for name in sorted(topics)[:60]]
+    docs.write_text("\n".join(json.dumps({"text": text}) for text in texts))
+    out = folder / "tokens.npy"
+    assert main(["prepare-data", str(docs), "--out", str(out), "-q"]) == 0
+    return out
+
+
+def test_prepare_data_writes_eos_separated_uint16(corpus):
+    tokens = np.fromfile(corpus, dtype=np.uint16)
+    assert (tokens == 50279).sum() == 60  # one EOS per document
+    assert tokens[-1] == 50279 and tokens.max() < 50280
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sizes": ["12Q"]}, "unknown size '12Q'"),
+        ({"multipliers": [1e-7]}, "zero steps"),
+        ({"batch_size": 6, "microbatch": 4}, "do not divide into microbatches"),
+        ({"corpus": ["missing.npy"]}, "missing or empty"),
+        ({"eval": {"tasks": ["arc_eazy"]}}, "unknown task 'arc_eazy'"),
+    ],
+)
+def test_bad_input_fails_before_anything_launches(tmp_path, corpus, capsys, change, message):
+    config = micro_spec(tmp_path, corpus, **change)
+    assert main(["train", "-c", str(config), "-q"]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_prepare_data_rejects_bad_jsonl(tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"body": 1}\n')
+    assert main(["prepare-data", str(bad), "--out", str(tmp_path / "t.npy"), "-q"]) == 2
+    assert "bad.jsonl:2: no string field 'text'" in capsys.readouterr().err
+    assert not (tmp_path / "t.npy").exists()
+
+
+def _train_command(config: Path) -> list[str]:
+    return [sys.executable, "-m", "ladder.cli", "train", "-c", str(config), "-q"]
+
+
+def test_sigkill_mid_rung_then_rerun_resumes(tmp_path, corpus):
+    config = micro_spec(tmp_path, corpus)
+    (rung,) = ladder_plan(load_spec(config))
+    folder = tmp_path / "runs" / rung.name
+    process = subprocess.Popen(_train_command(config), start_new_session=True)
+    deadline = time.time() + 300
+    while not (folder / "step20" / ".metadata").exists() and time.time() < deadline:
+        assert process.poll() is None, "training ended before it could be killed"
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (folder / "DONE").exists()
+    killed_at = observations.read(tmp_path / "obs.parquet")["step"].max()
+    assert 20 <= killed_at < rung.steps
+
+    rerun = subprocess.run(_train_command(config), capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "Loading checkpoint from" in rerun.stderr and "No checkpoint found" not in rerun.stderr
+    assert (folder / "DONE").exists()
+    table = observations.read(tmp_path / "obs.parquet")  # validate() rejects duplicates
+    expected = sorted({*range(10, rung.steps + 1, 10), rung.steps})
+    assert table["step"].tolist() == expected
+    assert (table["tokens"] == table["step"] * rung.tokens_per_step).all()
+    assert table["task_loss"].between(0.5, 10).all()
+
+    again = subprocess.run(_train_command(config), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and f"{rung.name}: done" in again.stdout
+
+
+SLURM_CONF = """ClusterName=ladder-test
+SlurmctldHost={host}
+AuthType=auth/none
+CredType=cred/none
+SlurmUser={user}
+SlurmdUser={user}
+SlurmctldPort={port}
+SlurmdPort={port2}
+StateSaveLocation={root}/state
+SlurmdSpoolDir={root}/spool
+SlurmctldPidFile={root}/slurmctld.pid
+SlurmdPidFile={root}/slurmd.pid
+SlurmctldLogFile={root}/slurmctld.log
+SlurmdLogFile={root}/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+MpiDefault=none
+JobCompType=jobcomp/none
+AccountingStorageType=accounting_storage/none
+NodeName={host} CPUs={cpus} RealMemory=2000 State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+@pytest.fixture
+def slurm(tmp_path_factory, monkeypatch):
+    """A one-node Slurm (slurmctld + slurmd on localhost, Debian's slurm-wlm)."""
+    if not shutil.which("slurmctld") or not shutil.which("slurmd"):
+        if os.environ.get("LADDER_NO_SLURM"):
+            pytest.skip("LADDER_NO_SLURM is set and slurm-wlm is not installed")
+        pytest.fail("slurm-wlm is not installed (apt-get install slurm-wlm; see README)")
+    root = tmp_path_factory.mktemp("slurm")
+    for sub in ("state", "spool"):
+        (root / sub).mkdir()
+    host = subprocess.run(["hostname", "-s"], capture_output=True, text=True).stdout.strip()
+    conf = root / "slurm.conf"
+    conf.write_text(
+        SLURM_CONF.format(
+            host=host,
+            user=subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip(),
+            port=16817 + os.getpid() % 1000,
+            port2=17817 + os.getpid() % 1000,
+            root=root,
+            cpus=os.cpu_count(),
+        )
+    )
+    monkeypatch.setenv("SLURM_CONF", str(conf))
+    subprocess.run(["slurmctld", "-c"], check=True)
+    subprocess.run(["slurmd"], check=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        state = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
+        if state.stdout.strip() in ("idle", "mixed"):
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"slurm did not come up: {(root / 'slurmctld.log').read_text()[-2000:]}")
+    yield root
+    subprocess.run(["scontrol", "shutdown"], check=False)
+    time.sleep(1)
+
+
+def test_slurm_launcher_trains_the_ladder_on_a_real_slurm(tmp_path, corpus, slurm, capsys):
+    config = micro_spec(
+        tmp_path,
+        corpus,
+        launcher="slurm",
+        slurm={"gpus": False, "time": "00:20:00"},
+        multipliers=[0.001, 0.0015],
+        eval={"tasks": ["arc_easy_rc_0shot"], "interval": 100, "limit": 4},
+    )
+    assert main(["train", "-c", str(config), "--dry-run", "-q"]) == 0
+    rungs = ladder_plan(load_spec(config))
+    script = (tmp_path / "runs" / rungs[0].name / "job.sbatch").read_text()
+    assert "#SBATCH --job-name=ladder-d8-0.001xC" in script and "srun" in script
+    assert main(["train", "-c", str(config), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("submitted") == 2
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        if all((tmp_path / "runs" / r.name / "DONE").exists() for r in rungs):
+            break
+        time.sleep(1)
+    logs = "".join(p.read_text() for p in (tmp_path / "runs").glob("*/slurm-*.out"))
+    assert all((tmp_path / "runs" / r.name / "DONE").exists() for r in rungs), logs[-3000:]
+    table = observations.read(tmp_path / "obs.parquet")
+    assert sorted(table["run"].unique()) == sorted(r.name for r in rungs)
+    assert sorted(table.groupby("run")["step"].max()) == sorted(r.steps for r in rungs)
