@@ -313,8 +313,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    params = {key: int(value) for key, value in _weights(args.params, "--params").items()}
-    table = olmo_logs.import_logs(args.paths, params)
+    if args.kind == "csv":
+        table = observations.concat([observations.read(path) for path in args.paths])
+    else:
+        params = {key: int(value) for key, value in _weights(args.params, "--params").items()}
+        table = olmo_logs.import_logs(args.paths, params)
     observations.write(table, args.out)
     print(
         f"wrote {args.out}: {len(table)} rows, {table['run'].nunique()} runs, "
@@ -688,12 +691,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser(
         "import",
         help="convert evaluation logs into an observation table",
-        description="Convert OLMo / OLMo-core in-loop evaluation logs exported from W&B as CSV "
-        "(one file per run; the file name is the run name) into an observation table.",
+        description="Convert into one observation table: olmo-logs, OLMo / OLMo-core in-loop "
+        "evaluation logs exported from W&B as CSV (one file per run; the file name is the run "
+        "name); csv, tables (CSV or Parquet) already in the design.md columns (run, params, "
+        "tokens, step, task, task_loss, accuracy), validated and concatenated.",
         epilog="example: ladder import olmo-logs runs/*.csv --params 190M=190354176 "
         "--params 370M=371262464 --out data/mine.parquet",
     )
-    imp.add_argument("kind", choices=["olmo-logs"], help="the format of the files")
+    imp.add_argument("kind", choices=["olmo-logs", "csv"], help="the format of the files")
     imp.add_argument("paths", nargs="+", help="log files")
     imp.add_argument(
         "--params",

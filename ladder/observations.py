@@ -81,6 +81,13 @@ def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
     return out.sort_values(["run", "task", "step"], kind="stable").reset_index(drop=True)
 
 
+def concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Several validated tables as one (a (run, step, task) in two of them is an error)."""
+    if not tables:
+        raise LadderError("no tables given")
+    return validate(pd.concat(tables, ignore_index=True), source="combined tables")
+
+
 def read(path: str | os.PathLike) -> pd.DataFrame:
     """Read and validate an observation table from Parquet or (optionally compressed) CSV."""
     path = Path(path)

@@ -137,3 +137,19 @@ def test_spec_data_path_is_relative_to_the_spec():
 
     spec = load_spec(ROOT / "configs" / "olmo-paper.yaml")
     assert spec.data.resolve() == (ROOT / "data" / "olmo-ladder.parquet").resolve()
+
+
+def test_import_csv_round_trips_and_rejects_overlaps(tmp_path, paper_table, capsys):
+    from ladder.cli import main
+
+    sample = paper_table[paper_table["run"].isin(["190M-1xC", "370M-1xC"])].head(400)
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    sample.iloc[:200].to_csv(first, index=False)
+    sample.iloc[200:].to_csv(second, index=False)
+    out = tmp_path / "all.parquet"
+    assert main(["import", "csv", str(first), str(second), "--out", str(out)]) == 0
+    back = observations.read(out)
+    expected = observations.validate(sample)
+    assert back[expected.columns].equals(expected)
+    assert main(["import", "csv", str(first), str(first), "--out", str(tmp_path / "x.csv")]) == 2
+    assert "duplicate (run, step, task)" in capsys.readouterr().err

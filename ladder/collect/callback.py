@@ -40,7 +40,14 @@ class ObservationCallback(Callback):
     _evaluator: Evaluator | None = None
 
     def pre_train(self) -> None:
+        self._build()
+        self._score_if_due()  # in case the checkpoint was loaded before this callback ran
+
+    def _build(self) -> None:
         from ladder.tokenizer import load_tokenizer
+
+        if self._evaluator is not None:
+            return
 
         self._evaluator = Evaluator(
             self.eval_spec.tasks,
@@ -51,9 +58,22 @@ class ObservationCallback(Callback):
         )
 
     def post_step(self) -> None:
+        self._score_if_due()
+
+    def post_checkpoint_loaded(self, path) -> None:
+        """A resumed run: score the loaded step if it was due and its rows never landed (the
+        process was killed between saving the checkpoint and appending the rows)."""
+        self._build()
+        self._score_if_due()
+
+    def _score_if_due(self) -> None:
         last = self.step >= (self.trainer.max_steps or 0)
-        if self.step % self.eval_spec.interval and not last:
+        if self.step == 0 or (self.step % self.eval_spec.interval and not last):
             return
+        if self.table.is_file():
+            have = set(observations.keys_of_rows(observations.read(self.table)))
+            if all((self.rung.name, self.step, t) in have for t in self.eval_spec.tasks):
+                return
         model = self.trainer.train_module.model
         model.eval()
         try:

@@ -20,11 +20,12 @@ STEP = re.compile(r"^step(\d+)$")
 
 
 def olmo_checkpoints(folder: Path) -> list[tuple[int, Path]]:
-    """The complete OLMo-core checkpoints (with their metadata) in a rung folder, by step."""
+    """The complete OLMo-core checkpoints in a rung folder, by step (OLMo-core writes a
+    checkpoint's `.metadata.json` last)."""
     found = []
     for path in folder.iterdir() if folder.is_dir() else []:
         match = STEP.match(path.name)
-        if match and (path / "model_and_optim" / ".metadata").is_file():
+        if match and (path / ".metadata.json").is_file():
             found.append((int(match.group(1)), path))
     return sorted(found)
 
