@@ -245,6 +245,9 @@ def test_slurm_launcher_trains_the_ladder_on_a_real_slurm(tmp_path, corpus, slur
     while time.time() < deadline:
         if all((tmp_path / "runs" / r.name / "DONE").exists() for r in rungs):
             break
+        queue = subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout
+        if not queue.strip():  # every job ended; DONE files are checked below
+            break
         time.sleep(1)
     logs = "".join(p.read_text() for p in (tmp_path / "runs").glob("*/slurm-*.out"))
     assert all((tmp_path / "runs" / r.name / "DONE").exists() for r in rungs), logs[-3000:]

@@ -14,6 +14,19 @@ from pathlib import Path
 from ladder.errors import LadderError
 
 
+def _backend() -> str | None:
+    """NCCL (with gloo for CPU collectives) on GPUs; gloo across CPU processes; none for one
+    CPU process (a Slurm task without torchrun)."""
+    import os
+
+    import torch
+
+    if torch.cuda.is_available():
+        return "cpu:gloo,cuda:nccl"
+    ranks = int(os.environ.get("WORLD_SIZE", os.environ.get("SLURM_NTASKS", "1")))
+    return "gloo" if ranks > 1 else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ladder.train.worker")
     parser.add_argument("--config", required=True, help="the ladder spec (YAML)")
@@ -29,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         spec = load_spec(Path(args.config))
         (rung,) = ladder_plan(spec, [args.rung])
         size = next(s for s in spec.train.sizes if s.name == rung.size)
-        prepare_training_environment(seed=spec.train.seed)
+        prepare_training_environment(seed=spec.train.seed, backend=_backend())
         try:
             train_rung(
                 spec.train, rung, size.model_config(padded_vocab(spec)), observations=spec.data
