@@ -53,6 +53,12 @@ def ladder_plan(spec: LadderSpec, only: Sequence[str] = ()) -> list[RungPlan]:
     return rungs
 
 
+def unfinished(spec: LadderSpec, rungs: Sequence[RungPlan], jobs: list[Job]) -> list[RungPlan]:
+    """The rungs not yet DONE; a 'done' Job is recorded in `jobs` for each of the others."""
+    jobs.extend(Job(r.name, "done") for r in rungs if is_done(spec.train, r))
+    return [r for r in rungs if not is_done(spec.train, r)]
+
+
 def worker_args(config: Path, rung: RungPlan) -> list[str]:
     return ["-m", WORKER, "--config", str(config.resolve()), "--rung", rung.name]
 
@@ -67,12 +73,9 @@ def run_local(
 
     check_corpus(spec.train)
     sizes = {size.name: size for size in spec.train.sizes}
-    jobs = []
+    jobs: list[Job] = []
     vocab = padded_vocab(spec)
-    for rung in rungs:
-        if is_done(spec.train, rung):
-            jobs.append(Job(rung.name, "done"))
-            continue
+    for rung in unfinished(spec, rungs, jobs):
         config = sizes[rung.size].model_config(vocab)
         train_rung(spec.train, rung, config, on_step=on_rung(rung), observations=spec.data)
         jobs.append(Job(rung.name, "trained"))
@@ -103,11 +106,8 @@ def torchrun_command(config: Path, rung: RungPlan, gpus: int, nodes: int = 1) ->
 def run_torchrun(spec: LadderSpec, config: Path, rungs: Sequence[RungPlan]) -> list[Job]:
     """Train each unfinished rung with torchrun on this node's GPUs, one after another."""
     check_corpus(spec.train)
-    jobs = []
-    for rung in rungs:
-        if is_done(spec.train, rung):
-            jobs.append(Job(rung.name, "done"))
-            continue
+    jobs: list[Job] = []
+    for rung in unfinished(spec, rungs, jobs):
         command = torchrun_command(config, rung, spec.train.gpus_per_node)
         result = subprocess.run(command, check=False)
         if result.returncode:
@@ -156,11 +156,8 @@ def run_slurm(
     dry_run). Rungs are independent jobs; Slurm runs as many at once as the cluster allows."""
     if not dry_run:
         check_corpus(spec.train)
-    jobs = []
-    for rung in rungs:
-        if is_done(spec.train, rung):
-            jobs.append(Job(rung.name, "done"))
-            continue
+    jobs: list[Job] = []
+    for rung in unfinished(spec, rungs, jobs):
         folder = rung_dir(spec.train, rung)
         folder.mkdir(parents=True, exist_ok=True)
         script = folder / "job.sbatch"
