@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ladder.errors import LadderError
+from ladder.keys import check_keys, require
 from ladder.train.config import TrainSpec, parse_train
 from ladder.train.plan import rung_name
 
@@ -100,23 +101,6 @@ class LadderSpec:
             raise LadderError(f"fit run {duplicates[0]!r} is listed twice")
 
 
-def _require(mapping: dict, key: str, where: str) -> Any:
-    if key not in mapping:
-        raise LadderError(f"{where}: missing key {key!r}")
-    return mapping[key]
-
-
-def _check_keys(mapping: Any, allowed: set[str], where: str) -> dict:
-    if not isinstance(mapping, dict):
-        raise LadderError(f"{where}: expected a mapping, got {type(mapping).__name__}")
-    unknown = sorted(set(mapping) - allowed)
-    if unknown:
-        raise LadderError(
-            f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
-        )
-    return mapping
-
-
 def _int(value: Any, where: str) -> int:
     try:
         number = int(float(value))
@@ -128,8 +112,8 @@ def _int(value: Any, where: str) -> int:
 
 
 def parse_task(raw: Any, where: str) -> TaskSpec:
-    raw = _check_keys(raw, {"name", "source", "display", "chance"}, where)
-    name = str(_require(raw, "name", where))
+    raw = check_keys(raw, {"name", "source", "display", "chance"}, where)
+    name = str(require(raw, "name", where))
     source = raw.get("source", name)
     if isinstance(source, str):
         sources = {source: 1.0}
@@ -149,12 +133,12 @@ def parse_task(raw: Any, where: str) -> TaskSpec:
 
 
 def parse_target(raw: Any, where: str) -> TargetSpec:
-    raw = _check_keys(raw, {"name", "params", "tokens", "run"}, where)
+    raw = check_keys(raw, {"name", "params", "tokens", "run"}, where)
     run = raw.get("run")
     return TargetSpec(
-        name=str(_require(raw, "name", where)),
-        params=_int(_require(raw, "params", where), f"{where}.params"),
-        tokens=_int(_require(raw, "tokens", where), f"{where}.tokens"),
+        name=str(require(raw, "name", where)),
+        params=_int(require(raw, "params", where), f"{where}.params"),
+        tokens=_int(require(raw, "tokens", where), f"{where}.tokens"),
         run=None if run is None else str(run),
     )
 
@@ -165,7 +149,7 @@ _OPTION_NAMES = tuple(_OPTION_TYPES)
 
 def parse_options(raw: Any, where: str = "fit") -> FitOptions:
     """Fit options from a mapping (the spec's `fit` section; its `runs` key is skipped)."""
-    raw = _check_keys(raw or {}, set(_OPTION_NAMES) | {"runs"}, where)
+    raw = check_keys(raw or {}, set(_OPTION_NAMES) | {"runs"}, where)
     values = {k: v for k, v in raw.items() if k != "runs"}
     types = _OPTION_TYPES
     converted = {}
@@ -183,11 +167,11 @@ def parse_options(raw: Any, where: str = "fit") -> FitOptions:
 def parse_spec(raw: Any, source: str = "spec", base: Path = Path()) -> LadderSpec:
     """Validate a spec mapping (as loaded from YAML) into a LadderSpec; `base` is the folder
     that relative paths in the `train` section are relative to."""
-    raw = _check_keys(
+    raw = check_keys(
         raw, {"name", "description", "data", "fit", "targets", "tasks", "train"}, source
     )
     train = parse_train(raw["train"], base, f"{source}: train") if raw.get("train") else None
-    fit = _check_keys(_require(raw, "fit", source), set(_OPTION_NAMES) | {"runs"}, f"{source}: fit")
+    fit = check_keys(require(raw, "fit", source), set(_OPTION_NAMES) | {"runs"}, f"{source}: fit")
     runs = fit.get("runs")
     if runs is None and train is not None:  # fit on every rung the spec trains
         runs = [rung_name(size.name, m) for size in train.sizes for m in sorted(train.multipliers)]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ladder.errors import LadderError
+from ladder.keys import check_keys, require
 from ladder.sizes import BATCH_MULTIPLE, Size
 
 LAUNCHERS = ("local", "torchrun", "slurm")
@@ -84,17 +85,6 @@ class TrainSpec:
     slurm: SlurmSpec = field(default_factory=SlurmSpec)
 
 
-def _keys(raw: Any, allowed: set[str], where: str) -> dict:
-    if not isinstance(raw, dict):
-        raise LadderError(f"{where}: expected a mapping, got {type(raw).__name__}")
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise LadderError(
-            f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
-        )
-    return raw
-
-
 def _number(raw: dict, key: str, where: str, kind: type, default: Any, low: float = 0) -> Any:
     value = raw.get(key, default)
     if value is None:
@@ -111,11 +101,9 @@ def _number(raw: dict, key: str, where: str, kind: type, default: Any, low: floa
 def _size(raw: Any, where: str) -> Size:
     if isinstance(raw, str | int):
         return Size(str(raw))
-    raw = _keys(raw, {"name", "d_model", "n_layers", "n_heads"}, where)
-    if "name" not in raw:
-        raise LadderError(f"{where}: missing key 'name'")
+    raw = check_keys(raw, {"name", "d_model", "n_layers", "n_heads"}, where)
     return Size(
-        str(raw["name"]),
+        str(require(raw, "name", where)),
         *(_number(raw, k, where, int, None) for k in ("d_model", "n_layers", "n_heads")),
     )
 
@@ -151,7 +139,7 @@ def parse_train(raw: Any, base: Path, where: str = "train") -> TrainSpec:
         "mfu": float,
     }
     structured = {"sizes", "multipliers", "corpus", "output", "tokenizer", "eval", "launcher"}
-    raw = _keys(raw, set(simple) | structured | {"gpu", "seed", "slurm", "z_loss"}, where)
+    raw = check_keys(raw, set(simple) | structured | {"gpu", "seed", "slurm", "z_loss"}, where)
     sizes = tuple(_size(s, f"{where}.sizes[{i}]") for i, s in enumerate(_list(raw, "sizes", where)))
     names = [s.name for s in sizes]
     if len(set(names)) != len(names):
@@ -177,7 +165,7 @@ def parse_train(raw: Any, base: Path, where: str = "train") -> TrainSpec:
     tokenizer = raw.get("tokenizer", {})
     if isinstance(tokenizer, str):
         tokenizer = {"name": tokenizer}
-    tokenizer = _keys(tokenizer, {"name", "file"}, f"{where}.tokenizer")
+    tokenizer = check_keys(tokenizer, {"name", "file"}, f"{where}.tokenizer")
     return TrainSpec(
         sizes=sizes,
         multipliers=multipliers,
@@ -197,7 +185,7 @@ def parse_train(raw: Any, base: Path, where: str = "train") -> TrainSpec:
 
 
 def _eval(raw: Any, where: str) -> EvalSpec:
-    raw = _keys(raw, {"tasks", "interval", "limit", "batch_size"}, where)
+    raw = check_keys(raw, {"tasks", "interval", "limit", "batch_size"}, where)
     return EvalSpec(
         tasks=tuple(str(t) for t in _list(raw, "tasks", where)),
         interval=_number(raw, "interval", where, int, 1000),
@@ -207,7 +195,7 @@ def _eval(raw: Any, where: str) -> EvalSpec:
 
 
 def _slurm(raw: Any, where: str) -> SlurmSpec:
-    raw = _keys(raw, {"gpus", "partition", "time", "account", "extra"}, where)
+    raw = check_keys(raw, {"gpus", "partition", "time", "account", "extra"}, where)
     extra = raw.get("extra") or []
     if isinstance(extra, str):
         extra = [extra]

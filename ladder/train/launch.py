@@ -55,8 +55,13 @@ def ladder_plan(spec: LadderSpec, only: Sequence[str] = ()) -> list[RungPlan]:
 
 def unfinished(spec: LadderSpec, rungs: Sequence[RungPlan], jobs: list[Job]) -> list[RungPlan]:
     """The rungs not yet DONE; a 'done' Job is recorded in `jobs` for each of the others."""
-    jobs.extend(Job(r.name, "done") for r in rungs if is_done(spec.train, r))
-    return [r for r in rungs if not is_done(spec.train, r)]
+    todo = []
+    for rung in rungs:
+        if is_done(spec.train, rung):
+            jobs.append(Job(rung.name, "done"))
+        else:
+            todo.append(rung)
+    return todo
 
 
 def worker_args(config: Path, rung: RungPlan) -> list[str]:
@@ -89,9 +94,12 @@ def padded_vocab(spec: LadderSpec) -> int:
     return padded_vocab_size(token_config(spec.train.tokenizer).vocab_size)
 
 
-def torchrun_command(config: Path, rung: RungPlan, gpus: int, nodes: int = 1) -> list[str]:
-    """torchrun over `gpus` processes per node (rendezvous from Slurm's env across nodes)."""
-    command = ["torchrun", f"--nproc-per-node={gpus}", f"--nnodes={nodes}"]
+def torchrun_command(
+    config: Path, rung: RungPlan, gpus: int, nodes: int = 1, program: Sequence[str] = ("torchrun",)
+) -> list[str]:
+    """torchrun (`program`) over `gpus` processes per node (rendezvous from Slurm's env across
+    nodes)."""
+    command = [*program, f"--nproc-per-node={gpus}", f"--nnodes={nodes}"]
     if nodes > 1:
         command += [
             "--rdzv-backend=c10d",
@@ -136,8 +144,8 @@ def slurm_script(spec: LadderSpec, config: Path, rung: RungPlan) -> str:
     lines += [f"#SBATCH {line}" for line in train.slurm.extra]
     python = shlex.quote(sys.executable)
     if train.gpus_per_node > 1 or train.nodes > 1:
-        run = " ".join(torchrun_command(config, rung, train.gpus_per_node, train.nodes))
-        run = run.replace("torchrun", f"{python} -m torch.distributed.run", 1)
+        program = (python, "-m", "torch.distributed.run")  # the venv's torchrun on every node
+        run = " ".join(torchrun_command(config, rung, train.gpus_per_node, train.nodes, program))
     else:
         run = " ".join([python, *(shlex.quote(a) for a in worker_args(config, rung))])
     lines += [
