@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ladder import __version__, observations, olmo_logs, report
+from ladder import __version__, lm_eval_results, observations, olmo_logs, report
 from ladder.errors import LadderError
 from ladder.spec import (
     LadderSpec,
@@ -313,17 +313,40 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    params = {key: int(value) for key, value in _weights(args.params, "--params").items()}
     if args.kind == "csv":
         table = observations.concat([observations.read(path) for path in args.paths])
-    else:
-        params = {key: int(value) for key, value in _weights(args.params, "--params").items()}
+    elif args.kind == "olmo-logs":
         table = olmo_logs.import_logs(args.paths, params)
+    else:
+        table = lm_eval_results.import_results(
+            args.paths, _lm_eval_checkpoints(args, params), _split(args.tasks or "") or None
+        )
     observations.write(table, args.out)
     print(
         f"wrote {args.out}: {len(table)} rows, {table['run'].nunique()} runs, "
         f"{table['task'].nunique()} tasks"
     )
     return 0
+
+
+def _lm_eval_checkpoints(
+    args: argparse.Namespace, params: dict[str, int]
+) -> lm_eval_results.Checkpoint | dict:
+    """The side table (--checkpoints), or the one checkpoint given by --run/--params/..."""
+    if args.checkpoints:
+        if args.run:
+            raise LadderError("give either --checkpoints TABLE or --run/--params/--tokens")
+        return lm_eval_results.read_checkpoints(args.checkpoints)
+    if not args.run or args.tokens is None:
+        raise LadderError(
+            "lm-eval results do not say N and D: pass --checkpoints TABLE (columns model, "
+            "revision, run, params, tokens, step) or, for one model, --run NAME "
+            "--params NAME=N --tokens D [--step S]"
+        )
+    return lm_eval_results.Checkpoint(
+        args.run, olmo_logs.params_for_run(args.run, params), args.tokens, args.step
+    )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -693,13 +716,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="convert evaluation logs into an observation table",
         description="Convert into one observation table: olmo-logs, OLMo / OLMo-core in-loop "
         "evaluation logs exported from W&B as CSV (one file per run; the file name is the run "
-        "name); csv, tables (CSV or Parquet) already in the design.md columns (run, params, "
-        "tokens, step, task, task_loss, accuracy), validated and concatenated.",
-        epilog="example: ladder import olmo-logs runs/*.csv --params 190M=190354176 "
-        "--params 370M=371262464 --out data/mine.parquet",
+        "name); lm-eval, lm-evaluation-harness results_<date>.json files written with "
+        "--log_samples (the task loss, bits per byte of the correct answer, is computed from "
+        "the samples_<task>_<date>.jsonl beside each; accuracy is acc_norm, else acc); csv, "
+        "tables (CSV or Parquet) already in the design.md columns (run, params, tokens, step, "
+        "task, task_loss, accuracy), validated and concatenated.",
+        epilog="examples: ladder import olmo-logs runs/*.csv --params 190M=190354176 "
+        "--params 370M=371262464 --out data/mine.parquet; ladder import lm-eval "
+        "out/*/results_*.json --checkpoints pythia.csv --out data/pythia.parquet",
     )
-    imp.add_argument("kind", choices=["olmo-logs", "csv"], help="the format of the files")
-    imp.add_argument("paths", nargs="+", help="log files")
+    imp.add_argument("kind", choices=["olmo-logs", "lm-eval", "csv"], help="the files' format")
+    imp.add_argument("paths", nargs="+", help="log or results files")
     imp.add_argument(
         "--params",
         action="append",
@@ -707,6 +734,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PREFIX=N",
         help="N (parameters) of the runs whose name starts with PREFIX (repeatable)",
     )
+    imp.add_argument(
+        "--checkpoints",
+        metavar="CSV",
+        help="lm-eval: side table with columns model, revision, run, params, tokens, step; "
+        "model and revision as in lm-eval's model_args pretrained=...,revision=...",
+    )
+    imp.add_argument("--run", help="lm-eval, one model: its run name")
+    imp.add_argument(
+        "--tokens", type=lambda v: int(float(v)), help="lm-eval, one model: D, tokens seen"
+    )
+    imp.add_argument("--step", type=int, default=0, help="lm-eval, one model: step (default 0)")
+    imp.add_argument("--tasks", help="lm-eval: comma-separated tasks (default: all scored)")
     imp.add_argument("--out", required=True, help="output table (.parquet or .csv)")
     imp.set_defaults(func=cmd_import)
     return parser

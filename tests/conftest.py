@@ -1,13 +1,17 @@
-"""Shared fixtures: the repository root, the bundled spec and table, one fitted default run."""
+"""Shared fixtures: the repository root, the bundled spec and table, one fitted default run,
+a small tokenized corpus and a one-rung CPU ladder spec."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ladder import observations
+from ladder.cli import main
 from ladder.pipeline import LadderFit, fit_ladder
 from ladder.spec import LadderSpec, load_spec
 
@@ -30,3 +34,49 @@ def paper_fit(paper_spec, paper_table) -> LadderFit:
     """The paper's settings with 300 resamples (the intervals' checks need no more)."""
     options = dataclasses.replace(paper_spec.options, bootstrap=300)
     return fit_ladder(paper_table, dataclasses.replace(paper_spec, options=options))
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus")
+    docs = folder / "docs.jsonl"
+    from pydoc_data.topics import topics  # English prose, the built-in corpus's first part
+
+    texts = [topics[name] for name in sorted(topics)[:60]]
+    docs.write_text("\n".join(json.dumps({"text": text}) for text in texts))
+    out = folder / "tokens.npy"
+    assert main(["prepare-data", str(docs), "--out", str(out), "-q"]) == 0
+    return out
+
+
+@pytest.fixture
+def micro_spec(tmp_path: Path, corpus: Path):
+    """A writer of ladder specs in tmp_path: by default one 2-step-per-second rung on this CPU
+    trained on `corpus`, evaluated in-loop every 10 steps; keyword arguments replace keys of
+    the `train` section."""
+
+    def write(**train) -> Path:
+        spec = {
+            "name": "micro",
+            "data": "obs.parquet",
+            "fit": {"bootstrap": 0},
+            "train": {
+                "sizes": [{"name": "d8", "d_model": 8, "n_layers": 1, "n_heads": 2}],
+                "multipliers": [0.004],
+                "warmup_tokens_per_param": 0.002,
+                "sequence_length": 64,
+                "batch_size": 4,
+                "lr_divisor": 0.25,
+                "z_loss": 0,
+                "corpus": [str(corpus)],
+                "output": "runs",
+                "checkpoint_interval": 10,
+                "eval": {"tasks": ["arc_easy_rc_0shot"], "interval": 10, "limit": 4},
+                **train,
+            },
+        }
+        path = tmp_path / "micro.yaml"
+        path.write_text(yaml.safe_dump(spec))
+        return path
+
+    return write

@@ -4,6 +4,8 @@ collector's agreement with the library used directly, idempotent appends and bad
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -135,3 +137,102 @@ def test_hf_folder_that_does_not_load_is_an_error(tmp_path, capsys):
     assert main(args) == 2
     assert "cannot load the model" in capsys.readouterr().err
     assert not (tmp_path / "o.parquet").exists()
+
+
+def tiny_llama(folder, vocab: int = VOCAB):
+    """A random 2-layer Llama saved as a local Hugging Face folder."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=vocab,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        max_position_embeddings=256,
+    )
+    model = LlamaForCausalLM(config)
+    model.save_pretrained(folder)
+    return model.eval()
+
+
+def direct_scores(forward, requests) -> dict[str, float]:
+    """olmo_eval's ICLMetric on all the requests at once: the library used directly."""
+    from olmo_eval import ICLMetric
+
+    metric = ICLMetric(metric_type="len_norm")
+    with torch.no_grad():
+        batch = requests.collate_fn(requests.samples)
+        metric.update(batch, forward(batch["input_ids"]))
+    return {key: float(value) for key, value in metric.compute().items()}
+
+
+def test_hf_folder_is_scored_like_the_library_and_only_once(tmp_path, requests, capsys):
+    model = tiny_llama(tmp_path / "hf")
+    out = tmp_path / "public.parquet"
+    args = ["collect", "--hf", str(tmp_path / "hf"), "--run", "llama-tiny", "--tokens", "2e6"]
+    args += ["--step", "9", "--tasks", TASK, "--limit", "20", "--context-length", "256"]
+    assert main([*args, "--out", str(out), "-q"]) == 0
+    (row,) = observations.read(out).to_dict("records")
+    direct = direct_scores(lambda ids: model(input_ids=ids).logits, requests)
+    assert row["accuracy"] == pytest.approx(direct["len_norm_v1"])
+    assert row["task_loss"] == pytest.approx(direct["bpb_v1"], rel=1e-5)
+    embedding = model.get_input_embeddings().weight.numel()
+    assert row["params"] == sum(p.numel() for p in model.parameters()) - embedding
+    assert (row["run"], row["tokens"], row["step"], row["documents"]) == (
+        "llama-tiny",
+        2_000_000,
+        9,
+        20,
+    )
+    capsys.readouterr()
+    assert main([*args, "--out", str(out), "-q"]) == 0
+    assert "0 rows added" in capsys.readouterr().out
+    assert len(observations.read(out)) == 1
+
+
+def test_hf_folder_with_a_smaller_vocabulary_is_a_tokenizer_mismatch(tmp_path, capsys):
+    tiny_llama(tmp_path / "hf", vocab=1000)
+    args = ["collect", "--hf", str(tmp_path / "hf"), "--run", "x", "--tasks", TASK]
+    assert main([*args, "--out", str(tmp_path / "o.parquet"), "-q"]) == 2
+    assert "tokenizer mismatch: the model has 1,000 token embeddings" in capsys.readouterr().err
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_collect_rescores_olmo_core_checkpoints_as_trained(tmp_path, micro_spec, capsys):
+    from ladder.collect.checkpoints import load_olmo
+    from ladder.spec import load_spec
+    from ladder.train.launch import ladder_plan, padded_vocab
+
+    config = micro_spec()
+    train = [sys.executable, "-m", "ladder.cli", "train", "-c", str(config), "-q"]
+    done = subprocess.run(train, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = tmp_path / "obs.parquet"
+    in_loop = observations.read(table)
+    table.unlink()
+
+    assert main(["collect", "-c", str(config), "-q"]) == 0
+    collected = observations.read(table)
+    assert collected["step"].tolist() == in_loop["step"].tolist()  # step0 (D = 0) is skipped
+    assert collected["tokens"].tolist() == in_loop["tokens"].tolist()
+    assert collected["accuracy"].tolist() == in_loop["accuracy"].tolist()
+    assert np.allclose(collected["task_loss"], in_loop["task_loss"], rtol=1e-5)
+
+    spec = load_spec(config)
+    (rung,) = ladder_plan(spec)
+    size = spec.train.sizes[0].model_config(padded_vocab(spec))
+    final = tmp_path / "runs" / rung.name / f"step{rung.steps}"
+    model = load_olmo(final, size)
+    tokenizer = load_tokenizer(TokenizerSpec())
+    direct = direct_scores(model, build_requests(TASK, tokenizer, context_length=64, limit=4))
+    last = collected.iloc[-1]
+    assert last["step"] == rung.steps
+    assert last["accuracy"] == pytest.approx(direct["len_norm_v1"])
+    assert last["task_loss"] == pytest.approx(direct["bpb_v1"], rel=1e-5)
+
+    capsys.readouterr()
+    assert main(["collect", "-c", str(config), "-q"]) == 0
+    assert "nothing to collect" in capsys.readouterr().out
+    assert len(observations.read(table)) == len(collected)

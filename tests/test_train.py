@@ -3,7 +3,6 @@ submitting to a real Slurm."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -14,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from ladder import observations
 from ladder.cli import main
@@ -55,45 +53,6 @@ def test_batch_and_lr_rules():
     assert learning_rate(108_000_000, divisor=1) == pytest.approx(0.0047)
 
 
-def micro_spec(tmp_path: Path, tokens: Path, **train) -> Path:
-    """A ladder of one 2-step-per-second rung on this CPU, evaluated in-loop every 10 steps."""
-    spec = {
-        "name": "micro",
-        "data": "obs.parquet",
-        "fit": {"bootstrap": 0},
-        "train": {
-            "sizes": [{"name": "d8", "d_model": 8, "n_layers": 1, "n_heads": 2}],
-            "multipliers": [0.004],
-            "warmup_tokens_per_param": 0.002,
-            "sequence_length": 64,
-            "batch_size": 4,
-            "lr_divisor": 0.25,
-            "z_loss": 0,
-            "corpus": [str(tokens)],
-            "output": "runs",
-            "checkpoint_interval": 10,
-            "eval": {"tasks": ["arc_easy_rc_0shot"], "interval": 10, "limit": 4},
-            **train,
-        },
-    }
-    path = tmp_path / "micro.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("corpus")
-    docs = folder / "docs.jsonl"
-    from pydoc_data.topics import topics  # English prose, the built-in corpus's first part
-
-    texts = [topics[name] for name in sorted(topics)[:60]]
-    docs.write_text("\n".join(json.dumps({"text": text}) for text in texts))
-    out = folder / "tokens.npy"
-    assert main(["prepare-data", str(docs), "--out", str(out), "-q"]) == 0
-    return out
-
-
 def test_prepare_data_writes_eos_separated_uint16(corpus):
     tokens = np.fromfile(corpus, dtype=np.uint16)
     assert (tokens == 50279).sum() == 60  # one EOS per document
@@ -110,8 +69,8 @@ def test_prepare_data_writes_eos_separated_uint16(corpus):
         ({"eval": {"tasks": ["arc_eazy"]}}, "unknown task 'arc_eazy'"),
     ],
 )
-def test_bad_input_fails_before_anything_launches(tmp_path, corpus, capsys, change, message):
-    config = micro_spec(tmp_path, corpus, **change)
+def test_bad_input_fails_before_anything_launches(tmp_path, micro_spec, capsys, change, message):
+    config = micro_spec(**change)
     assert main(["train", "-c", str(config), "-q"]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
@@ -129,8 +88,8 @@ def _train_command(config: Path) -> list[str]:
     return [sys.executable, "-m", "ladder.cli", "train", "-c", str(config), "-q"]
 
 
-def test_sigkill_mid_rung_then_rerun_resumes(tmp_path, corpus):
-    config = micro_spec(tmp_path, corpus)
+def test_sigkill_mid_rung_then_rerun_resumes(tmp_path, micro_spec):
+    config = micro_spec()
     (rung,) = ladder_plan(load_spec(config))
     folder = tmp_path / "runs" / rung.name
     process = subprocess.Popen(_train_command(config), start_new_session=True)
@@ -225,10 +184,8 @@ def slurm(tmp_path_factory, monkeypatch):
     time.sleep(1)
 
 
-def test_slurm_launcher_trains_the_ladder_on_a_real_slurm(tmp_path, corpus, slurm, capsys):
+def test_slurm_launcher_trains_the_ladder_on_a_real_slurm(tmp_path, micro_spec, slurm, capsys):
     config = micro_spec(
-        tmp_path,
-        corpus,
         launcher="slurm",
         slurm={"gpus": False, "time": "00:20:00"},
         multipliers=[0.001, 0.0015],

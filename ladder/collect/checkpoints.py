@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,7 +45,9 @@ def load_olmo(checkpoint: Path, model_config, device: str = "cpu") -> Forward:
 
     model = model_config.build(init_device="cpu")
     try:
-        load_model_and_optim_state(str(checkpoint / "model_and_optim"), model)
+        with warnings.catch_warnings():  # one process, no process group: as intended here
+            warnings.filterwarnings("ignore", "torch.distributed is disabled", UserWarning)
+            load_model_and_optim_state(str(checkpoint / "model_and_optim"), model)
     except Exception as exc:  # torch.distributed.checkpoint raises many kinds
         raise LadderError(f"{checkpoint}: cannot load into the rung's model ({exc})") from exc
     model.to(device).eval()

@@ -41,7 +41,8 @@ def _have(table: Path) -> set[tuple[str, int, str]]:
 
 
 def pending_checkpoints(spec: LadderSpec, tasks: Sequence[str], device: str) -> list[Pending]:
-    """The OLMo-core checkpoints of the spec's rungs that lack a row for some task."""
+    """The OLMo-core checkpoints of the spec's rungs that lack a row for some task; not the
+    initial step0 checkpoint (D = 0: no point of a law in D, and not scored in-loop either)."""
     from ladder.train.launch import ladder_plan, padded_vocab
     from ladder.train.olmo import rung_dir
 
@@ -56,7 +57,7 @@ def pending_checkpoints(spec: LadderSpec, tasks: Sequence[str], device: str) -> 
         rung = read_rung(folder)
         config = sizes[rung.size].model_config(vocab)
         for step, path in olmo_checkpoints(folder):
-            if all((rung.name, step, task) in have for task in tasks):
+            if step == 0 or all((rung.name, step, task) in have for task in tasks):
                 continue
             out.append(
                 Pending(
