@@ -473,7 +473,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
         if spec.train is None:
             raise LadderError(f"{args.config}: no `train` section: which checkpoints to score?")
         table = Path(args.out) if args.out else spec.data
-        pending = collector.pending_checkpoints(spec, tasks, device)
+        pending = collector.pending_checkpoints(spec, tasks, table, device)
         context = args.context_length or spec.train.sequence_length
     if not pending:
         print(f"{table}: nothing to collect (every checkpoint has its rows)")

@@ -209,11 +209,9 @@ def test_collect_rescores_olmo_core_checkpoints_as_trained(tmp_path, micro_spec,
     train = [sys.executable, "-m", "ladder.cli", "train", "-c", str(config), "-q"]
     done = subprocess.run(train, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    table = tmp_path / "obs.parquet"
-    in_loop = observations.read(table)
-    table.unlink()
-
-    assert main(["collect", "-c", str(config), "-q"]) == 0
+    in_loop = observations.read(tmp_path / "obs.parquet")
+    table = tmp_path / "collected.parquet"
+    assert main(["collect", "-c", str(config), "--out", str(table), "-q"]) == 0
     collected = observations.read(table)
     assert collected["step"].tolist() == in_loop["step"].tolist()  # step0 (D = 0) is skipped
     assert collected["tokens"].tolist() == in_loop["tokens"].tolist()
@@ -232,7 +230,8 @@ def test_collect_rescores_olmo_core_checkpoints_as_trained(tmp_path, micro_spec,
     assert last["accuracy"] == pytest.approx(direct["len_norm_v1"])
     assert last["task_loss"] == pytest.approx(direct["bpb_v1"], rel=1e-5)
 
-    capsys.readouterr()
-    assert main(["collect", "-c", str(config), "-q"]) == 0
-    assert "nothing to collect" in capsys.readouterr().out
+    for out in (table, tmp_path / "obs.parquet"):  # the in-loop table has every row too
+        capsys.readouterr()
+        assert main(["collect", "-c", str(config), "--out", str(out), "-q"]) == 0
+        assert "nothing to collect" in capsys.readouterr().out
     assert len(observations.read(table)) == len(collected)

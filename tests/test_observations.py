@@ -10,6 +10,7 @@ import pytest
 from conftest import ROOT, SHARED
 
 from ladder import observations, olmo_logs
+from ladder.cli import main
 from ladder.errors import LadderError
 from ladder.points import checkpoint_points, final_points, task_frame, trailing_mean
 from ladder.spec import TaskSpec
@@ -78,6 +79,21 @@ def test_bundled_table_is_reproduced_by_the_importer(paper_table):
         pytest.skip("the original logs (../shared) are not beside this checkout")
     imported = olmo_logs.import_logs(paths, PAPER_PARAMS)
     pd.testing.assert_frame_equal(imported, paper_table)
+
+
+def test_one_real_log_imports_as_its_rows_of_the_bundled_table(tmp_path, paper_table, capsys):
+    """The committed sample (tests/data/olmo-logs, Apache-2.0) through the CLI: runs in CI too,
+    where ../shared is absent."""
+    log = ROOT / "tests" / "data" / "olmo-logs" / "190M-1xC.csv"
+    out = tmp_path / "one.parquet"
+    assert (
+        main(["import", "olmo-logs", str(log), "--params", "190M=190354176", "--out", str(out)])
+        == 0
+    )
+    assert "runs" in capsys.readouterr().out
+    expected = paper_table[paper_table["run"] == "190M-1xC"].reset_index(drop=True)
+    assert len(expected) > 100
+    pd.testing.assert_frame_equal(observations.read(out), expected)
 
 
 def test_bundled_table_tokens_follow_the_rung_names(paper_table):

@@ -40,13 +40,15 @@ def _have(table: Path) -> set[tuple[str, int, str]]:
     return set(observations.keys_of_rows(observations.read(table))) if table.is_file() else set()
 
 
-def pending_checkpoints(spec: LadderSpec, tasks: Sequence[str], device: str) -> list[Pending]:
-    """The OLMo-core checkpoints of the spec's rungs that lack a row for some task; not the
-    initial step0 checkpoint (D = 0: no point of a law in D, and not scored in-loop either)."""
+def pending_checkpoints(
+    spec: LadderSpec, tasks: Sequence[str], table: Path, device: str
+) -> list[Pending]:
+    """The OLMo-core checkpoints of the spec's rungs that lack a row in `table` for some task;
+    not the initial step0 checkpoint (D = 0: no point of a law in D, not scored in-loop)."""
     from ladder.train.launch import ladder_plan, padded_vocab
     from ladder.train.olmo import rung_dir
 
-    have = _have(spec.data)
+    have = _have(table)
     sizes = {s.name: s for s in spec.train.sizes}
     vocab = padded_vocab(spec)
     out = []

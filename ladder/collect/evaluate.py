@@ -94,8 +94,12 @@ def score_task(
     samples = dataset.samples
     with torch.no_grad():
         for start in range(0, len(samples), batch_size):
-            batch = dataset.collate_fn(samples[start : start + batch_size])
-            logits = forward(batch["input_ids"].to(device)).float().cpu()
+            chunk = samples[start : start + batch_size]
+            batch = dataset.collate_fn(chunk)
+            # olmo_eval pads to a multiple of 128; the metric reads no logit past a query's
+            # end, so the model runs on the longest query only (causal: same numbers)
+            width = max(len(sample["query"]) for sample in chunk)
+            logits = forward(batch["input_ids"][:, :width].to(device)).float().cpu()
             for metric in metrics.values():
                 metric.update(batch, logits)
             if progress is not None:
