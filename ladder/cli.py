@@ -371,6 +371,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             for job in launch.run_slurm(spec, config, rungs, dry_run=True):
                 print(f"{job.rung}: {job.status} {job.detail}")
         return 0
+    _build_missing_corpus(spec.train, args.quiet)
     if launcher == "slurm":
         jobs = launch.run_slurm(spec, config, rungs)
     elif launcher == "torchrun":
@@ -380,6 +381,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     for job in jobs:
         print(f"{job.rung}: {job.status} {job.detail}".rstrip())
     return 0
+
+
+def _build_missing_corpus(train, quiet: bool) -> None:
+    from tqdm import tqdm
+
+    from ladder.train import data
+
+    if not data.builtin_corpus_missing(train):
+        return
+    with tqdm(desc=f"tokenizing {train.builtin_corpus}", unit="doc", disable=quiet) as bar:
+        count = data.build_builtin_corpus(train, progress=bar.update)
+    print(f"{train.corpus[0]}: {count:,} tokens of the built-in {train.builtin_corpus}")
 
 
 def _train_local(spec: LadderSpec, rungs, quiet: bool):

@@ -67,6 +67,8 @@ def test_prepare_data_writes_eos_separated_uint16(corpus):
         ({"batch_size": 6, "microbatch": 4}, "do not divide into microbatches"),
         ({"corpus": ["missing.npy"]}, "missing or empty"),
         ({"eval": {"tasks": ["arc_eazy"]}}, "unknown task 'arc_eazy'"),
+        ({"builtin_corpus": "wiki"}, "'wiki' is not built in; one of python-docs"),
+        ({"builtin_corpus": "python-docs", "corpus": ["a.npy", "b.npy"]}, "exactly one corpus"),
     ],
 )
 def test_bad_input_fails_before_anything_launches(tmp_path, micro_spec, capsys, change, message):
@@ -74,6 +76,24 @@ def test_bad_input_fails_before_anything_launches(tmp_path, micro_spec, capsys, 
     assert main(["train", "-c", str(config), "-q"]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_train_tokenizes_a_missing_builtin_corpus_first(tmp_path, micro_spec, monkeypatch):
+    from pydoc_data.topics import topics
+
+    from ladder.train import data
+
+    texts = [topics[name] for name in sorted(topics)[:60]]  # the corpus fixture's documents
+    monkeypatch.setattr(data, "python_docs", lambda: iter(texts))
+    built = tmp_path / "corpora" / "docs.npy"
+    config = micro_spec(corpus=[str(built)], builtin_corpus="python-docs", multipliers=[0.001])
+    assert main(["train", "-c", str(config), "--dry-run", "-q"]) == 0
+    assert not built.exists()  # a dry run writes nothing
+    assert main(["train", "-c", str(config), "-q"]) == 0
+    tokens = np.fromfile(built, dtype=np.uint16)
+    assert (tokens == 50279).sum() == 60
+    (rung,) = ladder_plan(load_spec(config))
+    assert (tmp_path / "runs" / rung.name / "DONE").exists()
 
 
 def test_prepare_data_rejects_bad_jsonl(tmp_path, capsys):

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ladder.errors import LadderError
-from ladder.train.olmo import RUNG_FILE
+from ladder.train.olmo import RUNG_FILE, single_process_checkpoints
 from ladder.train.plan import RungPlan
 
 if TYPE_CHECKING:
@@ -45,8 +44,7 @@ def load_olmo(checkpoint: Path, model_config, device: str = "cpu") -> Forward:
 
     model = model_config.build(init_device="cpu")
     try:
-        with warnings.catch_warnings():  # one process, no process group: as intended here
-            warnings.filterwarnings("ignore", "torch.distributed is disabled", UserWarning)
+        with single_process_checkpoints():
             load_model_and_optim_state(str(checkpoint / "model_and_optim"), model)
     except Exception as exc:  # torch.distributed.checkpoint raises many kinds
         raise LadderError(f"{checkpoint}: cannot load into the rung's model ({exc})") from exc

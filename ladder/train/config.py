@@ -57,13 +57,16 @@ class TrainSpec:
     batch_size: global batch in sequences (None: the paper's rule from N, rounded to a multiple
     of `batch_multiple`); microbatch: sequences per device per forward (None: the whole batch).
     warmup_tokens_per_param: linear warm-up over this many x N tokens; final_lr_fraction: the
-    cosine decay's floor. checkpoint_interval is in steps.
+    cosine decay's floor. checkpoint_interval is in steps. builtin_corpus: a built-in corpus
+    (see ladder.train.data.BUILTIN) that `ladder train` tokenizes into the one `corpus` file
+    when that file is missing, so a fresh clone trains without a separate prepare step.
     """
 
     sizes: tuple[Size, ...]
     multipliers: tuple[float, ...]
     corpus: tuple[Path, ...]
     output: Path
+    builtin_corpus: str | None = None
     sequence_length: int = 4096
     tokenizer: TokenizerSpec = field(default_factory=TokenizerSpec)
     batch_size: int | None = None
@@ -139,6 +142,7 @@ def parse_train(raw: Any, base: Path, where: str = "train") -> TrainSpec:
         "mfu": float,
     }
     structured = {"sizes", "multipliers", "corpus", "output", "tokenizer", "eval", "launcher"}
+    structured |= {"builtin_corpus"}
     raw = check_keys(raw, set(simple) | structured | {"gpu", "seed", "slurm", "z_loss"}, where)
     sizes = tuple(_size(s, f"{where}.sizes[{i}]") for i, s in enumerate(_list(raw, "sizes", where)))
     names = [s.name for s in sizes]
@@ -166,11 +170,23 @@ def parse_train(raw: Any, base: Path, where: str = "train") -> TrainSpec:
     if isinstance(tokenizer, str):
         tokenizer = {"name": tokenizer}
     tokenizer = check_keys(tokenizer, {"name", "file"}, f"{where}.tokenizer")
+    corpus = tuple(_path(p, base) for p in _list(raw, "corpus", where))
+    builtin = raw.get("builtin_corpus")
+    if builtin is not None:
+        from ladder.train.data import BUILTIN
+
+        if builtin not in BUILTIN:
+            raise LadderError(
+                f"{where}.builtin_corpus: {builtin!r} is not built in; one of {', '.join(BUILTIN)}"
+            )
+        if len(corpus) != 1:
+            raise LadderError(f"{where}.builtin_corpus: needs exactly one corpus file to write")
     return TrainSpec(
         sizes=sizes,
         multipliers=multipliers,
-        corpus=tuple(_path(p, base) for p in _list(raw, "corpus", where)),
+        corpus=corpus,
         output=_path(raw["output"], base),
+        builtin_corpus=builtin,
         tokenizer=TokenizerSpec(
             name=str(tokenizer.get("name", TokenizerSpec.name)),
             file=_path(tokenizer["file"], base) if tokenizer.get("file") else None,

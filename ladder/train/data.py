@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ladder.errors import LadderError
-from ladder.train.config import TokenizerSpec
+from ladder.train.config import TokenizerSpec, TrainSpec
 
 BUILTIN = {"python-docs": "the CPython documentation topics and standard-library docstrings"}
 MIN_DOCSTRING_CHARS = 200
@@ -122,3 +122,14 @@ def builtin_documents(name: str) -> Iterator[str]:
     if name not in BUILTIN:
         raise LadderError(f"unknown built-in corpus {name!r}: one of {', '.join(BUILTIN)}")
     return python_docs()
+
+
+def builtin_corpus_missing(train: TrainSpec) -> bool:
+    """Whether the spec names a built-in corpus whose token file is not there yet."""
+    return train.builtin_corpus is not None and not train.corpus[0].is_file()
+
+
+def build_builtin_corpus(train: TrainSpec, progress: Callable[[int], None] | None = None) -> int:
+    """Tokenize the spec's built-in corpus into its (one) corpus file; return the tokens."""
+    documents = builtin_documents(train.builtin_corpus)
+    return tokenize(documents, train.tokenizer, train.corpus[0], progress=progress)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -43,6 +45,15 @@ def _device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@contextmanager
+def single_process_checkpoints() -> Iterator[None]:
+    """Silence torch.distributed.checkpoint's warning that it saves or loads in one process:
+    on one CPU process that is what is meant, and it would print at every checkpoint."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "torch.distributed is disabled", UserWarning)
+        yield
 
 
 def train_rung(
@@ -130,7 +141,8 @@ def train_rung(
         cancel_check_interval=10,
         callbacks=callbacks,
     ).build(module, loader)
-    trainer.fit()
+    with single_process_checkpoints():
+        trainer.fit()
     if trainer.global_step < rung.steps:
         raise LadderError(f"rung {rung.name}: stopped at step {trainer.global_step}")
     (folder / DONE).write_text(f"{rung.steps}\n")
