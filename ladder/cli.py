@@ -491,13 +491,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if not pending:
         print(f"{table}: nothing to collect (every checkpoint has its rows)")
         return 0
-    limit = (
-        args.limit
-        if args.limit is not None
-        else (
-            spec.train.eval.limit if spec is not None and spec.train and spec.train.eval else None
-        )
-    )
+    limit = args.limit
+    if limit is None and spec is not None and spec.train is not None and spec.train.eval:
+        limit = spec.train.eval.limit
     evaluator = Evaluator(tasks, tokenizer, context or 2048, limit, args.batch_size)
     with tqdm(
         total=evaluator.request_count * len(pending),

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import torch
+import yaml
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from ladder.tokenizer import tokenizer_file
@@ -33,31 +34,18 @@ STATEMENTS = [
     ("The Moon is a star.", 0),
     ("Bees make honey.", 1),
 ]
-QA_TASK = """task: tiny_qa
-dataset_path: json
-dataset_kwargs:
-  data_files: {{test: {data}}}
-test_split: test
-output_type: multiple_choice
-doc_to_text: "Question: {{{{question}}}}\\nAnswer:"
-doc_to_choice: "{{{{choices}}}}"
-doc_to_target: "{{{{label}}}}"
-metric_list:
-  - metric: acc
-  - metric: acc_norm
-"""
-YESNO_TASK = """task: tiny_yesno
-dataset_path: json
-dataset_kwargs:
-  data_files: {{test: {data}}}
-test_split: test
-output_type: multiple_choice
-doc_to_text: "{{{{statement}}}}\\nTrue or false?"
-doc_to_choice: ["false", "true"]
-doc_to_target: "{{{{label}}}}"
-metric_list:
-  - metric: acc
-"""
+TASKS = {  # lm-eval task settings beyond the local JSON data, per task
+    "qa": {
+        "doc_to_text": "Question: {{question}}\nAnswer:",
+        "doc_to_choice": "{{choices}}",
+        "metric_list": [{"metric": "acc"}, {"metric": "acc_norm"}],
+    },
+    "yesno": {
+        "doc_to_text": "{{statement}}\nTrue or false?",
+        "doc_to_choice": ["false", "true"],
+        "metric_list": [{"metric": "acc"}],
+    },
+}
 
 
 def main(root: Path) -> None:
@@ -86,10 +74,19 @@ def main(root: Path) -> None:
     tasks.mkdir(parents=True, exist_ok=True)
     qa = [{"question": q, "choices": c, "label": a} for q, c, a in QUESTIONS]
     yesno = [{"statement": s, "label": a} for s, a in STATEMENTS]
-    for name, docs, template in (("qa", qa, QA_TASK), ("yesno", yesno, YESNO_TASK)):
+    for name, docs in (("qa", qa), ("yesno", yesno)):
         data = tasks / f"{name}.jsonl"
         data.write_text("".join(json.dumps(doc) + "\n" for doc in docs))
-        (tasks / f"tiny_{name}.yaml").write_text(template.format(data=data))
+        task = {
+            "task": f"tiny_{name}",
+            "dataset_path": "json",
+            "dataset_kwargs": {"data_files": {"test": str(data)}},
+            "test_split": "test",
+            "output_type": "multiple_choice",
+            "doc_to_target": "{{label}}",
+            **TASKS[name],
+        }
+        (tasks / f"tiny_{name}.yaml").write_text(yaml.safe_dump(task))
 
 
 if __name__ == "__main__":
