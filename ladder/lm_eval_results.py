@@ -106,13 +106,14 @@ def read_checkpoints(path: str | Path) -> dict[tuple[str, str], Checkpoint]:
 def _choices(sample: Mapping, source: str) -> tuple[np.ndarray, list[str]]:
     """Log-likelihoods (nats) and continuation strings of a sample's choices."""
     arguments = sample.get("arguments")
-    if isinstance(arguments, dict):  # lm-eval >= 0.4.3: {"gen_args_i": {"arg_0": ..., ...}}
-        pairs = [arguments[f"gen_args_{i}"] for i in range(len(arguments))]
-        continuations = [pair.get("arg_1") for pair in pairs]
-    elif isinstance(arguments, list):  # older: [[context, continuation], ...]
-        continuations = [pair[1] if len(pair) > 1 else None for pair in arguments]
-    else:
-        raise LadderError(f"{source}: a sample has no 'arguments'")
+    try:
+        if isinstance(arguments, dict):  # lm-eval >= 0.4.3: {"gen_args_i": {"arg_0": ...}}
+            pairs = [arguments[f"gen_args_{i}"] for i in range(len(arguments))]
+            continuations = [pair.get("arg_1") for pair in pairs]
+        else:  # older: [[context, continuation], ...]
+            continuations = [pair[1] if len(pair) > 1 else None for pair in arguments]
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise LadderError(f"{source}: a sample's 'arguments' are not lm-eval's ({exc})") from exc
     responses = sample.get("filtered_resps")
     if not isinstance(responses, list) or len(responses) != len(continuations):
         raise LadderError(f"{source}: a sample's filtered_resps do not match its arguments")
