@@ -135,7 +135,7 @@ def _row(label: str, width: int, e: Estimate, unit: Any, extra: str = "") -> str
 
 def format_text(fit: LadderFit) -> str:
     """Per target, one row per task: prediction, interval, actual, errors, and the step-1
-    (task loss) and step-2 relative errors."""
+    (task loss) and step-2 relative errors; with no targets, each task's fitted laws."""
     level = f"{100 * fit.spec.options.level:g}%"
     width = max(16, *(len(t.task.label) + 2 for t in fit.tasks.values()))
     blocks = []
@@ -163,6 +163,15 @@ def format_text(fit: LadderFit) -> str:
             extra = f"{step1:>11}{step2:>11}"
             lines.append(_row(task_fit.task.label, width, p.chained, _pct, extra))
         blocks.append("\n".join(lines))
+    if not fit.spec.targets:  # nothing to predict: the fitted laws are the result
+        for task_fit in fit.tasks.values():
+            laws = [("step 1", task_fit.step1), ("step 2", task_fit.step2)]
+            blocks.append(
+                "\n".join(
+                    [f"{task_fit.task.label}: no targets in the spec; the fitted laws"]
+                    + [f"  {name}, {law.summary()}" for name, law in laws if law is not None]
+                )
+            )
     shaky = [
         f"{task_fit.task.label} {law} {fraction:.0%}"
         for task_fit in fit.tasks.values()

@@ -100,6 +100,16 @@ def test_loss_only_table_fits_step_1_only(tmp_path, paper_table):
     assert "step2" not in task
 
 
+def test_no_targets_prints_the_fitted_laws(tmp_path, capsys):
+    args = ["fit", str(ROOT / "data/olmo-ladder.parquet"), "--fit-runs", SMALL_RUNS]
+    args += ["--tasks", "hellaswag_val_rc_5shot", "--bootstrap", "0"]
+    assert main([*args, "-o", str(tmp_path / "fit.json")]) == 0
+    out = capsys.readouterr().out
+    assert "hellaswag_val_rc_5shot: no targets in the spec; the fitted laws" in out
+    assert "step 1, PowerLaw: L(N, D) = 0.5019 + 11.23 / N^0.1955 + 60.37 / D^0.2565" in out
+    assert "step 2, Sigmoid: acc(L) = -0.7301 / (1 + exp(-12.74 (L - 0.7667))) + 0.9921" in out
+
+
 def _bad_table(tmp_path, paper_table, change):
     table = paper_table[paper_table["task"] == "piqa_val_rc_5shot"].copy()
     table = change(table)
