@@ -141,9 +141,9 @@ def parse_train(raw: Any, base: Path, where: str = "train") -> TrainSpec:
         "gpus_per_node": int,
         "mfu": float,
     }
-    structured = {"sizes", "multipliers", "corpus", "output", "tokenizer", "eval", "launcher"}
-    structured |= {"builtin_corpus"}
-    raw = check_keys(raw, set(simple) | structured | {"gpu", "seed", "slurm", "z_loss"}, where)
+    structured = {"sizes", "multipliers", "corpus", "builtin_corpus", "output", "tokenizer"}
+    other = {"eval", "launcher", "gpu", "seed", "slurm", "z_loss"}
+    raw = check_keys(raw, set(simple) | structured | other, where)
     sizes = tuple(_size(s, f"{where}.sizes[{i}]") for i, s in enumerate(_list(raw, "sizes", where)))
     names = [s.name for s in sizes]
     if len(set(names)) != len(names):
