@@ -155,6 +155,12 @@ def append(rows: pd.DataFrame, path: str | os.PathLike) -> int:
     return len(fresh)
 
 
+def keys_in(path: str | os.PathLike) -> set[tuple[str, int, str]]:
+    """The (run, step, task) keys the table at `path` has (none if there is no file yet)."""
+    path = Path(path)
+    return set(keys_of_rows(read(path))) if path.is_file() else set()
+
+
 def keys_of_rows(table: pd.DataFrame) -> list[tuple[str, int, str]]:
     """The (run, step, task) key of each row, in order."""
     return list(zip(table["run"], table["step"].astype(int), table["task"], strict=True))

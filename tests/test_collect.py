@@ -203,7 +203,7 @@ def test_hf_folder_with_a_smaller_vocabulary_is_a_tokenizer_mismatch(tmp_path, c
 def test_collect_rescores_olmo_core_checkpoints_as_trained(tmp_path, micro_spec, capsys):
     from ladder.collect.checkpoints import load_olmo
     from ladder.spec import load_spec
-    from ladder.train.launch import ladder_plan, padded_vocab
+    from ladder.train.launch import ladder_plan, model_config
 
     config = micro_spec()
     train = [sys.executable, "-m", "ladder.cli", "train", "-c", str(config), "-q"]
@@ -220,7 +220,7 @@ def test_collect_rescores_olmo_core_checkpoints_as_trained(tmp_path, micro_spec,
 
     spec = load_spec(config)
     (rung,) = ladder_plan(spec)
-    size = spec.train.sizes[0].model_config(padded_vocab(spec))
+    size = model_config(spec, rung)
     final = tmp_path / "runs" / rung.name / f"step{rung.steps}"
     model = load_olmo(final, size)
     tokenizer = load_tokenizer(TokenizerSpec())

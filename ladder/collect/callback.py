@@ -70,10 +70,9 @@ class ObservationCallback(Callback):
         last = self.step >= (self.trainer.max_steps or 0)
         if self.step == 0 or (self.step % self.eval_spec.interval and not last):
             return
-        if self.table.is_file():
-            have = set(observations.keys_of_rows(observations.read(self.table)))
-            if all((self.rung.name, self.step, t) in have for t in self.eval_spec.tasks):
-                return
+        have = observations.keys_in(self.table)
+        if all((self.rung.name, self.step, t) in have for t in self.eval_spec.tasks):
+            return
         model = self.trainer.train_module.model
         model.eval()
         try:

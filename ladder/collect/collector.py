@@ -36,28 +36,22 @@ class Pending:
     load: Callable[[], Callable]
 
 
-def _have(table: Path) -> set[tuple[str, int, str]]:
-    return set(observations.keys_of_rows(observations.read(table))) if table.is_file() else set()
-
-
 def pending_checkpoints(
     spec: LadderSpec, tasks: Sequence[str], table: Path, device: str
 ) -> list[Pending]:
     """The OLMo-core checkpoints of the spec's rungs that lack a row in `table` for some task;
     not the initial step0 checkpoint (D = 0: no point of a law in D, not scored in-loop)."""
-    from ladder.train.launch import ladder_plan, padded_vocab
+    from ladder.train.launch import ladder_plan, model_config
     from ladder.train.olmo import rung_dir
 
-    have = _have(table)
-    sizes = {s.name: s for s in spec.train.sizes}
-    vocab = padded_vocab(spec)
+    have = observations.keys_in(table)
     out = []
     for planned in ladder_plan(spec):
         folder = rung_dir(spec.train, planned)
         if not folder.is_dir():
             continue
         rung = read_rung(folder)
-        config = sizes[rung.size].model_config(vocab)
+        config = model_config(spec, rung)
         for step, path in olmo_checkpoints(folder):
             if step == 0 or all((rung.name, step, task) in have for task in tasks):
                 continue

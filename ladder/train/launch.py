@@ -77,14 +77,18 @@ def run_local(
     from ladder.train.olmo import train_rung
 
     check_corpus(spec.train)
-    sizes = {size.name: size for size in spec.train.sizes}
     jobs: list[Job] = []
-    vocab = padded_vocab(spec)
     for rung in unfinished(spec, rungs, jobs):
-        config = sizes[rung.size].model_config(vocab)
+        config = model_config(spec, rung)
         train_rung(spec.train, rung, config, on_step=on_rung(rung), observations=spec.data)
         jobs.append(Job(rung.name, "trained"))
     return jobs
+
+
+def model_config(spec: LadderSpec, rung: RungPlan):
+    """The OLMo-core TransformerConfig of a rung's size, at the spec's padded vocabulary."""
+    size = next(s for s in spec.train.sizes if s.name == rung.size)
+    return size.model_config(padded_vocab(spec))
 
 
 def padded_vocab(spec: LadderSpec) -> int:

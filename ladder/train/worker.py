@@ -35,18 +35,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from olmo_core.train import prepare_training_environment, teardown_training_environment
 
     from ladder.spec import load_spec
-    from ladder.train.launch import ladder_plan, padded_vocab
+    from ladder.train.launch import ladder_plan, model_config
     from ladder.train.olmo import train_rung
 
     try:
         spec = load_spec(Path(args.config))
         (rung,) = ladder_plan(spec, [args.rung])
-        size = next(s for s in spec.train.sizes if s.name == rung.size)
         prepare_training_environment(seed=spec.train.seed, backend=_backend())
         try:
-            train_rung(
-                spec.train, rung, size.model_config(padded_vocab(spec)), observations=spec.data
-            )
+            train_rung(spec.train, rung, model_config(spec, rung), observations=spec.data)
         finally:
             teardown_training_environment()
     except LadderError as exc:
