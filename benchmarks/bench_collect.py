@@ -16,11 +16,11 @@ import time
 import torch
 
 from ladder.collect.evaluate import Evaluator
-from ladder.sizes import Size, padded_vocab_size
+from ladder.sizes import padded_vocab_size
 from ladder.tokenizer import load_tokenizer, token_config
-from ladder.train.config import TokenizerSpec
+from ladder.train_spec import Size, TokenizerSpec
 
-SIZES = {"d16": Size("d16", d_model=16, n_layers=2, n_heads=2), "1M": Size("1M")}
+SIZES = {"d16": Size(name="d16", d_model=16, n_layers=2, n_heads=2), "1M": Size(name="1M")}
 TASKS = ("arc_easy_rc_0shot", "hellaswag_rc_0shot")
 
 
@@ -35,7 +35,7 @@ def main() -> None:
     vocab = padded_vocab_size(token_config(tokenizer_spec).vocab_size)
     print(f"torch threads: {torch.get_num_threads()}, documents per task: {args.limit}")
     for name in args.sizes.split(","):
-        model = SIZES[name].model_config(vocab).build(init_device="cpu").eval()
+        model = SIZES[name].transformer_config(vocab).build(init_device="cpu").eval()
         params = sum(p.numel() for p in model.parameters())
         for task in TASKS:
             for batch in (int(b) for b in args.batch_sizes.split(",")):

@@ -30,7 +30,7 @@ def main() -> None:
     table = observations.read(spec.data)
     print(
         f"cores: {os.cpu_count()}, tasks: {len(spec.tasks)}, targets: {len(spec.targets)}, "
-        f"resamples: {spec.options.bootstrap}"
+        f"resamples: {spec.fit.bootstrap}"
     )
     for workers in (None, 1):
         times = []

@@ -4,7 +4,6 @@ actual; and the compute-vs-error study (cut the ladder down, watch the target er
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -13,8 +12,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ladder.errors import LadderError
+from ladder.observations import require_runs
 from ladder.pipeline import fit_ladder
 from ladder.rungs import Rung, run_finals
+from ladder.sizes import training_flops
 from ladder.spec import LadderSpec, TargetSpec
 
 
@@ -79,14 +80,17 @@ def backtest(
     finals = run_finals(table)
     rows = []
     for split in tqdm(list(splits), desc="backtest splits", unit="split", disable=not progress):
-        missing = [run for run in split.held_out if run not in finals.index]
-        if missing:
-            raise LadderError(f"split {split.name}: run {missing[0]!r} is not in the data")
+        require_runs(table, split.held_out, f"split {split.name}")
         targets = tuple(
-            TargetSpec(run, int(finals.loc[run, "params"]), int(finals.loc[run, "tokens"]), run)
+            TargetSpec(
+                name=run,
+                params=int(finals.loc[run, "params"]),
+                tokens=int(finals.loc[run, "tokens"]),
+                run=run,
+            )
             for run in split.held_out
         )
-        sub = dataclasses.replace(spec, fit_runs=split.fit_runs, targets=targets)
+        sub = spec.with_fit(runs=split.fit_runs).replace(targets=targets)
         fit = fit_ladder(table, sub, workers=workers)
         for name, task_fit in fit.tasks.items():
             used = set(task_fit.step1_points["run"])
@@ -95,7 +99,7 @@ def backtest(
             if used & set(split.held_out):  # guaranteed by fit_runs; checked, not assumed
                 raise LadderError(f"split {split.name}: a held-out run was fitted")
             for run, p in task_fit.predictions.items():
-                e = p.chained if p.chained is not None else p.step1
+                e = p.headline
                 rows.append(
                     {
                         "split": split.name,
@@ -165,7 +169,7 @@ def compute_vs_error(
     mean absolute / relative error of the chained prediction over the tasks."""
     rows = []
     for cut in tqdm(list(cuts), desc="ladder cuts", unit="fit", disable=not progress):
-        sub = dataclasses.replace(spec, fit_runs=cut.runs)
+        sub = spec.with_fit(runs=cut.runs)
         try:
             fit = fit_ladder(table, sub, workers=workers)
         except LadderError as exc:  # a cut too small to fit: recorded, not hidden
@@ -181,7 +185,7 @@ def compute_vs_error(
                     "n_runs": len(cut.runs),
                     "max_size": cut.sizes[-1],
                     "multipliers": len(cut.multipliers),
-                    "compute_fraction": cut.flops / (6.0 * target.params * target.tokens),
+                    "compute_fraction": cut.flops / training_flops(target.params, target.tokens),
                     "mean_abs_error": float(np.mean(errors["chained_abs_error"])),
                     "mean_rel_error": float(np.mean(errors["chained_rel_error"])),
                     "error": None,

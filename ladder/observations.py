@@ -7,17 +7,15 @@ loss-only data). Optional columns (flops, seed, split, other metrics) are kept a
 
 from __future__ import annotations
 
-import fcntl
 import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ladder.errors import LadderError
+from ladder.files import atomic_write, locked
 
 REQUIRED = ("run", "params", "tokens", "step", "task", "task_loss")
 OPTIONAL_ACCURACY = "accuracy"
@@ -104,33 +102,25 @@ def write(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Validate and write atomically (temporary file, then rename): a kill leaves the old file."""
     path = Path(path)
     table = validate(table, source=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+
+    def save(tmp: Path) -> None:
         if path.suffix == ".parquet":
             table.to_parquet(tmp, index=False, compression="zstd")
         else:
             table.to_csv(tmp, index=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+
+    return atomic_write(path, save)
 
 
-@contextmanager
-def locked(path: str | os.PathLike) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (a `.lock` file beside it) across processes."""
-    lock = Path(path).with_name(f".{Path(path).name}.lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def require_runs(table: pd.DataFrame, runs: Sequence[str], what: str) -> None:
+    """LadderError naming `what` and the first of `runs` that the table does not have."""
+    present = set(table["run"].unique())
+    missing = [run for run in runs if run not in present]
+    if missing:
+        raise LadderError(
+            f"{what}: run {missing[0]!r} is not in the data "
+            f"(runs present: {', '.join(sorted(present))})"
+        )
 
 
 def append(rows: pd.DataFrame, path: str | os.PathLike) -> int:
@@ -153,6 +143,15 @@ def append(rows: pd.DataFrame, path: str | os.PathLike) -> int:
             fresh, combined = rows, rows
         write(combined, path)
     return len(fresh)
+
+
+def replace(rows: pd.DataFrame, path: str | os.PathLike) -> int:
+    """Replace the table at `path` with `rows` (validated, atomic, under the table's lock);
+    return the rows written."""
+    rows = validate(rows, source="new observations")
+    with locked(path):
+        write(rows, path)
+    return len(rows)
 
 
 def keys_in(path: str | os.PathLike) -> set[tuple[str, int, str]]:

@@ -8,7 +8,6 @@ One CSV per run (the file stem is the run name), one row per evaluated step, wit
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -17,14 +16,14 @@ import pandas as pd
 
 from ladder.errors import LadderError
 from ladder.observations import validate
+from ladder.rungs import multiplier_in_name
+from ladder.sizes import tokens_for
 
 BPB_PREFIX = "eval/downstream_bpb/"
 ACC_PREFIX = "eval/downstream/"
 TOKENS = "throughput/total_tokens"
 STEP = "_step"
 BATCH = "batch_size_in_tokens"
-TOKENS_PER_PARAM_AT_1XC = 20
-MULTIPLIER = re.compile(r"-(\d+(?:\.\d+)?)xC(?:\b|-|$)")
 TOKEN_TOLERANCE = 0.05
 
 
@@ -96,14 +95,14 @@ def read_run(path: str | Path, params: int) -> pd.DataFrame:
 
 def check_tokens_against_name(run: str, params: int, final_tokens: float, source: str) -> None:
     """A run named "...-kxC" must end near k x 20 N tokens; raise LadderError otherwise."""
-    match = MULTIPLIER.search(run)
-    if not match:
+    multiplier = multiplier_in_name(run)
+    if multiplier is None:
         return
-    expected = float(match.group(1)) * TOKENS_PER_PARAM_AT_1XC * params
+    expected = tokens_for(multiplier, params)
     if abs(final_tokens / expected - 1) > TOKEN_TOLERANCE:
         raise LadderError(
             f"{source}: run {run!r} ends at D = {final_tokens:.4g} tokens, but its name "
-            f"implies {match.group(1)} x 20 N = {expected:.4g} (N = {params}); check N or the log"
+            f"implies {multiplier:g} x 20 N = {expected:.4g} (N = {params}); check N or the log"
         )
 
 

@@ -1,5 +1,6 @@
 """The one pipeline behind `ladder fit`, the plots and the notebooks: from an observation table
-and a LadderSpec, fit both steps per task, bootstrap them, and predict every target.
+and a LadderSpec, build each task's points once, fit and bootstrap its laws, and predict every
+target with the predictors of ladder.laws.chain.
 
 Units: N in parameters, D in tokens, C = 6 N D in FLOPs, task loss in bits per byte, accuracy
 in [0, 1]. Pure: takes DataFrames, returns dataclasses; never touches files.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -17,61 +19,98 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ladder.errors import LadderError
-from ladder.laws.base import Bootstrap
-from ladder.laws.chain import ChainedPredictor, single_step_baseline
+from ladder.laws.base import Law
+from ladder.laws.bootstrap import Estimate, checkpoint_weights, run_counts
+from ladder.laws.chain import ChainedPredictor, Direct, single_step_baseline
 from ladder.laws.power import PowerLaw
 from ladder.laws.sigmoid import Sigmoid
-from ladder.laws.uncertainty import checkpoint_weights, interval, run_counts
+from ladder.observations import require_runs
 from ladder.points import checkpoint_points, final_points, task_frame
-from ladder.spec import LadderSpec, TargetSpec, TaskSpec
+from ladder.sizes import training_flops
+from ladder.spec import FitOptions, LadderSpec, TargetSpec, TaskSpec
 
 MIN_CONVERGED = 0.5
-FLOPS_PER_PARAM_TOKEN = 6
+PARTS = ("chained", "step1", "step2", "single_step", "flops", "flops_step1")
 
 
 @dataclass
-class Estimate:
-    """A prediction with its interval, and the actual value where known."""
+class TaskData:
+    """One task's points and arrays, built once: step 1's final point of each fit run (N, D,
+    task loss, accuracy) and step 2's smoothed checkpoints (task loss, accuracy, with the
+    (0, 1) anchor appended when asked, and each checkpoint's run)."""
 
-    predicted: float
-    lower: float
-    upper: float
-    actual: float | None = None
+    task: TaskSpec
+    frame: pd.DataFrame
+    step1_points: pd.DataFrame
+    step2_points: pd.DataFrame | None
+    anchor: bool
+
+    @classmethod
+    def build(cls, table: pd.DataFrame, spec: LadderSpec, task: TaskSpec) -> TaskData:
+        opts = spec.fit
+        frame = task_frame(table, task)
+        points1 = final_points(frame, spec.fit_runs, opts.final_window)
+        points2 = None
+        if frame["accuracy"].notna().any():
+            where = f"task {task.name!r}"
+            if points1["accuracy"].isna().any():
+                run = points1.loc[points1["accuracy"].isna(), "run"].iloc[0]
+                raise LadderError(f"{where}: run {run!r} has task loss but no accuracy")
+            points2 = checkpoint_points(
+                frame, spec.fit_runs, opts.skip_fraction, opts.moving_average
+            )
+            if points2["accuracy"].isna().any():
+                raise LadderError(f"{where}: some checkpoints of the fit runs have no accuracy")
+        return cls(task, frame, points1, points2, opts.anchor)
+
+    @cached_property
+    def nd(self) -> np.ndarray:
+        """(N, D) of each fit run, shape (R, 2)."""
+        return self.step1_points[["params", "tokens"]].to_numpy(dtype=float)
+
+    @cached_property
+    def flops(self) -> np.ndarray:
+        """C = 6 N D of each fit run."""
+        return training_flops(*self.nd.T)
+
+    @cached_property
+    def loss(self) -> np.ndarray:
+        return self.step1_points["task_loss"].to_numpy(dtype=float)
+
+    @cached_property
+    def accuracy(self) -> np.ndarray:
+        return self.step1_points["accuracy"].to_numpy(dtype=float)
 
     @property
-    def abs_error(self) -> float | None:
-        return None if self.actual is None else abs(self.predicted - self.actual)
+    def has_accuracy(self) -> bool:
+        return self.step2_points is not None
 
-    @property
-    def rel_error(self) -> float | None:
-        """|predicted - actual| / actual, as in the paper's tables."""
-        if self.actual is None or self.actual == 0:
-            return None
-        return abs(self.predicted - self.actual) / abs(self.actual)
+    @cached_property
+    def step2_xy(self) -> tuple[np.ndarray, np.ndarray]:
+        """Step 2's task losses and accuracies, with the ideal point (0, 1) if asked."""
+        x = self.step2_points["task_loss"].to_numpy(dtype=float)
+        y = self.step2_points["accuracy"].to_numpy(dtype=float)
+        return (np.append(x, 0.0), np.append(y, 1.0)) if self.anchor else (x, y)
 
-    @property
-    def covered(self) -> bool | None:
-        """Whether the actual lies inside the interval."""
-        return None if self.actual is None else bool(self.lower <= self.actual <= self.upper)
+    @cached_property
+    def run_index(self) -> np.ndarray:
+        """Each step-2 checkpoint's fit run, as an index into step1_points."""
+        runs = list(self.step1_points["run"])
+        return np.asarray(pd.Categorical(self.step2_points["run"], categories=runs).codes)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "predicted": self.predicted,
-            "lower": self.lower,
-            "upper": self.upper,
-            "actual": self.actual,
-            "abs_error": self.abs_error,
-            "rel_error": self.rel_error,
-            "covered": self.covered,
-        }
+    def actual(self, run: str, window: int) -> tuple[float, float]:
+        """A target run's final task loss and accuracy (mean of its last `window` evaluations)."""
+        row = final_points(self.frame, [run], window).iloc[0]
+        return float(row["task_loss"]), float(row["accuracy"])
 
 
 @dataclass
 class TargetPrediction:
     """One target and task. `chained` is the headline (accuracy); `step1` is the task loss;
-    `step2` is the accuracy predicted from the target's actual task loss; `single_step` and
-    `flops` (chained through L(C)) are the baselines. Accuracy parts are None for loss-only
-    data, `step2` also when the target's actual loss is unknown."""
+    `step2` is the accuracy predicted from the target's actual task loss; `single_step`,
+    `flops` (chained through L(C)) and `flops_step1` (L(C) itself) are the baselines.
+    Accuracy parts are None for loss-only data, `step2` also when the target's actual loss is
+    unknown."""
 
     target: TargetSpec
     step1: Estimate
@@ -81,29 +120,90 @@ class TargetPrediction:
     single_step: Estimate | None = None
     flops: Estimate | None = None
 
+    @property
+    def metric(self) -> str:
+        return "accuracy" if self.chained is not None else "task_loss"
+
+    @property
+    def headline(self) -> Estimate:
+        """The prediction a user reads first: chained accuracy, else step 1's task loss."""
+        return self.chained if self.chained is not None else self.step1
+
+    def parts(self) -> dict[str, Estimate]:
+        """Every estimate there is, by name."""
+        return {name: e for name in PARTS if (e := getattr(self, name)) is not None}
+
 
 @dataclass
 class TaskFit:
-    """The fitted laws of one task, their points, and the predictions for every target."""
+    """The fitted laws of one task (with their bootstrap draws), its points, and the
+    predictions for every target."""
 
-    task: TaskSpec
-    step1: PowerLaw
-    step1_flops: PowerLaw
-    step1_points: pd.DataFrame
-    step2: Sigmoid | None = None
-    single_step: PowerLaw | None = None
-    step2_points: pd.DataFrame | None = None
-    bootstrap: dict[str, Bootstrap] = field(default_factory=dict)
+    data: TaskData
+    laws: dict[str, Law]
     predictions: dict[str, TargetPrediction] = field(default_factory=dict)
+
+    @property
+    def task(self) -> TaskSpec:
+        return self.data.task
+
+    @property
+    def step1(self) -> PowerLaw:
+        return self.laws["step1"]
+
+    @property
+    def step1_flops(self) -> PowerLaw:
+        return self.laws["step1_flops"]
+
+    @property
+    def step2(self) -> Sigmoid | None:
+        return self.laws.get("step2")
+
+    @property
+    def single_step(self) -> PowerLaw | None:
+        return self.laws.get("single_step")
+
+    @property
+    def step1_points(self) -> pd.DataFrame:
+        return self.data.step1_points
+
+    @property
+    def step2_points(self) -> pd.DataFrame | None:
+        return self.data.step2_points
+
+    @property
+    def chained(self) -> ChainedPredictor | None:
+        """Accuracy from (N, D) through both steps."""
+        return None if self.step2 is None else ChainedPredictor(self.step1, self.step2)
 
     @property
     def converged(self) -> dict[str, float]:
         """Fraction of bootstrap refits that converged, per law."""
-        return {key: boot.converged_fraction for key, boot in self.bootstrap.items()}
+        return {
+            key: law.draws_.converged_fraction
+            for key, law in self.laws.items()
+            if hasattr(law, "draws_")
+        }
 
-    @property
-    def chained(self) -> ChainedPredictor | None:
-        return None if self.step2 is None else ChainedPredictor(self.step1, self.step2)
+    def predict(self, target: TargetSpec, level: float, window: int) -> TargetPrediction:
+        """Every part's estimate for a target (with its actuals when it names a run)."""
+        x_nd = np.array([[target.params, target.tokens]], dtype=float)
+        x_c = training_flops(x_nd[:, 0], x_nd[:, 1])
+        loss = acc = None
+        if target.run is not None:
+            loss, acc = self.data.actual(target.run, window)
+        p = TargetPrediction(
+            target=target,
+            step1=Direct(self.step1).estimate(x_nd, level, loss),
+            flops_step1=Direct(self.step1_flops).estimate(x_c, level, loss),
+        )
+        if self.step2 is not None and self.single_step is not None:
+            p.chained = self.chained.estimate(x_nd, level, acc)
+            p.flops = ChainedPredictor(self.step1_flops, self.step2).estimate(x_c, level, acc)
+            if loss is not None:
+                p.step2 = Direct(self.step2).estimate(np.array([loss]), level, acc)
+            p.single_step = Direct(self.single_step).estimate(x_nd, level, acc)
+        return p
 
 
 @dataclass
@@ -112,160 +212,78 @@ class LadderFit:
     tasks: dict[str, TaskFit]
 
     def table(self) -> pd.DataFrame:
-        """One row per (target, task): chained accuracy and interval, actual, errors, and the
-        step-1 (task loss) and step-2 errors."""
+        """One row per (target, task): every part's prediction, interval, actual and errors
+        (columns <part>_<field>, e.g. chained_predicted, step1_rel_error)."""
         rows = []
         for name, fit in self.tasks.items():
             for target, p in fit.predictions.items():
-                row: dict[str, Any] = {"target": target, "task": name}
-                for part in ("chained", "step1", "step2", "single_step", "flops"):
-                    estimate = getattr(p, part)
-                    for key, value in (estimate.to_dict() if estimate else {}).items():
-                        row[f"{part}_{key}"] = value
+                row: dict[str, Any] = {"target": target, "task": name, "metric": p.metric}
+                for part, estimate in p.parts().items():
+                    row |= {f"{part}_{key}": value for key, value in estimate.to_dict().items()}
                 rows.append(row)
         return pd.DataFrame(rows)
 
 
-def _flops(nd: np.ndarray) -> np.ndarray:
-    """Training FLOPs C = 6 N D for rows of (N, D)."""
-    return FLOPS_PER_PARAM_TOKEN * nd.prod(axis=1)
-
-
-def _step2_xy(points: pd.DataFrame, anchor: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Step 2's task losses and accuracies, with the ideal point (0, 1) appended if asked."""
-    x = points["task_loss"].to_numpy(dtype=float)
-    y = points["accuracy"].to_numpy(dtype=float)
-    return (np.append(x, 0.0), np.append(y, 1.0)) if anchor else (x, y)
-
-
-def _estimate(point: float, samples: np.ndarray, level: float, actual: float | None) -> Estimate:
-    lower, upper = interval(samples, level)
-    actual = None if actual is None or not np.isfinite(actual) else float(actual)
-    return Estimate(float(point), lower, upper, actual)
-
-
-def fit_task(
-    table: pd.DataFrame, spec: LadderSpec, task: TaskSpec, seed_offset: int = 0
-) -> TaskFit:
-    """Fit step 1 (and, when the table has accuracy, step 2 and the baselines) for one task,
-    bootstrap every law with the same run draws, and predict all of spec's targets."""
-    opts = spec.options
-    frame = task_frame(table, task)
-    points1 = final_points(frame, spec.fit_runs, opts.final_window)
-    nd = points1[["params", "tokens"]].to_numpy(dtype=float)
-    loss = points1["task_loss"].to_numpy(dtype=float)
+def fit_laws(data: TaskData, opts: FitOptions) -> dict[str, Law]:
+    """Fit step 1 (N, D and FLOPs forms) and, with accuracy, step 2 and the single-step
+    baseline; LadderError naming the task and step when a fit fails."""
     kw = {"n_starts": opts.n_starts, "seed": opts.seed}
-    where = f"task {task.name!r}"
+    where = f"task {data.task.name!r}"
     try:
-        step1 = PowerLaw(("N", "D"), huber_delta=opts.huber_delta, **kw).fit(nd, loss)
-        step1_flops = PowerLaw(("C",), huber_delta=opts.huber_delta, **kw).fit(_flops(nd), loss)
+        laws: dict[str, Law] = {
+            "step1": PowerLaw(("N", "D"), huber_delta=opts.huber_delta, **kw).fit(
+                data.nd, data.loss
+            ),
+            "step1_flops": PowerLaw(("C",), huber_delta=opts.huber_delta, **kw).fit(
+                data.flops, data.loss
+            ),
+        }
     except LadderError as exc:
         raise LadderError(f"{where}, step 1: {exc}") from None
-    fit = TaskFit(task=task, step1=step1, step1_flops=step1_flops, step1_points=points1)
-
-    has_accuracy = bool(frame["accuracy"].notna().any())
-    if has_accuracy:
-        if points1["accuracy"].isna().any():
-            run = points1.loc[points1["accuracy"].isna(), "run"].iloc[0]
-            raise LadderError(f"{where}: run {run!r} has task loss but no accuracy")
-        points2 = checkpoint_points(frame, spec.fit_runs, opts.skip_fraction, opts.moving_average)
-        if points2["accuracy"].isna().any():
-            raise LadderError(f"{where}: some checkpoints of the fit runs have no accuracy")
-        x2, y2 = _step2_xy(points2, opts.anchor)
+    if data.has_accuracy:
         try:
-            fit.step2 = Sigmoid(chance=task.chance, **kw).fit(x2, y2)
-            fit.single_step = single_step_baseline(opts.huber_delta, **kw).fit(
-                nd, points1["accuracy"].to_numpy(dtype=float)
+            laws["step2"] = Sigmoid(chance=data.task.chance, **kw).fit(*data.step2_xy)
+            laws["single_step"] = single_step_baseline(opts.huber_delta, **kw).fit(
+                data.nd, data.accuracy
             )
         except LadderError as exc:
             raise LadderError(f"{where}, step 2: {exc}") from None
-        fit.step2_points = points2
-
-    _predict_targets(fit, spec, frame, seed_offset)
-    return fit
+    return laws
 
 
-def _bootstrap(fit: TaskFit, spec: LadderSpec, rng: np.random.Generator) -> dict[str, Bootstrap]:
-    """Refit every law of the task on the same resampled runs (see laws.uncertainty)."""
-    n_boot = spec.options.bootstrap
-    points1 = fit.step1_points
-    nd = points1[["params", "tokens"]].to_numpy(dtype=float)
-    loss = points1["task_loss"].to_numpy(dtype=float)
-    counts = run_counts(rng, len(points1), n_boot)
-    boots = {
-        "step1": fit.step1.bootstrap(nd, loss, counts, rng),
-        "flops": fit.step1_flops.bootstrap(_flops(nd), loss, counts, rng),
-    }
-    if fit.step2 is not None and fit.single_step is not None and fit.step2_points is not None:
-        run_index = pd.Categorical(fit.step2_points["run"], categories=list(points1["run"])).codes
-        weights = checkpoint_weights(rng, np.asarray(run_index), counts)
-        x2, y2 = _step2_xy(fit.step2_points, spec.options.anchor)
-        if spec.options.anchor:
+def bootstrap_laws(
+    data: TaskData, laws: dict[str, Law], n_boot: int, rng: np.random.Generator
+) -> None:
+    """Refit every law of the task on the same resampled runs (see laws.bootstrap); the draws
+    are kept on each law. LadderError when step 1 or 2 converge too rarely to be trusted."""
+    counts = run_counts(rng, len(data.step1_points), n_boot)
+    laws["step1"].bootstrap(data.nd, data.loss, counts, rng)
+    laws["step1_flops"].bootstrap(data.flops, data.loss, counts, rng)
+    if "step2" in laws:
+        weights = checkpoint_weights(rng, data.run_index, counts)
+        if data.anchor:
             weights = np.hstack([weights, np.ones((n_boot, 1))])
-        boots["step2"] = fit.step2.bootstrap(x2, y2, weights, rng)
-        accuracy = points1["accuracy"].to_numpy(dtype=float)
-        boots["single_step"] = fit.single_step.bootstrap(nd, accuracy, counts, rng)
+        laws["step2"].bootstrap(*data.step2_xy, weights, rng)
+        laws["single_step"].bootstrap(data.nd, data.accuracy, counts, rng)
     for key in ("step1", "step2"):
-        if key in boots and boots[key].converged_fraction < MIN_CONVERGED:
+        fraction = laws[key].draws_.converged_fraction if key in laws else 1.0
+        if fraction < MIN_CONVERGED:
             raise LadderError(
-                f"task {fit.task.name!r}: only {boots[key].converged_fraction:.0%} of the "
-                f"{key} bootstrap refits converged; these runs do not pin the law down"
+                f"task {data.task.name!r}: only {fraction:.0%} of the {key} bootstrap refits "
+                "converged; these runs do not pin the law down"
             )
-    return boots
 
 
-def _predict_targets(fit: TaskFit, spec: LadderSpec, frame: pd.DataFrame, seed: int) -> None:
-    opts = spec.options
-    rng = np.random.default_rng([opts.seed, seed])
-    boots = fit.bootstrap = _bootstrap(fit, spec, rng) if opts.bootstrap else {}
-    empty = np.array([])
-
-    def draws(key: str, x: np.ndarray) -> np.ndarray:
-        return boots[key].predict(np.repeat(x, opts.bootstrap, axis=0)) if boots else empty
-
-    def accuracy_draws(losses: np.ndarray) -> np.ndarray:
-        return boots["step2"].predict(losses) if boots else empty
-
+def fit_task(data: TaskData, spec: LadderSpec, seed_offset: int = 0) -> TaskFit:
+    """Fit and bootstrap one task's laws and predict all of spec's targets."""
+    opts = spec.fit
+    laws = fit_laws(data, opts)
+    if opts.bootstrap:
+        bootstrap_laws(data, laws, opts.bootstrap, np.random.default_rng([opts.seed, seed_offset]))
+    fit = TaskFit(data, laws)
     for target in spec.targets:
-        x_nd = np.array([[target.params, target.tokens]], dtype=float)
-        x_c = _flops(x_nd)
-        actual_loss = actual_acc = None
-        if target.run is not None:
-            actual = final_points(frame, [target.run], opts.final_window).iloc[0]
-            actual_loss, actual_acc = actual["task_loss"], actual["accuracy"]
-        loss_draws, flops_draws = draws("step1", x_nd), draws("flops", x_c)
-        p = TargetPrediction(
-            target=target,
-            step1=_estimate(fit.step1.predict(x_nd)[0], loss_draws, opts.level, actual_loss),
-            flops_step1=_estimate(
-                fit.step1_flops.predict(x_c)[0], flops_draws, opts.level, actual_loss
-            ),
-        )
-        if fit.step2 is not None and fit.single_step is not None:
-            sigmoid = fit.step2
-            p.chained = _estimate(
-                sigmoid.predict([p.step1.predicted])[0],
-                accuracy_draws(loss_draws),
-                opts.level,
-                actual_acc,
-            )
-            p.flops = _estimate(
-                sigmoid.predict([p.flops_step1.predicted])[0],
-                accuracy_draws(flops_draws),
-                opts.level,
-                actual_acc,
-            )
-            if actual_loss is not None:
-                p.step2 = _estimate(
-                    sigmoid.predict([actual_loss])[0],
-                    accuracy_draws(np.full(opts.bootstrap, actual_loss)),
-                    opts.level,
-                    actual_acc,
-                )
-            p.single_step = _estimate(
-                fit.single_step.predict(x_nd)[0], draws("single_step", x_nd), opts.level, actual_acc
-            )
-        fit.predictions[target.name] = p
+        fit.predictions[target.name] = fit.predict(target, opts.level, opts.final_window)
+    return fit
 
 
 def fit_ladder(
@@ -275,18 +293,15 @@ def fit_ladder(
 
     Tasks run in `workers` processes (default: one per core); results do not depend on it.
     """
-    runs = set(table["run"].unique())
     for target in spec.targets:
-        if target.run is not None and target.run not in runs:
-            raise LadderError(
-                f"target {target.name!r}: run {target.run!r} is not in the data "
-                f"(runs present: {', '.join(sorted(runs))})"
-            )
+        if target.run is not None:
+            require_runs(table, [target.run], f"target {target.name!r}")
     if not spec.tasks:
         raise LadderError("no tasks to fit")
-    workers = min(len(spec.tasks), os.cpu_count() or 1) if workers is None else workers
-    bar = tqdm(total=len(spec.tasks), desc="fitting tasks", unit="task", disable=not progress)
-    jobs = [(table, spec, task, i) for i, task in enumerate(spec.tasks)]
+    datas = [TaskData.build(table, spec, task) for task in spec.tasks]
+    workers = min(len(datas), os.cpu_count() or 1) if workers is None else workers
+    bar = tqdm(total=len(datas), desc="fitting tasks", unit="task", disable=not progress)
+    jobs = [(data, spec, i) for i, data in enumerate(datas)]
     if workers <= 1:
         fits = []
         for job in jobs:

@@ -4,7 +4,6 @@ them. Rungs are coloured by size and marked by their token multiplier (190M-1xC,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,16 +12,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ladder.laws.uncertainty import interval
+from ladder.laws.bootstrap import interval
 from ladder.pipeline import LadderFit, TaskFit
+from ladder.rungs import multiplier_in_name, multiplier_label
 
 MARKERS = {"0.5xC": "D", "1xC": "s", "2xC": "P", "5xC": "p", "10xC": "*"}
 TARGET_COLORS = ("darkviolet", "mediumvioletred", "black", "saddlebrown")
 
 
 def _multiplier(run: str) -> str:
-    match = re.search(r"(\d+(?:\.\d+)?xC)", run)
-    return match.group(1) if match else ""
+    k = multiplier_in_name(run)
+    return "" if k is None else f"{multiplier_label(k)}xC"
 
 
 def _size_label(run: str) -> str:
@@ -128,7 +128,7 @@ def _plot_against_tokens(fit: LadderFit, part: str, column: str, ylabel: str, ti
         ax.set_ylabel(ylabel)
         ax.set_title(task_fit.task.label, fontsize=10)
         ax.grid(alpha=0.3)
-    return _finish(fig, axes, f"{title}, {fit.spec.options.level:.0%} intervals")
+    return _finish(fig, axes, f"{title}, {fit.spec.fit.level:.0%} intervals")
 
 
 def plot_step1(fit: LadderFit) -> Figure:
@@ -143,7 +143,7 @@ def plot_step2(fit: LadderFit) -> Figure:
     """Accuracy against task loss: the rungs' smoothed checkpoints, the fitted sigmoid with its
     bootstrap band, and each target's actual (loss, accuracy)."""
     fig, axes = _grid(len(fit.tasks))
-    level = fit.spec.options.level
+    level = fit.spec.fit.level
     for ax, task_fit in zip(axes, fit.tasks.values(), strict=False):
         if task_fit.step2 is None or task_fit.step2_points is None:
             ax.set_title(f"{task_fit.task.label} (no accuracy)", fontsize=10)
@@ -164,7 +164,7 @@ def plot_step2(fit: LadderFit) -> Figure:
         low = min([points["task_loss"].min(), *actual_losses]) * 0.9
         xs = np.linspace(low, points["task_loss"].max() * 1.05, 150)
         ax.plot(xs, task_fit.step2.predict(xs), "k--", lw=1.2)
-        boot = task_fit.bootstrap.get("step2")
+        boot = getattr(task_fit.step2, "draws_", None)
         if boot is not None:
             curves = task_fit.step2.predict(xs, boot.thetas)
             lower, upper = _band(curves, level)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ladder.errors import LadderError
+from ladder.observations import require_runs
 from ladder.spec import TaskSpec
 
 KEYS = ["run", "step"]
@@ -58,13 +59,7 @@ def task_frame(table: pd.DataFrame, task: TaskSpec) -> pd.DataFrame:
 
 
 def _runs(frame: pd.DataFrame, runs: Sequence[str], what: str) -> pd.DataFrame:
-    present = set(frame["run"].unique())
-    missing = [run for run in runs if run not in present]
-    if missing:
-        raise LadderError(
-            f"{what}: run {missing[0]!r} is not in the data "
-            f"(runs present: {', '.join(sorted(present))})"
-        )
+    require_runs(frame, runs, what)
     return frame[frame["run"].isin(runs)].sort_values(KEYS, kind="stable")
 
 

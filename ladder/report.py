@@ -1,110 +1,17 @@
-"""Reports of a LadderFit: the printed tables and the JSON document (`--output`, fits/)."""
+"""Reports of a LadderFit: the printed tables and the Markdown summary (the JSON document is
+ladder.fitfile's)."""
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ladder import __version__
-from ladder.laws.base import Law
-from ladder.pipeline import Estimate, LadderFit, TargetPrediction, TaskFit
+from ladder.laws.bootstrap import Estimate
+from ladder.pipeline import LadderFit
 
 CONVERGED_NOTE = 0.95  # below this fraction of converged refits, the printed report says so
-
-
-def law_dict(law: Law) -> dict[str, Any]:
-    """A fitted law: its formula, parameters with standard errors, and fit residuals."""
-    return {
-        "form": str(law),
-        "params": law.params_,
-        "stderr": law.stderr_,
-        "points": law.n_obs_,
-        "residual_space": "log" if law.log_residuals else "linear",
-        "rms_residual": float(math.sqrt(float((law.residuals_**2).mean()))),
-    }
-
-
-def laws_dict(fit: TaskFit) -> dict[str, Any]:
-    laws = {"step1": fit.step1, "step1_flops": fit.step1_flops}
-    laws |= {"step2": fit.step2, "single_step": fit.single_step} if fit.step2 else {}
-    out: dict[str, Any] = {key: law_dict(law) for key, law in laws.items() if law is not None}
-    out["bootstrap_converged"] = fit.converged
-    return out
-
-
-def prediction_dict(p: TargetPrediction, fit: TaskFit) -> dict[str, Any]:
-    """The headline (chained accuracy, or task loss for loss-only data) and each part."""
-    headline = p.chained if p.chained is not None else p.step1
-    out: dict[str, Any] = {
-        "metric": "accuracy" if p.chained is not None else "task_loss",
-        **headline.to_dict(),
-    }
-    for part in ("step1", "step2", "single_step", "flops", "flops_step1"):
-        estimate = getattr(p, part)
-        if estimate is not None:
-            out[part] = estimate.to_dict()
-    out["params"] = {key: law.params_ for key, law in _laws(fit).items()}
-    return out
-
-
-def _laws(fit: TaskFit) -> dict[str, Law]:
-    laws: dict[str, Law] = {"step1": fit.step1}
-    if fit.step2 is not None:
-        laws["step2"] = fit.step2
-    return laws
-
-
-def to_dict(fit: LadderFit, data: str | None = None) -> dict[str, Any]:
-    """The whole fit as plain data (JSON-ready): targets x tasks, and every fitted law."""
-    spec = fit.spec
-    return {
-        "ladder_version": __version__,
-        "spec": spec.name,
-        "data": data,
-        "fit_runs": list(spec.fit_runs),
-        "options": vars(spec.options),
-        "targets": {
-            target.name: {
-                "params": target.params,
-                "tokens": target.tokens,
-                "run": target.run,
-                "tasks": {
-                    name: prediction_dict(task_fit.predictions[target.name], task_fit)
-                    for name, task_fit in fit.tasks.items()
-                },
-            }
-            for target in spec.targets
-        },
-        "laws": {name: laws_dict(task_fit) for name, task_fit in fit.tasks.items()},
-    }
-
-
-def _clean(value: Any) -> Any:
-    """NaN and infinity become null, so that the JSON is standard."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
-def write_json(document: dict[str, Any], path: str | os.PathLike) -> Path:
-    """Write atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(_clean(document), handle, indent=2)
-        handle.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -136,7 +43,7 @@ def _row(label: str, width: int, e: Estimate, unit: Any, extra: str = "") -> str
 def format_text(fit: LadderFit) -> str:
     """Per target, one row per task: prediction, interval, actual, errors, and the step-1
     (task loss) and step-2 relative errors; with no targets, each task's fitted laws."""
-    level = f"{100 * fit.spec.options.level:g}%"
+    level = f"{100 * fit.spec.fit.level:g}%"
     width = max(16, *(len(t.task.label) + 2 for t in fit.tasks.values()))
     blocks = []
     for target in fit.spec.targets:
@@ -242,12 +149,12 @@ def backtest_summary(results: Any) -> Any:
 
 def markdown_summary(fit: LadderFit, noise: Any, backtests: Any, figures: list[str]) -> str:
     """A short Markdown report to paste into a design doc."""
-    spec, level = fit.spec, f"{100 * fit.spec.options.level:g}%"
+    spec, level = fit.spec, f"{100 * fit.spec.fit.level:g}%"
     lines = [
         f"# Task-accuracy predictions: {spec.name}",
         "",
         f"Two-step law (arXiv 2412.04403) fitted on {len(spec.fit_runs)} runs "
-        f"({', '.join(spec.fit_runs)}); {spec.options.bootstrap} bootstrap resamples, "
+        f"({', '.join(spec.fit_runs)}); {spec.fit.bootstrap} bootstrap resamples, "
         f"{level} prediction intervals; `ladder` {__version__}.",
     ]
     for target in spec.targets:
@@ -257,8 +164,7 @@ def markdown_summary(fit: LadderFit, noise: Any, backtests: Any, figures: list[s
             "| --- | --- | --- | --- | --- | --- |",
         ]
         for task_fit in fit.tasks.values():
-            p = task_fit.predictions[target.name]
-            e = p.chained if p.chained is not None else p.step1
+            e = task_fit.predictions[target.name].headline
             lines.append(
                 f"| {task_fit.task.label} | {_fmt(e.predicted, '.3f')} | "
                 f"{_fmt(e.lower, '.3f')}-{_fmt(e.upper, '.3f')} | {_fmt(e.actual, '.3f')} | "

@@ -1,13 +1,46 @@
-"""Rung names: "<size>-<k>xC" (e.g. 190M-1xC), the size and token multiplier they encode."""
+"""Rungs: runs of the ladder at a size and a token multiplier, "<size>-<k>xC" (1xC = 20 N
+tokens). The one home of the rung-name grammar and of finding a table's rungs.
+
+A run is a rung when its name is exactly "<size>-<k>xC" (e.g. 190M-1xC; reruns such as
+190M-1xC-rerun and the targets are not).
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from ladder.sizes import training_flops
 
-RUNG = re.compile(r"^(?P<size>[^-]+)-(?P<multiplier>\d+(?:\.\d+)?)xC$")
+if TYPE_CHECKING:
+    import pandas as pd
+
+MULTIPLIER = r"(?P<multiplier>\d+(?:\.\d+)?)xC"
+RUNG = re.compile(rf"^(?P<size>[^-/]+)-{MULTIPLIER}$")
+MULTIPLIER_IN_NAME = re.compile(rf"-{MULTIPLIER}(?:\b|-|$)")
+
+
+def multiplier_label(multiplier: float) -> str:
+    """0.5 -> "0.5", 1.0 -> "1": the k of a "<size>-<k>xC" run name."""
+    return f"{multiplier:g}"
+
+
+def rung_name(size: str, multiplier: float) -> str:
+    """The run name of a rung: "<size>-<k>xC"."""
+    return f"{size}-{multiplier_label(multiplier)}xC"
+
+
+def parse_rung(run: str) -> tuple[str, float] | None:
+    """(size, multiplier) of a run named like a rung, else None."""
+    match = RUNG.match(run)
+    return (match["size"], float(match["multiplier"])) if match else None
+
+
+def multiplier_in_name(run: str) -> float | None:
+    """The k of a "-kxC" anywhere in a run name (reruns included), else None."""
+    match = MULTIPLIER_IN_NAME.search(run)
+    return float(match["multiplier"]) if match else None
 
 
 @dataclass(frozen=True)
@@ -21,7 +54,7 @@ class Rung:
     @property
     def flops(self) -> float:
         """Training compute C = 6 N D, in FLOPs."""
-        return 6.0 * self.params * self.tokens
+        return training_flops(self.params, self.tokens)
 
 
 def run_finals(table: pd.DataFrame) -> pd.DataFrame:
@@ -30,18 +63,10 @@ def run_finals(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def rungs(table: pd.DataFrame) -> list[Rung]:
-    """Every run of the table named like a rung (reruns and targets are not), by N then D."""
+    """Every run of the table named like a rung, by N then D."""
     found = []
     for run, row in run_finals(table).iterrows():
-        match = RUNG.match(str(run))
-        if match:
-            found.append(
-                Rung(
-                    str(run),
-                    match["size"],
-                    float(match["multiplier"]),
-                    int(row["params"]),
-                    int(row["tokens"]),
-                )
-            )
+        parsed = parse_rung(str(run))
+        if parsed:
+            found.append(Rung(str(run), *parsed, int(row["params"]), int(row["tokens"])))
     return sorted(found, key=lambda r: (r.params, r.tokens))

@@ -1,4 +1,5 @@
-"""Rung geometry and the paper's rules: model configs, N, tokens for "kxC", batch size, LR.
+"""Rung geometry and the paper's rules: OLMo-core size names, N, C = 6 N D, tokens for "kxC",
+batch size, LR, GPU-hours.
 
 N is OLMo-core's `num_non_embedding_params` (all parameters but the input embedding matrix;
 with untied embeddings the same count as "all but the LM head", the N of arXiv 2412.04403).
@@ -8,13 +9,8 @@ D is in tokens. Batch sizes are in sequences, learning rates are peak AdamW rate
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ladder.errors import LadderError
-
-if TYPE_CHECKING:
-    from olmo_core.nn.transformer import TransformerConfig
 
 TOKENS_PER_PARAM_AT_1XC = 20
 REFERENCE_PARAMS = 108e6
@@ -42,49 +38,6 @@ OLMO_CORE_FACTORIES = {
 }
 
 
-@dataclass(frozen=True)
-class Size:
-    """A rung size: a named OLMo-core OLMo-2 config, or a custom geometry in the same style."""
-
-    name: str
-    d_model: int | None = None
-    n_layers: int | None = None
-    n_heads: int | None = None
-
-    def __post_init__(self) -> None:
-        custom = (self.d_model, self.n_layers, self.n_heads)
-        if all(v is None for v in custom):
-            if self.name not in OLMO_CORE_FACTORIES:
-                raise LadderError(
-                    f"unknown size {self.name!r}: use one of {', '.join(OLMO_CORE_FACTORIES)} "
-                    "or give d_model, n_layers and n_heads"
-                )
-        elif any(v is None or v <= 0 for v in custom):
-            raise LadderError(f"size {self.name!r}: d_model, n_layers and n_heads must be > 0")
-        elif self.d_model % self.n_heads:
-            raise LadderError(
-                f"size {self.name!r}: d_model {self.d_model} is not divisible by "
-                f"n_heads {self.n_heads}"
-            )
-
-    def model_config(self, vocab_size: int) -> TransformerConfig:
-        """The OLMo-core TransformerConfig of this size for a (padded) vocabulary."""
-        from olmo_core.nn.transformer import TransformerBlockType, TransformerConfig
-
-        if self.d_model is None:
-            return getattr(TransformerConfig, OLMO_CORE_FACTORIES[self.name])(vocab_size)
-        return TransformerConfig.llama_like(  # the OLMo-2 recipe of olmo2_1M ... olmo2_30M
-            d_model=self.d_model,
-            n_layers=self.n_layers,
-            n_heads=self.n_heads,
-            vocab_size=vocab_size,
-            block_name=TransformerBlockType.reordered_norm,
-            qk_norm=True,
-            rope_theta=500_000,
-            layer_norm_eps=1e-6,
-        )
-
-
 def tokens_for(multiplier: float, params: int) -> int:
     """D for a "kxC" rung: k x 20 N tokens (1xC is Chinchilla-optimal; 0.5xC = 10 N)."""
     return round(multiplier * TOKENS_PER_PARAM_AT_1XC * params)
@@ -102,9 +55,12 @@ def learning_rate(params: int, divisor: float = 4.0) -> float:
     return REFERENCE_LR * (params / REFERENCE_PARAMS) ** (-1 / 3) / divisor
 
 
-def training_flops(params: int, tokens: int) -> float:
-    """C = 6 N D, the paper's compute (attention FLOPs ignored)."""
-    return 6.0 * params * tokens
+FLOPS_PER_PARAM_TOKEN = 6
+
+
+def training_flops(params, tokens):
+    """C = 6 N D, the paper's compute (attention FLOPs ignored); scalars or arrays."""
+    return float(FLOPS_PER_PARAM_TOKEN) * params * tokens
 
 
 def gpu_hours(flops: float, gpu: str = "h100", mfu: float = 0.4) -> float:

@@ -1,55 +1,86 @@
-"""LadderSpec: load and validate a ladder spec (configs/*.yaml), one error per mistake.
+"""LadderSpec: what to fit and predict, validated once on every path (YAML, flags, table mode,
+Python) by the config mechanism of ladder.config.
 
-A spec names the observation table, the runs to fit (the rungs), the targets to predict
-(N in parameters, D in tokens, and optionally the run holding their actual results), the tasks
-(each a table task, or a weighted average of several, with its chance accuracy) and the fit
-options. A relative `data` path is relative to the spec file's directory.
+A spec names the observation table (`data`, relative to the spec file), the fit options and
+the runs to fit on (`fit`), the targets to predict (N in parameters, D in tokens, and
+optionally the run holding their actual results), the tasks (each a table task, or a weighted
+average of several, with its chance accuracy) and, for `ladder train`, the `train` section.
+The YAML keys and the model's fields are the same names, so an error names the YAML key.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from dataclasses import dataclass, field
+import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from ladder.config import (
+    Bool,
+    Config,
+    Float,
+    Int,
+    PositiveFloat,
+    PositiveInt,
+    SafeName,
+    load_yaml,
+)
 from ladder.errors import LadderError
-from ladder.keys import check_keys, require
-from ladder.train.config import TrainSpec, parse_train
-from ladder.train.plan import rung_name
+from ladder.train_spec import TrainSpec, resolve_path
+
+MAX_BOOTSTRAP = 100_000
+MIN_TAIL_RESAMPLES = 5  # resamples beyond each end of an interval, at least
 
 
-@dataclass(frozen=True)
-class TaskSpec:
-    """A task to predict: `sources` maps table task names to weights (one entry: a plain task)."""
+class TaskSpec(Config):
+    """A task to predict: `source` maps table task names to weights (one name: a plain task);
+    `chance`: the accuracy of guessing, the sigmoid's floor."""
 
-    name: str
-    sources: dict[str, float]
+    name: str = Field(min_length=1)
+    source: dict[str, PositiveFloat] = Field(default_factory=dict, min_length=0)
     display: str = ""
-    chance: float = 0.25
+    chance: Annotated[Float, Field(ge=0.0, lt=1.0)] = 0.25
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source(cls, raw: Any) -> Any:
+        if isinstance(raw, dict):
+            source = raw.get("source", raw.get("name"))
+            if isinstance(source, str):
+                raw = {**raw, "source": {source: 1.0}}
+        return raw
+
+    @field_validator("source")
+    @classmethod
+    def _some_source(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value:
+            raise ValueError("a task name or a mapping of task names to weights")
+        return value
+
+    @property
+    def sources(self) -> dict[str, float]:
+        return self.source
 
     @property
     def label(self) -> str:
         return self.display or self.name
 
 
-@dataclass(frozen=True)
-class TargetSpec:
+class TargetSpec(Config):
     """A model to predict: N (parameters) and D (tokens); `run` holds its actual results."""
 
-    name: str
-    params: int
-    tokens: int
+    name: SafeName
+    params: PositiveInt
+    tokens: PositiveInt
     run: str | None = None
 
 
-@dataclass(frozen=True)
-class FitOptions:
-    """How the two steps are fitted.
+class FitOptions(Config):
+    """How the two steps are fitted (the spec's `fit` section).
 
+    runs: the runs to fit the laws on (default: every rung of the `train` section).
     final_window: step 1 uses the mean of the last `final_window` evaluations of each run.
     skip_fraction: step 2 drops this fraction of each run's earliest checkpoints.
     moving_average: step 2 smooths task loss and accuracy over this many checkpoints.
@@ -58,159 +89,116 @@ class FitOptions:
     bootstrap: resamples for the intervals (0: none); level: the intervals' coverage.
     """
 
-    final_window: int = 5
-    skip_fraction: float = 0.1
-    moving_average: int = 5
-    huber_delta: float = 1e-3
-    n_starts: int = 8
-    anchor: bool = True
-    bootstrap: int = 1000
-    level: float = 0.95
-    seed: int = 0
+    runs: tuple[str, ...] | None = None
+    final_window: PositiveInt = 5
+    skip_fraction: Annotated[Float, Field(ge=0.0, lt=1.0)] = 0.1
+    moving_average: PositiveInt = 5
+    huber_delta: PositiveFloat = 1e-3
+    n_starts: Annotated[Int, Field(ge=1, le=1000)] = 8
+    anchor: Bool = True
+    bootstrap: Annotated[Int, Field(ge=0, le=MAX_BOOTSTRAP)] = 1000
+    level: Annotated[Float, Field(gt=0.0, lt=1.0)] = 0.95
+    seed: Annotated[Int, Field(ge=0)] = 0
 
-    def __post_init__(self) -> None:
-        checks = {
-            "final_window": self.final_window >= 1,
-            "moving_average": self.moving_average >= 1,
-            "skip_fraction": 0.0 <= self.skip_fraction < 1.0,
-            "huber_delta": self.huber_delta > 0,
-            "n_starts": self.n_starts >= 1,
-            "bootstrap": self.bootstrap >= 0,
-            "level": 0.0 < self.level < 1.0,
-        }
-        for key, ok in checks.items():
-            if not ok:
-                raise LadderError(f"fit option {key!r}: invalid value {getattr(self, key)!r}")
+    @field_validator("runs")
+    @classmethod
+    def _distinct(cls, runs: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if runs is None:
+            return None
+        if not runs:
+            raise ValueError("an empty list; name the runs to fit on")
+        repeated = sorted({run for run in runs if runs.count(run) > 1})
+        if repeated:
+            raise ValueError(f"run {repeated[0]!r} is listed twice")
+        return runs
+
+    @model_validator(mode="after")
+    def _enough_resamples(self) -> FitOptions:
+        needed = min_bootstrap(self.level)
+        if 0 < self.bootstrap < needed:
+            raise ValueError(
+                f"bootstrap {self.bootstrap} is too few for a {self.level:.0%} interval: "
+                f"use 0 (no interval) or at least {needed}"
+            )
+        return self
 
 
-@dataclass(frozen=True)
-class LadderSpec:
-    name: str
-    fit_runs: tuple[str, ...]
+def min_bootstrap(level: float) -> int:
+    """The fewest resamples with MIN_TAIL_RESAMPLES beyond each end of a `level` interval."""
+    return math.ceil(MIN_TAIL_RESAMPLES / ((1 - level) / 2) - 1e-9)
+
+
+class LadderSpec(Config):
+    """A ladder spec: the data, the fit, the targets and tasks, and optionally `train`."""
+
+    name: SafeName
+    description: str = ""
+    data: Path | None = None
+    fit: FitOptions = Field(default_factory=FitOptions)
     targets: tuple[TargetSpec, ...] = ()
     tasks: tuple[TaskSpec, ...] = ()
-    data: Path | None = None
-    options: FitOptions = field(default_factory=FitOptions)
     train: TrainSpec | None = None
 
-    def __post_init__(self) -> None:
-        if not self.fit_runs:
-            raise LadderError("no runs to fit on")
-        duplicates = sorted({run for run in self.fit_runs if self.fit_runs.count(run) > 1})
-        if duplicates:
-            raise LadderError(f"fit run {duplicates[0]!r} is listed twice")
+    @field_validator("data", mode="after")
+    @classmethod
+    def _relative_to_spec(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return None if value is None else resolve_path(value, info)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LadderSpec:
+        if self.fit.runs is None and self.train is None:
+            raise ValueError("fit.runs: missing (the runs to fit the laws on)")
+        for kind, items in (("task", self.tasks), ("target", self.targets)):
+            names = [item.name for item in items]
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f"{kind} {repeated[0]!r} is defined twice")
+        return self
+
+    @property
+    def fit_runs(self) -> tuple[str, ...]:
+        """The runs to fit on: fit.runs, else every rung the train section trains."""
+        return self.fit.runs if self.fit.runs is not None else tuple(self.train.rung_names())
+
+    def source_name(self) -> str:
+        return f"spec {self.name!r}"
+
+    def with_fit(self, **changes: Any) -> LadderSpec:
+        """A copy with fit options changed (validated; `runs` too)."""
+        fit = {name: getattr(self.fit, name) for name in FitOptions.model_fields}
+        return self.replace(fit={**fit, **changes})
+
+    def with_tasks(self, names: Sequence[str]) -> LadderSpec:
+        """A copy with only the named tasks, in that order; LadderError for an unknown one."""
+        known = {task.name: task for task in self.tasks}
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise LadderError(
+                f"unknown task {unknown[0]!r} (spec tasks: {', '.join(known) or 'none'})"
+            )
+        return self.replace(tasks=tuple(known[name] for name in names))
 
 
-def _int(value: Any, where: str) -> int:
-    try:
-        number = int(float(value))
-    except (TypeError, ValueError):
-        raise LadderError(f"{where}: expected a positive number, got {value!r}") from None
-    if number <= 0:
-        raise LadderError(f"{where}: expected a positive number, got {value!r}")
-    return number
-
-
-def parse_task(raw: Any, where: str) -> TaskSpec:
-    raw = check_keys(raw, {"name", "source", "display", "chance"}, where)
-    name = str(require(raw, "name", where))
-    source = raw.get("source", name)
-    if isinstance(source, str):
-        sources = {source: 1.0}
-    elif isinstance(source, dict) and source:
-        try:
-            sources = {str(k): float(v) for k, v in source.items()}
-        except (TypeError, ValueError):
-            raise LadderError(f"{where}.source: weights must be numbers") from None
-        if any(w <= 0 for w in sources.values()):
-            raise LadderError(f"{where}.source: weights must be positive")
-    else:
-        raise LadderError(f"{where}.source: a task name or a mapping of task names to weights")
-    chance = float(raw.get("chance", 0.25))
-    if not 0.0 <= chance < 1.0:
-        raise LadderError(f"{where}.chance: must be in [0, 1), got {chance}")
-    return TaskSpec(name=name, sources=sources, display=str(raw.get("display", "")), chance=chance)
-
-
-def parse_target(raw: Any, where: str) -> TargetSpec:
-    raw = check_keys(raw, {"name", "params", "tokens", "run"}, where)
-    run = raw.get("run")
-    return TargetSpec(
-        name=str(require(raw, "name", where)),
-        params=_int(require(raw, "params", where), f"{where}.params"),
-        tokens=_int(require(raw, "tokens", where), f"{where}.tokens"),
-        run=None if run is None else str(run),
-    )
-
-
-_OPTION_TYPES = {f.name: f.type for f in dataclasses.fields(FitOptions)}
-_OPTION_NAMES = tuple(_OPTION_TYPES)
-
-
-def parse_options(raw: Any, where: str = "fit") -> FitOptions:
-    """Fit options from a mapping (the spec's `fit` section; its `runs` key is skipped)."""
-    raw = check_keys(raw or {}, set(_OPTION_NAMES) | {"runs"}, where)
-    values = {k: v for k, v in raw.items() if k != "runs"}
-    types = _OPTION_TYPES
-    converted = {}
-    for key, value in values.items():
-        kind = {"int": int, "float": float, "bool": bool}[types[key]]
-        if kind is bool and not isinstance(value, bool):
-            raise LadderError(f"{where}.{key}: expected true or false, got {value!r}")
-        try:
-            converted[key] = kind(value)
-        except (TypeError, ValueError):
-            raise LadderError(f"{where}.{key}: expected a {kind.__name__}, got {value!r}") from None
-    return FitOptions(**converted)
-
-
-def parse_spec(raw: Any, source: str = "spec", base: Path = Path()) -> LadderSpec:
-    """Validate a spec mapping (as loaded from YAML) into a LadderSpec; `base` is the folder
-    that relative paths in the `train` section are relative to."""
-    raw = check_keys(
-        raw, {"name", "description", "data", "fit", "targets", "tasks", "train"}, source
-    )
-    train = parse_train(raw["train"], base, f"{source}: train") if raw.get("train") else None
-    fit = check_keys(require(raw, "fit", source), set(_OPTION_NAMES) | {"runs"}, f"{source}: fit")
-    runs = fit.get("runs")
-    if runs is None and train is not None:  # fit on every rung the spec trains
-        runs = [rung_name(size.name, m) for size in train.sizes for m in sorted(train.multipliers)]
-    if not isinstance(runs, list) or not runs:
-        raise LadderError(f"{source}: fit.runs must be a non-empty list of run names")
-    tasks = raw.get("tasks") or []
-    targets = raw.get("targets") or []
-    if not isinstance(tasks, list) or not isinstance(targets, list):
-        raise LadderError(f"{source}: tasks and targets must be lists")
-    parsed_tasks = tuple(parse_task(t, f"{source}: tasks[{i}]") for i, t in enumerate(tasks))
-    parsed_targets = tuple(
-        parse_target(t, f"{source}: targets[{i}]") for i, t in enumerate(targets)
-    )
-    for kind, items in (("task", parsed_tasks), ("target", parsed_targets)):
-        names = [item.name for item in items]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise LadderError(f"{source}: {kind} {duplicates[0]!r} is defined twice")
-    return LadderSpec(
-        name=str(raw.get("name", Path(source).stem)),
-        fit_runs=tuple(str(r) for r in runs),
-        targets=parsed_targets,
-        tasks=parsed_tasks,
-        data=Path(raw["data"]) if raw.get("data") else None,
-        options=parse_options(fit, f"{source}: fit"),
-        train=train,
-    )
+def parse_spec(raw: Any, source: str = "spec", base: Path | None = None) -> LadderSpec:
+    """Validate a spec mapping (as loaded from YAML); relative paths are relative to `base`."""
+    if isinstance(raw, dict) and "name" not in raw:
+        raw = {**raw, "name": Path(source).stem}
+    return LadderSpec.parse(raw, source, base=base)
 
 
 def load_spec(path: str | Path) -> LadderSpec:
-    """Read a YAML ladder spec; raise LadderError naming the file and key on any mistake."""
+    """Read a YAML ladder spec; LadderError naming the file and key on any mistake."""
     path = Path(path)
-    if not path.is_file():
-        raise LadderError(f"{path}: no such file")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise LadderError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    spec = parse_spec(raw, source=str(path), base=path.parent)
-    if spec.data is not None and not spec.data.is_absolute():
-        spec = dataclasses.replace(spec, data=Path(os.path.normpath(path.parent / spec.data)))
-    return spec
+    return parse_spec(load_yaml(path), source=str(path), base=path.parent)
+
+
+def parse_target(text: str) -> TargetSpec:
+    """A target from NAME=N,D[,RUN] (N parameters, D tokens, RUN holding its actual results)."""
+    name, sep, rest = text.partition("=")
+    parts = [item.strip() for item in rest.split(",") if item.strip()]
+    if not sep or not name or len(parts) not in (2, 3):
+        raise LadderError(f"target {text!r}: expected NAME=N,D or NAME=N,D,RUN")
+    fields = {"name": name.strip(), "params": parts[0], "tokens": parts[1]}
+    if len(parts) == 3:
+        fields["run"] = parts[2]
+    return TargetSpec.parse(fields, f"target {text!r}")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ladder.errors import LadderError
-from ladder.train.config import TokenizerSpec
+from ladder.train_spec import TokenizerSpec
 
 if TYPE_CHECKING:
     from olmo_core.data import TokenizerConfig

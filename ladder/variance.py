@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ladder.errors import LadderError
+from ladder.observations import require_runs
 from ladder.points import task_frame
 from ladder.spec import TaskSpec
 
@@ -21,10 +22,7 @@ def noise_floor(
     evaluations. A run with fewer than two evaluations gives NaN, never a made-up zero."""
     if last_n < 2:
         raise LadderError(f"last_n must be at least 2 (got {last_n})")
-    present = set(table["run"].unique())
-    missing = [run for run in runs if run not in present]
-    if missing:
-        raise LadderError(f"run {missing[0]!r} is not in the data")
+    require_runs(table, runs, "noise floor")
     rows = []
     for task in tasks:
         frame = task_frame(table, task)

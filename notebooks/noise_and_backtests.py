@@ -20,31 +20,22 @@
 
 # %%
 # %matplotlib inline
-import dataclasses
-from pathlib import Path
-
-from ladder import observations
-from ladder.backtest import backtest, compute_vs_error, ladder_cuts, size_splits
-from ladder.pipeline import fit_ladder
+from ladder import api
 from ladder.plots import plot_compute_vs_error, plot_noise
-from ladder.report import backtest_summary
-from ladder.rungs import rungs
-from ladder.spec import load_spec
-from ladder.variance import noise_floor, summarize
+from ladder.variance import summarize
 
-root = Path.cwd() if Path("configs").is_dir() else Path.cwd().parent
-spec = load_spec(root / "configs" / "olmo-paper.yaml")
-table = observations.read(spec.data)
+spec = api.spec()  # the bundled configs/olmo-paper.yaml, from any working directory
+table = api.table(spec)
 
 # %% [markdown]
 # ## The noise floor
-# Standard deviation of accuracy over the last 10 evaluations of each fit run (median over
-# runs), beside the chained prediction's error on each target: errors far above the noise
-# floor are the law's, not the evaluation's.
+# Standard deviation of accuracy over the last 10 evaluations of each fit and target run
+# (median over runs, as `ladder variance`), beside the chained prediction's error on each
+# target: errors far above the noise floor are the law's, not the evaluation's.
 
 # %%
-noise = summarize(noise_floor(table, spec.tasks, spec.fit_runs, last_n=10))
-fit = fit_ladder(table, spec)
+noise = summarize(api.noise(spec, table))
+fit = api.fit(spec, table)
 plot_noise(noise, fit)
 
 # %% [markdown]
@@ -53,9 +44,8 @@ plot_noise(noise, fit)
 # never sees. Coverage is the fraction of held-out actuals inside the 95% interval.
 
 # %%
-quick = dataclasses.replace(spec, options=dataclasses.replace(spec.options, bootstrap=200))
-results = backtest(table, quick, size_splits(rungs(table), spec.fit_runs), noise)
-backtest_summary(results).round(3)
+backtests = api.backtest(spec.with_fit(bootstrap=200), table, kinds=["size"])
+backtests.summary().round(3)
 
 # %% [markdown]
 # ## Compute vs error
@@ -63,6 +53,5 @@ backtest_summary(results).round(3)
 # refitted without bootstrap; the x axis is the ladder's compute as a share of the target's.
 
 # %%
-points_only = dataclasses.replace(spec, options=dataclasses.replace(spec.options, bootstrap=0))
-cve = compute_vs_error(table, points_only, ladder_cuts(rungs(table), spec.fit_runs))
+cve = api.compute_vs_error(spec.with_fit(bootstrap=0), table)
 plot_compute_vs_error(cve)

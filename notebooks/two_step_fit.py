@@ -23,17 +23,11 @@
 
 # %%
 # %matplotlib inline
-from pathlib import Path
-
-from ladder import observations
-from ladder.pipeline import fit_ladder
+from ladder import api
 from ladder.plots import plot_chained, plot_residuals, plot_step1, plot_step2
-from ladder.spec import load_spec
 
-root = Path.cwd() if Path("configs").is_dir() else Path.cwd().parent
-spec = load_spec(root / "configs" / "olmo-paper.yaml")
-table = observations.read(spec.data)
-fit = fit_ladder(table, spec)
+spec = api.spec()  # the bundled configs/olmo-paper.yaml, from any working directory
+fit = api.fit(spec)
 
 # %% [markdown]
 # One row per target and task: the chained prediction, its interval and the actual score.

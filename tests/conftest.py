@@ -3,7 +3,6 @@ a small tokenized corpus and a one-rung CPU ladder spec."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -19,6 +18,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "olmo-ladder"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fits_home(tmp_path_factory):
+    """`ladder fit` writes fits to the user's data folder by default: keep the tests' apart."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def paper_spec() -> LadderSpec:
     return load_spec(ROOT / "configs" / "olmo-paper.yaml")
@@ -32,8 +40,7 @@ def paper_table(paper_spec):
 @pytest.fixture(scope="session")
 def paper_fit(paper_spec, paper_table) -> LadderFit:
     """The paper's settings with 300 resamples (the intervals' checks need no more)."""
-    options = dataclasses.replace(paper_spec.options, bootstrap=300)
-    return fit_ladder(paper_table, dataclasses.replace(paper_spec, options=options))
+    return fit_ladder(paper_table, paper_spec.with_fit(bootstrap=300))
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +52,7 @@ def corpus(tmp_path_factory) -> Path:
     texts = [topics[name] for name in sorted(topics)[:60]]
     docs.write_text("\n".join(json.dumps({"text": text}) for text in texts))
     out = folder / "tokens.npy"
-    assert main(["prepare-data", str(docs), "--out", str(out), "-q"]) == 0
+    assert main(["prepare-data", str(docs), "-o", str(out), "-q"]) == 0
     return out
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import numpy as np
@@ -10,6 +9,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
+from ladder import api
 from ladder.backtest import (
     Split,
     backtest,
@@ -30,8 +30,8 @@ PUBLISHED = ROOT / "data" / "olmo-ladder-published" / "variance.csv"
 
 def test_noise_floor_matches_published_variance_table(paper_spec, paper_table):
     extra = [
-        TaskSpec("boolq", {"boolq_val_rc_5shot": 1.0}, "BoolQ", 0.5),
-        TaskSpec("winogrande", {"winogrande_val_rc_5shot": 1.0}, "Winogrande", 0.5),
+        TaskSpec(name="boolq", source="boolq_val_rc_5shot", display="BoolQ", chance=0.5),
+        TaskSpec(name="winogrande", source="winogrande_val_rc_5shot", display="Winogrande"),
     ]
     noise = noise_floor(paper_table, [*paper_spec.tasks, *extra], ["1B-10xC"], last_n=10)
     noise = noise.set_index("display")
@@ -68,9 +68,7 @@ def test_splits_hold_out_by_construction(paper_spec, paper_table):
 
 
 def test_backtest_predicts_held_out_rungs_without_fitting_them(paper_spec, paper_table):
-    spec = dataclasses.replace(
-        paper_spec, options=dataclasses.replace(paper_spec.options, bootstrap=100)
-    )
+    spec = paper_spec.with_fit(bootstrap=200)
     split = size_splits(rungs(paper_table), spec.fit_runs)[0]  # 190M-760M -> 1B
     noise = summarize(noise_floor(paper_table, spec.tasks, spec.fit_runs, 10))
     results = backtest(paper_table, spec, [split], noise, workers=1)
@@ -79,7 +77,7 @@ def test_backtest_predicts_held_out_rungs_without_fitting_them(paper_spec, paper
     for column in ("predicted", "abs_error", "rel_error", "error_over_noise"):
         assert np.isfinite(results[column]).all()
     # the same fit, inspected: its points come from the fit runs only
-    sub = dataclasses.replace(spec, fit_runs=split.fit_runs, targets=())
+    sub = spec.with_fit(runs=split.fit_runs).replace(targets=())
     fit = fit_ladder(paper_table, sub, workers=1)
     for task_fit in fit.tasks.values():
         assert set(task_fit.step1_points["run"]) == set(split.fit_runs)
@@ -90,9 +88,7 @@ def test_backtest_predicts_held_out_rungs_without_fitting_them(paper_spec, paper
 
 
 def test_compute_vs_error_fractions_and_trend(paper_spec, paper_table):
-    spec = dataclasses.replace(
-        paper_spec, options=dataclasses.replace(paper_spec.options, bootstrap=0)
-    )
+    spec = paper_spec.with_fit(bootstrap=0)
     cuts = ladder_cuts(rungs(paper_table), spec.fit_runs)
     labels = {c.label: c for c in cuts}
     smallest, paper, largest = (
@@ -111,6 +107,35 @@ def test_compute_vs_error_fractions_and_trend(paper_spec, paper_table):
         assert errors[largest.label] < errors[smallest.label]
 
 
+def test_noise_defaults_to_the_fit_and_target_runs(paper_spec, paper_table):
+    noise = api.noise(paper_spec, paper_table)
+    assert set(noise["run"]) == {
+        *paper_spec.fit_runs,
+        "peteish7_eval_anneal",
+        "peteish13_eval_final",
+    }
+    one = api.noise(paper_spec, paper_table, runs=["1B-10xC"])
+    mmlu = summarize(one).set_index("task").loc["mmlu"]
+    assert mmlu["accuracy_sd"] == pytest.approx(0.0009927395, rel=1e-6)
+
+
+def test_backtest_kinds_and_held_out_runs(paper_spec, paper_table):
+    spec = paper_spec.with_fit(bootstrap=0)
+    both = api.backtest(spec, paper_table, kinds=["both"])
+    names = [s.name for s in both.splits]
+    assert names == ["190M-760M -> 1B", "190M-1B -> 3B"] + [f"without {m}xC" for m in (1, 2, 5, 10)]
+    assert api.backtest(spec, paper_table, kinds=["size", "multiplier"]).splits == both.splits
+    with pytest.raises(LadderError, match="choose from size, multiplier, both"):
+        api.backtest(spec, paper_table, kinds=["sizes"])
+    # any runs, named like rungs or not: 1B-10xC leaves the fit, the 3B rerun is predicted
+    held = api.backtest(spec, paper_table, hold_out=["1B-10xC", "3B-1xC-rerun"])
+    (split,) = held.splits
+    assert "1B-10xC" not in split.fit_runs and len(split.fit_runs) == 15
+    assert set(held.results["run"]) == {"1B-10xC", "3B-1xC-rerun"}
+    with pytest.raises(LadderError, match="run '42M-1xC' is not in the data"):
+        api.backtest(spec, paper_table, hold_out=["42M-1xC"])
+
+
 def test_variance_and_backtest_commands(tmp_path, capsys):
     out = tmp_path / "noise.json"
     assert main(["variance", "-q", "--runs", "1B-10xC", "--output", str(out)]) == 0
@@ -119,36 +144,18 @@ def test_variance_and_backtest_commands(tmp_path, capsys):
     assert mmlu["accuracy_sd"] == pytest.approx(0.0009927395, rel=1e-6)
     assert "MMLU" in capsys.readouterr().out
     out = tmp_path / "backtest.json"
-    code = main(
-        ["backtest", "-q", "--kind", "multiplier", "--bootstrap", "30", "--output", str(out)]
-    )
+    code = main(["backtest", "-q", "--kind", "multiplier", "--bootstrap", "0", "-o", str(out)])
     assert code == 0
     results = json.loads(out.read_text())["results"]
     assert {r["split"] for r in results} == {f"without {m}xC" for m in (1, 2, 5, 10)}
+    assert "coverage" in capsys.readouterr().out
     assert main(["backtest", "-q", "--kind", "sizes"]) == 2
-    # any runs, named like rungs or not: 1B-10xC leaves the fit, the 3B rerun is predicted
-    code = main(
-        [
-            "backtest",
-            "-q",
-            "--hold-out",
-            "1B-10xC,3B-1xC-rerun",
-            "--bootstrap",
-            "30",
-            "--output",
-            str(out),
-        ]
-    )
-    assert code == 0
-    document = json.loads(out.read_text())
-    (split,) = document["splits"]
-    assert "1B-10xC" not in split["fit_runs"] and len(split["fit_runs"]) == 15
-    assert {r["run"] for r in document["results"]} == {"1B-10xC", "3B-1xC-rerun"}
-    assert main(["backtest", "-q", "--hold-out", "42M-1xC"]) == 2
+    assert "choose from size, multiplier, both" in capsys.readouterr().err
 
 
 def test_report_writes_tables_figures_and_summary(tmp_path):
-    assert main(["report", "-q", "--out", str(tmp_path), "--bootstrap", "50"]) == 0
+    written = api.report(api.spec().with_fit(bootstrap=200), tmp_path, formats=["png"])
+    names = {p.name for p in written}
     for name in (
         "summary.md",
         "fit.json",
@@ -158,13 +165,13 @@ def test_report_writes_tables_figures_and_summary(tmp_path):
         "chained.png",
         "noise.png",
     ):
-        assert (tmp_path / name).stat().st_size > 0
+        assert name in names and (tmp_path / name).stat().st_size > 0
     summary = (tmp_path / "summary.md").read_text()
     assert "## 13B-5T" in summary and "| MMLU |" in summary and "![chained](chained.png)" in summary
 
 
 def test_compute_vs_error_command_writes_table_and_figure(tmp_path, capsys):
-    assert main(["compute-vs-error", "-q", "--out", str(tmp_path), "--formats", "png"]) == 0
+    assert main(["compute-vs-error", "-q", "--output-dir", str(tmp_path), "--formats", "png"]) == 0
     table = pd.read_csv(tmp_path / "compute_vs_error.csv")
     assert len(table) == 2 * 18  # 18 cut-down ladders x 2 targets
     assert np.isfinite(table["mean_abs_error"]).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -11,40 +12,33 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
+from ladder import api
 from ladder.cli import main
+from ladder.errors import LadderError
+from ladder.spec import parse_target
 
 RUNS = "190M-1xC,190M-2xC,190M-5xC,190M-10xC,370M-1xC,370M-2xC,370M-5xC,370M-10xC"
 SMALL_RUNS = RUNS + ",760M-1xC,760M-2xC,760M-5xC,760M-10xC,1B-1xC,1B-2xC,1B-5xC,1B-10xC"
 TARGET_13B = "13B-5T=13202396160,5000088518656,peteish13_eval_final"
-KEYS = {"predicted", "lower", "upper", "actual", "abs_error", "rel_error", "params"}
+KEYS = {"metric", "predicted", "lower", "upper", "actual", "abs_error", "rel_error", "covered"}
 
 
 def test_default_fit_prints_both_targets_and_writes_json(tmp_path):
-    """The README's command: `ladder fit` on the bundled data, from the repository root."""
+    """The README's command: `ladder fit` on the bundled data, from the repository root; the
+    fit goes to the user's data folder, never into the repository."""
     out = tmp_path / "report.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ladder.cli",
-            "fit",
-            "-q",
-            "--output",
-            str(out),
-            "--fits-dir",
-            str(tmp_path / "fits"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-m", "ladder", "fit", "-q"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert "7B-4T" in result.stdout and "13B-5T" in result.stdout
     assert "MMLU" in result.stdout and "OpenBookQA" in result.stdout
-    document = json.loads(out.read_text())
-    assert document == json.loads((tmp_path / "fits" / "olmo-paper.json").read_text())
-    assert document["options"]["bootstrap"] == 1000
+    written = tmp_path / "home" / "ladder" / "fits" / "olmo-paper.json"
+    assert f"wrote {written}" in result.stdout
+    document = json.loads(written.read_text())
+    assert document["schema"] == "ladder-fit" and document["schema_version"] == 1
+    assert document["spec"]["fit"]["bootstrap"] == 1000
+    assert document["spec"]["data"] == "olmo-ladder.parquet"  # a file name, not a machine path
     for target in ("7B-4T", "13B-5T"):
         tasks = document["targets"][target]["tasks"]
         assert len(tasks) == 8
@@ -52,18 +46,19 @@ def test_default_fit_prints_both_targets_and_writes_json(tmp_path):
             assert set(task) >= KEYS
             assert task["lower"] < task["predicted"] < task["upper"]
             assert task["abs_error"] == pytest.approx(abs(task["predicted"] - task["actual"]))
-            assert set(task["params"]) == {"step1", "step2"}
-            assert {"step1", "step2", "single_step", "flops"} <= set(task)
+            assert {"step1", "step2", "single_step", "flops", "flops_step1"} <= set(task)
     mmlu = document["targets"]["13B-5T"]["tasks"]["mmlu"]
     assert mmlu["predicted"] == pytest.approx(0.51268, abs=5e-4)
-    assert set(document["laws"]["mmlu"]["step1"]["params"]) == {"E", "a", "alpha", "b", "beta"}
+    step1 = document["tasks"]["mmlu"]["laws"]["step1"]
+    assert set(step1["params"]) == {"E", "ln_A", "alpha", "ln_B", "beta"}
+    assert main(["fit", "-q", "--bootstrap", "0", "-o", str(out)]) == 0
+    assert json.loads(out.read_text())["spec"]["fit"]["bootstrap"] == 0
 
 
 def fit_json(tmp_path, *args: str) -> dict:
-    """Run `ladder fit ARGS` quietly with 50 resamples; return the JSON it wrote."""
+    """Run `ladder fit ARGS` quietly with 200 resamples; return the JSON it wrote."""
     out = tmp_path / "r.json"
-    flags = ["--bootstrap", "50", "-q", "--output", str(out), "--fits-dir", str(tmp_path)]
-    assert main(["fit", *args, *flags]) == 0
+    assert main(["fit", *args, "--bootstrap", "200", "-q", "--output", str(out)]) == 0
     return json.loads(out.read_text())
 
 
@@ -86,7 +81,24 @@ def test_table_mode_with_targets_on_the_command_line(tmp_path):
     unknown = document["targets"]["70B"]["tasks"]["hellaswag_val_rc_5shot"]
     assert unknown["actual"] is None and unknown["rel_error"] is None
     assert unknown["predicted"] > hellaswag["predicted"]
-    assert (tmp_path / "olmo-ladder.json").is_file()
+
+
+def test_table_spec_from_python_is_the_command_lines(paper_table):
+    spec, table = api.table_spec(
+        ROOT / "data/olmo-ladder.parquet",
+        SMALL_RUNS.split(","),
+        [parse_target(TARGET_13B)],
+        ["hellaswag_val_rc_5shot", "piqa_val_rc_5shot"],
+        {"piqa_val_rc_5shot": 0.5},
+        bootstrap=0,
+    )
+    assert spec.name == "olmo-ladder" and len(table) == len(paper_table)
+    assert [t.chance for t in spec.tasks] == [0.25, 0.5]
+    fit = api.fit(spec, table, workers=1)
+    p = fit.tasks["hellaswag_val_rc_5shot"].predictions["13B-5T"].chained
+    assert p.predicted == pytest.approx(0.8530, abs=1e-3)
+    with pytest.raises(LadderError, match="chance piqa: not one of the tasks fitted"):
+        api.table_spec(ROOT / "data/olmo-ladder.parquet", ["190M-1xC"], (), None, {"piqa": 0.5})
 
 
 def test_loss_only_table_fits_step_1_only(tmp_path, paper_table):
@@ -171,10 +183,27 @@ BAD_INPUTS = {
         lambda tmp, t: [*FIT_TABLE, "--tasks", "winograd"],
         "'winograd' is not in the table",
     ),
-    "bad target": (lambda tmp, t: ["fit", "--target", "X=big,1e12"], "must be numbers"),
+    "bad target": (
+        lambda tmp, t: ["fit", "--target", "X=big,1e12"],
+        "target 'X=big,1e12': params: expected a whole number",
+    ),
     "chance of an unfitted task": (
         lambda tmp, t: [*FIT_TABLE, "--tasks", "piqa_val_rc_5shot", "--chance", "piqa=0.5"],
-        "--chance piqa: not one of the tasks fitted",
+        "chance piqa: not one of the tasks fitted",
+    ),
+    "chance above 1": (
+        lambda tmp, t: [
+            *FIT_TABLE,
+            "--tasks",
+            "piqa_val_rc_5shot",
+            "--chance",
+            "piqa_val_rc_5shot=1.5",
+        ],
+        "chance: Input should be less than 1",
+    ),
+    "too few resamples": (
+        lambda tmp, t: ["fit", "--level", "0.9", "--bootstrap", "2"],
+        "bootstrap 2 is too few for a 90% interval",
     ),
     "missing config": (lambda tmp, t: ["fit", "--config", str(tmp / "none.yaml")], "no such file"),
 }
@@ -183,28 +212,18 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_bad_input_is_one_line_exit_2_nothing_written(case, tmp_path, capsys, paper_table):
     args, message = BAD_INPUTS[case]
-    out, fits = tmp_path / "out.json", tmp_path / "fits"
-    code = main(
-        [
-            *args(tmp_path, paper_table),
-            "-q",
-            "--bootstrap",
-            "20",
-            "--output",
-            str(out),
-            "--fits-dir",
-            str(fits),
-        ]
-    )
+    out = tmp_path / "out.json"
+    verb, *rest = args(tmp_path, paper_table)  # the case's own flags come last and win
+    code = main([verb, "-q", "--bootstrap", "0", "--output", str(out), *rest])
     err = capsys.readouterr().err
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
-    assert not out.exists() and not fits.exists()
+    assert not out.exists()
 
 
 def test_plot_writes_png_and_pdf(tmp_path, capsys):
-    code = main(["plot", "-q", "--out", str(tmp_path), "--formats", "png,pdf"])
+    code = main(["plot", "-q", "--output-dir", str(tmp_path), "--formats", "png,pdf"])
     assert code == 0
     for name in ("step1", "step2", "chained"):
         for fmt in ("png", "pdf"):
@@ -217,7 +236,7 @@ def test_import_round_trips_a_log(tmp_path, paper_table):
         pytest.skip("the original logs (../shared) are not beside this checkout")
     out = tmp_path / "one.parquet"
     assert (
-        main(["import", "olmo-logs", str(source), "--params", "190M=190354176", "--out", str(out)])
+        main(["import", "olmo-logs", str(source), "--params", "190M=190354176", "-o", str(out)])
         == 0
     )
     mine = pd.read_parquet(out)

@@ -17,7 +17,7 @@ from ladder.cli import main
 from ladder.collect.evaluate import Evaluator, build_requests, score_task, to_rows
 from ladder.errors import LadderError
 from ladder.tokenizer import load_tokenizer
-from ladder.train.config import TokenizerSpec
+from ladder.train_spec import TokenizerSpec
 
 TASK = "arc_easy_rc_0shot"
 VOCAB = 50304
@@ -130,7 +130,7 @@ def test_hf_folder_that_does_not_load_is_an_error(tmp_path, capsys):
         "x",
         "--tasks",
         TASK,
-        "--out",
+        "-o",
         str(tmp_path / "o.parquet"),
         "-q",
     ]
@@ -173,7 +173,7 @@ def test_hf_folder_is_scored_like_the_library_and_only_once(tmp_path, requests, 
     out = tmp_path / "public.parquet"
     args = ["collect", "--hf", str(tmp_path / "hf"), "--run", "llama-tiny", "--tokens", "2e6"]
     args += ["--step", "9", "--tasks", TASK, "--limit", "20", "--context-length", "256"]
-    assert main([*args, "--out", str(out), "-q"]) == 0
+    assert main([*args, "-o", str(out), "-q"]) == 0
     (row,) = observations.read(out).to_dict("records")
     direct = direct_scores(lambda ids: model(input_ids=ids).logits, requests)
     assert row["accuracy"] == pytest.approx(direct["len_norm_v1"])
@@ -187,7 +187,7 @@ def test_hf_folder_is_scored_like_the_library_and_only_once(tmp_path, requests, 
         20,
     )
     capsys.readouterr()
-    assert main([*args, "--out", str(out), "-q"]) == 0
+    assert main([*args, "-o", str(out), "-q"]) == 0
     assert "0 rows added" in capsys.readouterr().out
     assert len(observations.read(out)) == 1
 
@@ -195,23 +195,24 @@ def test_hf_folder_is_scored_like_the_library_and_only_once(tmp_path, requests, 
 def test_hf_folder_with_a_smaller_vocabulary_is_a_tokenizer_mismatch(tmp_path, capsys):
     tiny_llama(tmp_path / "hf", vocab=1000)
     args = ["collect", "--hf", str(tmp_path / "hf"), "--run", "x", "--tasks", TASK]
-    assert main([*args, "--out", str(tmp_path / "o.parquet"), "-q"]) == 2
+    assert main([*args, "-o", str(tmp_path / "o.parquet"), "-q"]) == 2
     assert "tokenizer mismatch: the model has 1,000 token embeddings" in capsys.readouterr().err
     assert not (tmp_path / "o.parquet").exists()
 
 
 def test_collect_rescores_olmo_core_checkpoints_as_trained(tmp_path, micro_spec, capsys):
     from ladder.collect.checkpoints import load_olmo
+    from ladder.runfolder import model_config
     from ladder.spec import load_spec
-    from ladder.train.launch import ladder_plan, model_config
+    from ladder.train.launch import ladder_plan
 
     config = micro_spec()
-    train = [sys.executable, "-m", "ladder.cli", "train", "-c", str(config), "-q"]
+    train = [sys.executable, "-m", "ladder", "train", "-c", str(config), "-q"]
     done = subprocess.run(train, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     in_loop = observations.read(tmp_path / "obs.parquet")
     table = tmp_path / "collected.parquet"
-    assert main(["collect", "-c", str(config), "--out", str(table), "-q"]) == 0
+    assert main(["collect", "-c", str(config), "-o", str(table), "-q"]) == 0
     collected = observations.read(table)
     assert collected["step"].tolist() == in_loop["step"].tolist()  # step0 (D = 0) is skipped
     assert collected["tokens"].tolist() == in_loop["tokens"].tolist()
@@ -220,7 +221,7 @@ def test_collect_rescores_olmo_core_checkpoints_as_trained(tmp_path, micro_spec,
 
     spec = load_spec(config)
     (rung,) = ladder_plan(spec)
-    size = model_config(spec, rung)
+    size = model_config(spec.train, rung.size)
     final = tmp_path / "runs" / rung.name / f"step{rung.steps}"
     model = load_olmo(final, size)
     tokenizer = load_tokenizer(TokenizerSpec())
@@ -232,6 +233,6 @@ def test_collect_rescores_olmo_core_checkpoints_as_trained(tmp_path, micro_spec,
 
     for out in (table, tmp_path / "obs.parquet"):  # the in-loop table has every row too
         capsys.readouterr()
-        assert main(["collect", "-c", str(config), "--out", str(out), "-q"]) == 0
+        assert main(["collect", "-c", str(config), "-o", str(out), "-q"]) == 0
         assert "nothing to collect" in capsys.readouterr().out
     assert len(observations.read(table)) == len(collected)

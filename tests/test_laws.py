@@ -7,8 +7,9 @@ import pytest
 
 from ladder.errors import LadderError
 from ladder.laws import PowerLaw, Sigmoid
-from ladder.laws.chain import ChainedPredictor, single_step_baseline
-from ladder.laws.uncertainty import interval, run_counts
+from ladder.laws.base import law_from_dict
+from ladder.laws.bootstrap import checkpoint_weights, interval, run_counts, sample
+from ladder.laws.chain import ChainedPredictor, Direct, single_step_baseline
 
 SIZES = np.array([150e6, 300e6, 600e6, 1.2e9])
 MULTIPLIERS = np.array([1, 2, 5, 10])
@@ -119,9 +120,10 @@ def test_bootstrap_interval_covers_the_truth_on_a_synthetic_ladder():
     y = power_truth(nd) * np.exp(rng.normal(0, 0.003, len(nd)))
     law = PowerLaw().fit(nd, y)
     boot = law.bootstrap(nd, y, run_counts(rng, len(y), 400), rng)
-    assert boot.converged_fraction > 0.9
-    draws = boot.predict(np.repeat(TARGET, 400, axis=0))
-    low, high = interval(draws, 0.95)
+    assert boot.converged_fraction > 0.9 and law.draws_ is boot
+    draws = sample(law, TARGET)
+    assert draws.shape == (400, 1)
+    low, high = interval(draws[:, 0], 0.95)
     assert low < power_truth(TARGET)[0] < high
     assert high - low < 0.2  # informative, not a blanket
 
@@ -136,3 +138,76 @@ def test_nan_in_fit_data_is_an_error():
     loss = np.array([0.7, 0.8, np.nan, 1.0, 1.1])
     with pytest.raises(LadderError, match="NaN"):
         Sigmoid().fit(loss, sigmoid_truth(np.nan_to_num(loss)))
+
+
+def test_laws_refuse_input_of_the_wrong_shape():
+    """A flat (N, D) pair is not two FLOPs values: scikit-learn's convention, (n, k) rows."""
+    nd = ladder_grid()
+    law = PowerLaw().fit(nd, power_truth(nd))
+    with pytest.raises(LadderError, match=r"shape \(n, 2\).*got shape \(2,\)"):
+        law.predict([7e9, 4e12])
+    with pytest.raises(LadderError, match=r"got shape \(1, 3\)"):
+        law.predict([[7e9, 4e12, 1.0]])
+    flops = PowerLaw(("C",)).fit(6 * nd.prod(axis=1), power_truth(nd))
+    assert flops.predict([1e21, 1e22]).shape == (2,)  # one input: a flat array is n points
+    with pytest.raises(LadderError, match=r"shape \(n, 1\)"):
+        flops.predict([[1e21, 1e22]])
+
+
+def bootstrapped_chain(n_boot: int = 200) -> tuple[ChainedPredictor, np.random.Generator]:
+    rng = np.random.default_rng(8)
+    nd = ladder_grid()
+    y = power_truth(nd) * np.exp(rng.normal(0, 0.003, len(nd)))
+    loss = rng.uniform(0.6, 1.6, 200)
+    acc = sigmoid_truth(loss) + rng.normal(0, 0.005, len(loss))
+    chained = ChainedPredictor(PowerLaw(), Sigmoid()).fit(nd, y, loss, acc)
+    counts = run_counts(rng, len(y), n_boot)
+    chained.step1.bootstrap(nd, y, counts, rng)
+    run_of_point = np.arange(len(loss)) % len(y)  # each checkpoint belongs to a run
+    weights = checkpoint_weights(rng, run_of_point, counts)
+    chained.step2.bootstrap(loss, acc, weights, rng)
+    return chained, rng
+
+
+def test_chained_draws_pair_each_resample_of_step_1_with_the_same_resample_of_step_2():
+    chained, _ = bootstrapped_chain()
+    draws = chained.sample(TARGET)
+    loss = chained.step1.predict(TARGET, chained.step1.draws_.thetas) * np.exp(
+        chained.step1.draws_.noise[:, None]
+    )
+    s2 = chained.step2.draws_
+    by_hand = np.array(
+        [chained.step2.predict(loss[b], s2.thetas[b]) + s2.noise[b] for b in range(len(s2))]
+    )
+    np.testing.assert_allclose(draws, by_hand, rtol=1e-12)
+    estimate = chained.estimate(TARGET, 0.9, actual=0.8)
+    assert estimate.lower < estimate.predicted < estimate.upper
+    assert estimate.predicted == pytest.approx(chained.predict(TARGET)[0])
+    truth = sigmoid_truth(power_truth(TARGET))[0]
+    assert estimate.lower < truth < estimate.upper
+
+
+def test_a_law_without_draws_gives_no_interval():
+    nd = ladder_grid()
+    estimate = Direct(PowerLaw().fit(nd, power_truth(nd))).estimate(TARGET, 0.95)
+    assert np.isnan(estimate.lower) and np.isnan(estimate.upper)
+
+
+def test_a_fitted_law_with_its_draws_survives_serialization_exactly():
+    chained, _ = bootstrapped_chain(50)
+    for law in (chained.step1, chained.step2):
+        back = law_from_dict(law.to_dict())
+        assert type(back) is type(law) and back.get_params() == law.get_params()
+        np.testing.assert_array_equal(back.theta_, law.theta_)
+        np.testing.assert_array_equal(back.draws_.thetas, law.draws_.thetas)
+        np.testing.assert_array_equal(back.residuals_, law.residuals_)
+    again = ChainedPredictor(*(law_from_dict(law.to_dict()) for law in chained.__dict__.values()))
+    np.testing.assert_array_equal(again.sample(TARGET), chained.sample(TARGET))
+
+
+def test_a_malformed_law_document_is_an_error():
+    nd = ladder_grid()
+    document = PowerLaw().fit(nd, power_truth(nd)).to_dict()
+    del document["params"]["ln_A"]
+    with pytest.raises(LadderError, match="not a fitted law"):
+        law_from_dict(document)

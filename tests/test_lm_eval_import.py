@@ -41,7 +41,7 @@ def copy_sample(tmp_path: Path) -> Path:
 
 
 def import_args(results: Path, out: Path, *extra: str) -> list[str]:
-    return ["import", "lm-eval", str(results), *extra, "--out", str(out)]
+    return ["import", "lm-eval", str(results), *extra, "-o", str(out)]
 
 
 ONE_MODEL = ("--run", "tiny", "--params", "tiny=20640", "--tokens", "1e6", "--step", "7")
@@ -50,7 +50,7 @@ ONE_MODEL = ("--run", "tiny", "--params", "tiny=20640", "--tokens", "1e6", "--st
 def test_real_sample_round_trips_with_bpb_and_reported_accuracy(tmp_path, capsys):
     out = tmp_path / "lm.parquet"
     assert main(import_args(RESULTS, out, *ONE_MODEL)) == 0
-    assert "2 rows, 1 runs, 2 tasks" in capsys.readouterr().out
+    assert "2 rows added from 1 runs, 2 tasks" in capsys.readouterr().out
     table = observations.read(out).set_index("task")
     results = json.loads(RESULTS.read_text())["results"]
     # tiny_qa reports acc_norm (4 of 6 right), tiny_yesno only acc (3 of 5)
@@ -65,7 +65,7 @@ def test_real_sample_round_trips_with_bpb_and_reported_accuracy(tmp_path, capsys
     assert table["task_loss"].between(1.5, 5).all()
     assert (table[["params", "tokens", "step"]].iloc[0].tolist()) == [20640, 1_000_000, 7]
     csv = tmp_path / "lm.csv"
-    assert main(["import", "csv", str(out), "--out", str(csv)]) == 0
+    assert main(["import", "csv", str(out), "-o", str(csv)]) == 0
     pd.testing.assert_frame_equal(observations.read(csv), observations.read(out))
 
 
@@ -133,7 +133,7 @@ def _wandb_csv(results: Path) -> None:
         (_generation_task, ONE_MODEL, "not a log-likelihood (multiple-choice) task"),
         (_wandb_csv, ONE_MODEL, "not an lm-eval results JSON file"),
         (None, (), "lm-eval results do not say N and D"),
-        (None, ("--run", "tiny", "--tokens", "0"), "no parameter count given"),
+        (None, ("--run", "tiny", "--tokens", "1e9"), "no parameter count given"),
         (None, (*ONE_MODEL, "--tasks", "tiny_qb"), "no per-task accuracy for tiny_qb"),
     ],
 )

@@ -13,14 +13,15 @@ FIGURES = {"two_step_fit": 4, "noise_and_backtests": 2}
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
-def test_notebook_executes_and_draws(name):
+def test_notebook_executes_and_draws(name, tmp_path):
+    """Run from a folder that is not the repository's: the notebooks find the bundled data."""
     script = jupytext.read(NOTEBOOKS / f"{name}.py")
     paired = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     assert [c.source for c in paired.cells] == [c.source for c in script.cells], (
         f"{name}.ipynb and {name}.py differ: run `jupytext --sync notebooks/{name}.py`"
     )
     client = NotebookClient(
-        paired, timeout=900, kernel_name="python3", resources={"metadata": {"path": NOTEBOOKS}}
+        paired, timeout=900, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
     )
     client.execute()
     outputs = [o for c in paired.cells if c.cell_type == "code" for o in c.get("outputs", [])]

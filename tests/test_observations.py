@@ -87,8 +87,7 @@ def test_one_real_log_imports_as_its_rows_of_the_bundled_table(tmp_path, paper_t
     log = ROOT / "tests" / "data" / "olmo-logs" / "190M-1xC.csv"
     out = tmp_path / "one.parquet"
     assert (
-        main(["import", "olmo-logs", str(log), "--params", "190M=190354176", "--out", str(out)])
-        == 0
+        main(["import", "olmo-logs", str(log), "--params", "190M=190354176", "-o", str(out)]) == 0
     )
     assert "runs" in capsys.readouterr().out
     expected = paper_table[paper_table["run"] == "190M-1xC"].reset_index(drop=True)
@@ -126,7 +125,8 @@ def test_importer_rejects_tokens_that_contradict_the_name(tmp_path):
 
 
 def test_composite_task_is_the_weighted_mean(paper_table):
-    task = TaskSpec("mmlu", {"mmlu_stem_test_rc_5shot": 0.25, "mmlu_other_test_rc_5shot": 0.75})
+    sources = {"mmlu_stem_test_rc_5shot": 0.25, "mmlu_other_test_rc_5shot": 0.75}
+    task = TaskSpec(name="mmlu", source=sources)
     frame = task_frame(paper_table, task).set_index(["run", "step"])
     parts = paper_table.set_index(["run", "step", "task"])["task_loss"]
     key = ("1B-1xC", 16279)
@@ -138,7 +138,7 @@ def test_composite_task_is_the_weighted_mean(paper_table):
 
 
 def test_points_follow_the_paper_recipe(paper_table):
-    frame = task_frame(paper_table, TaskSpec("p", {"piqa_val_rc_5shot": 1.0}))
+    frame = task_frame(paper_table, TaskSpec(name="p", source="piqa_val_rc_5shot"))
     run = frame[frame["run"] == "190M-2xC"]
     final = final_points(frame, ["190M-2xC"], window=5).iloc[0]
     assert final["task_loss"] == pytest.approx(run["task_loss"].tail(5).mean())
@@ -163,9 +163,9 @@ def test_import_csv_round_trips_and_rejects_overlaps(tmp_path, paper_table, caps
     sample.iloc[:200].to_csv(first, index=False)
     sample.iloc[200:].to_csv(second, index=False)
     out = tmp_path / "all.parquet"
-    assert main(["import", "csv", str(first), str(second), "--out", str(out)]) == 0
+    assert main(["import", "csv", str(first), str(second), "-o", str(out)]) == 0
     back = observations.read(out)
     expected = observations.validate(sample)
     assert back[expected.columns].equals(expected)
-    assert main(["import", "csv", str(first), str(first), "--out", str(tmp_path / "x.csv")]) == 2
+    assert main(["import", "csv", str(first), str(first), "-o", str(tmp_path / "x.csv")]) == 2
     assert "duplicate (run, step, task)" in capsys.readouterr().err

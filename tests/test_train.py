@@ -67,7 +67,7 @@ def test_prepare_data_writes_eos_separated_uint16(corpus):
         ({"batch_size": 6, "microbatch": 4}, "do not divide into microbatches"),
         ({"corpus": ["missing.npy"]}, "missing or empty"),
         ({"eval": {"tasks": ["arc_eazy"]}}, "unknown task 'arc_eazy'"),
-        ({"builtin_corpus": "wiki"}, "'wiki' is not built in; one of python-docs"),
+        ({"builtin_corpus": "wiki"}, "train.builtin_corpus: Input should be 'python-docs'"),
         ({"builtin_corpus": "python-docs", "corpus": ["a.npy", "b.npy"]}, "exactly one corpus"),
     ],
 )
@@ -99,13 +99,13 @@ def test_train_tokenizes_a_missing_builtin_corpus_first(tmp_path, micro_spec, mo
 def test_prepare_data_rejects_bad_jsonl(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "fine"}\n{"body": 1}\n')
-    assert main(["prepare-data", str(bad), "--out", str(tmp_path / "t.npy"), "-q"]) == 2
+    assert main(["prepare-data", str(bad), "-o", str(tmp_path / "t.npy"), "-q"]) == 2
     assert "bad.jsonl:2: no string field 'text'" in capsys.readouterr().err
     assert not (tmp_path / "t.npy").exists()
 
 
 def _train_command(config: Path) -> list[str]:
-    return [sys.executable, "-m", "ladder.cli", "train", "-c", str(config), "-q"]
+    return [sys.executable, "-m", "ladder", "train", "-c", str(config), "-q"]
 
 
 def test_sigkill_mid_rung_then_rerun_resumes(tmp_path, micro_spec):

@@ -12,8 +12,8 @@ from olmo_core.train.callbacks import Callback
 
 from ladder import observations
 from ladder.collect.evaluate import Evaluator, to_rows
-from ladder.train.config import EvalSpec, TokenizerSpec
-from ladder.train.plan import RungPlan
+from ladder.runfolder import RungPlan
+from ladder.train_spec import EvalSpec, TokenizerSpec
 
 
 @dataclass

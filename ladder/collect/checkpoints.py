@@ -1,41 +1,18 @@
 """Load checkpoints for evaluation: OLMo-core `stepN` checkpoints of a rung trained by
-`ladder train`, and Hugging Face model folders (local; nothing is downloaded). What is scored
-is a forward function: token ids (B, S) -> logits (B, S, V); an OLMo-core Transformer is one."""
+`ladder train` (see ladder.runfolder), and Hugging Face model folders (local; nothing is
+downloaded). What is scored is a forward function: token ids (B, S) -> logits (B, S, V); an
+OLMo-core Transformer is one."""
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ladder.errors import LadderError
-from ladder.train.olmo import RUNG_FILE, single_process_checkpoints
-from ladder.train.plan import RungPlan
+from ladder.runfolder import single_process_checkpoints
 
 if TYPE_CHECKING:
     from ladder.collect.evaluate import Forward
-
-STEP = re.compile(r"^step(\d+)$")
-
-
-def olmo_checkpoints(folder: Path) -> list[tuple[int, Path]]:
-    """The complete OLMo-core checkpoints in a rung folder, by step (OLMo-core writes a
-    checkpoint's `.metadata.json` last)."""
-    found = []
-    for path in folder.iterdir() if folder.is_dir() else []:
-        match = STEP.match(path.name)
-        if match and (path / ".metadata.json").is_file():
-            found.append((int(match.group(1)), path))
-    return sorted(found)
-
-
-def read_rung(folder: Path) -> RungPlan:
-    """The plan `ladder train` wrote beside a rung's checkpoints."""
-    path = folder / RUNG_FILE
-    if not path.is_file():
-        raise LadderError(f"{folder}: no {RUNG_FILE}; was it trained by `ladder train`?")
-    return RungPlan(**json.loads(path.read_text()))
 
 
 def load_olmo(checkpoint: Path, model_config, device: str = "cpu") -> Forward:

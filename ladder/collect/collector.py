@@ -12,17 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ladder import observations
-from ladder.collect.checkpoints import (
-    hf_forward,
-    load_hf,
-    load_olmo,
-    olmo_checkpoints,
-    read_rung,
-)
+from ladder.collect.checkpoints import hf_forward, load_hf, load_olmo
 from ladder.collect.evaluate import Evaluator, to_rows
 from ladder.errors import LadderError
+from ladder.runfolder import checkpoints, model_config, read_rung, rung_dir
 from ladder.spec import LadderSpec
-from ladder.train.config import TokenizerSpec
+from ladder.train_spec import TokenizerSpec
 
 
 @dataclass(frozen=True)
@@ -41,18 +36,15 @@ def pending_checkpoints(
 ) -> list[Pending]:
     """The OLMo-core checkpoints of the spec's rungs that lack a row in `table` for some task;
     not the initial step0 checkpoint (D = 0: no point of a law in D, not scored in-loop)."""
-    from ladder.train.launch import ladder_plan, model_config
-    from ladder.train.olmo import rung_dir
-
     have = observations.keys_in(table)
     out = []
-    for planned in ladder_plan(spec):
-        folder = rung_dir(spec.train, planned)
+    for name in spec.train.rung_names():
+        folder = rung_dir(spec.train, name)
         if not folder.is_dir():
             continue
         rung = read_rung(folder)
-        config = model_config(spec, rung)
-        for step, path in olmo_checkpoints(folder):
+        config = model_config(spec.train, rung.size)
+        for step, path in checkpoints(folder):
             if step == 0 or all((rung.name, step, task) in have for task in tasks):
                 continue
             out.append(

@@ -3,18 +3,21 @@
 A law defines its parameters (bounds, a first starting value and a range for further starting
 values), its model f(theta, x) and Jacobian, vectorized over a leading batch of parameter
 vectors. `fit` runs lmfit from several starting points and keeps the best; `refit` solves many
-weighted versions of the same problem at once (the bootstrap), warm-started at the fit.
+weighted versions of the same problem at once (the bootstrap), warm-started at the fit;
+`bootstrap` keeps the refits as the law's `draws_`. `to_dict` / `law_from_dict` serialize a
+fitted law, draws included, exactly.
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
-import lmfit
 import numpy as np
 
 from ladder.errors import LadderError
-from ladder.laws.uncertainty import residual_draws
+from ladder.laws.bootstrap import Draws, residual_draws
 
 TINY = 1e-12
 START_ITERATIONS = 150  # the batched solver's budget per start before lmfit polishes the best
@@ -54,33 +57,21 @@ def _solve(matrices: np.ndarray, vectors: np.ndarray) -> np.ndarray:
         return (np.linalg.pinv(matrices) @ vectors[..., None])[..., 0]
 
 
-@dataclass
-class Bootstrap:
-    """Refitted parameters (NaN rows: not converged) and one residual draw per resample."""
-
-    law: Law
-    thetas: np.ndarray
-    noise: np.ndarray
-    converged_fraction: float
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Predictions for one point per resample, with its residual draw (a new observation
-        scatters around the law): x of shape (B, k) paired row by row with the resamples."""
-        x = np.asarray(x, dtype=float)
-        x = x[:, None] if x.ndim == 1 else x
-        predictions = self.law.predict(x[:, None, :], self.thetas)[:, 0]
-        return self.law.add_noise(predictions, self.noise)
-
-
 class Law:
-    """Base class: subclasses set `parameters`, `log_residuals`, `_model` and `_jacobian`.
+    """Base class: subclasses set `parameters`, `inputs`, `log_residuals`, `_model` and
+    `_jacobian`, and list their constructor arguments in `get_params`.
 
     Fitted attributes (after `fit`): `theta_` (array of parameter values), `params_` (dict),
     `stderr_` (dict, NaN where lmfit could not estimate it), `residuals_` (at the fit, in
-    the fitting space: log or plain), `n_obs_`.
+    the fitting space: log or plain), `n_obs_`; after `bootstrap`, `draws_` (Draws).
     """
 
     log_residuals: bool = False
+    kinds: ClassVar[dict[str, type[Law]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        Law.kinds[cls.__name__] = cls
 
     def __init__(self, huber_delta: float | None = None, n_starts: int = 8, seed: int = 0):
         self.huber_delta = huber_delta
@@ -91,6 +82,15 @@ class Law:
     @property
     def parameters(self) -> tuple[Param, ...]:
         raise NotImplementedError
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The columns of x, e.g. ("N", "D")."""
+        raise NotImplementedError
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments (scikit-learn's convention)."""
+        return {"huber_delta": self.huber_delta, "n_starts": self.n_starts, "seed": self.seed}
 
     def _model(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
         """theta (..., p), x (n, k) -> predictions (..., n)."""
@@ -131,16 +131,28 @@ class Law:
         others = rng.uniform(low, high, size=(max(self.n_starts - 1, 0), len(first)))
         return np.vstack([first, others])
 
-    @staticmethod
-    def _as_x(x: np.ndarray) -> np.ndarray:
+    def _as_x(self, x: np.ndarray) -> np.ndarray:
+        """x as an (n, k) array of the law's inputs; LadderError for any other shape (a flat
+        (N, D) pair is not two values of one input)."""
         x = np.asarray(x, dtype=float)
-        return x[:, None] if x.ndim == 1 else x
+        k = len(self.inputs)
+        if x.ndim == 1 and k == 1:
+            return x[:, None]
+        if x.ndim != 2 or x.shape[1] != k:
+            raise LadderError(
+                f"{type(self).__name__}: x must have shape (n, {k}), one row of "
+                f"({', '.join(self.inputs)}) per point{' or (n,)' if k == 1 else ''}; "
+                f"got shape {x.shape}"
+            )
+        return x
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> Law:
         """Fit by bounded least squares (Huber loss when huber_delta is set): the batched
         solver runs `n_starts` starting points at once, lmfit polishes the best of them (and
         reports standard errors). Raise LadderError when there are fewer points than
         parameters or lmfit does not converge."""
+        import lmfit  # 0.5 s to import: only when a law is fitted
+
         x, y = self._as_x(x), np.asarray(y, dtype=float)
         p = len(self.parameters)
         if len(y) < p:
@@ -202,11 +214,16 @@ class Law:
         self.n_obs_ = len(y)
         return self
 
-    def predict(self, x: np.ndarray, theta: np.ndarray | None = None) -> np.ndarray:
-        """Vectorized prediction; `theta` of shape (B, p) gives a (B, n) batch."""
+    def predict(
+        self, x: np.ndarray, theta: np.ndarray | None = None, checked: bool = True
+    ) -> np.ndarray:
+        """Vectorized prediction at x of shape (n, k); `theta` of shape (B, p) gives a (B, n)
+        batch. `checked=False` skips the shape check (x broadcast against theta, e.g. a
+        (B, n, k) array paired with B parameter vectors)."""
         theta = self.theta_ if theta is None else np.asarray(theta, dtype=float)
+        x = self._as_x(x) if checked else np.asarray(x, dtype=float)
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._model(theta, self._as_x(x))
+            return self._model(theta, x)
 
     def add_noise(self, predictions: np.ndarray, residuals: np.ndarray) -> np.ndarray:
         """Predictions moved by residuals of the fitting space (log or plain)."""
@@ -304,22 +321,90 @@ class Law:
 
     def bootstrap(
         self, x: np.ndarray, y: np.ndarray, weights: np.ndarray, rng: np.random.Generator
-    ) -> Bootstrap:
+    ) -> Draws:
         """Refit under each row of `weights` and draw one residual of the fit per resample;
-        rows that did not converge become NaN, so that they drop out of intervals."""
+        rows that did not converge become NaN, so that they drop out of intervals. The draws
+        are kept as `draws_` and returned."""
         thetas, converged = self.refit(x, y, weights)
         thetas[~converged] = np.nan
         noise = residual_draws(rng, self.residuals_, len(thetas))
-        return Bootstrap(self, thetas, noise, float(converged.mean()))
+        self.draws_ = Draws(thetas, noise, float(converged.mean()))
+        return self.draws_
+
+    def at_bounds(self) -> list[str]:
+        """The fitted parameters that sit at one of their bounds."""
+        return [
+            spec.name
+            for spec, value in zip(self.parameters, self.theta_, strict=True)
+            if np.isclose(value, [spec.min, spec.max], rtol=1e-6, atol=1e-8).any()
+        ]
 
     def summary(self) -> str:
         """A short fit report: the law, each parameter with its standard error, residuals."""
         lines = [f"{type(self).__name__}: {self}", f"  points: {self.n_obs_}"]
+        bounded = set(self.at_bounds())
         for spec, value in zip(self.parameters, self.theta_, strict=True):
-            at_bound = np.isclose(value, [spec.min, spec.max], rtol=1e-6, atol=1e-8).any()
-            bound = "  (at its bound)" if at_bound else ""
+            bound = "  (at its bound)" if spec.name in bounded else ""
             lines.append(f"  {spec.name:>6} = {value:.6g} +/- {self.stderr_[spec.name]:.3g}{bound}")
         space = "log " if self.log_residuals else ""
         rms = float(np.sqrt(np.mean(self.residuals_**2)))
         lines.append(f"  rms {space}residual: {rms:.4g}")
         return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted law as plain data: kind, constructor arguments, parameters with standard
+        errors, residuals and (after `bootstrap`) the draws, arrays encoded exactly."""
+        out: dict[str, Any] = {
+            "kind": type(self).__name__,
+            "init": self.get_params(),
+            "inputs": list(self.inputs),
+            "form": str(self),
+            "params": self.params_,
+            "stderr": self.stderr_,
+            "at_bounds": self.at_bounds(),
+            "points": self.n_obs_,
+            "residual_space": "log" if self.log_residuals else "linear",
+            "rms_residual": float(np.sqrt(np.mean(self.residuals_**2))),
+            "residuals": encode(self.residuals_),
+        }
+        if hasattr(self, "draws_"):
+            out["draws"] = {
+                "thetas": encode(self.draws_.thetas),
+                "noise": encode(self.draws_.noise),
+                "converged_fraction": self.draws_.converged_fraction,
+            }
+        return out
+
+
+def law_from_dict(data: dict[str, Any]) -> Law:
+    """A fitted law (with its draws, if it had them) from `Law.to_dict`'s output."""
+    try:
+        law = Law.kinds[data["kind"]](**data["init"])
+        law.theta_ = np.array([float(data["params"][name]) for name in law.names])
+        law.params_ = dict(zip(law.names, law.theta_.tolist(), strict=True))
+        law.stderr_ = {
+            name: float("nan") if data["stderr"][name] is None else float(data["stderr"][name])
+            for name in law.names
+        }
+        law.residuals_ = decode(data["residuals"])
+        law.n_obs_ = int(data["points"])
+        if "draws" in data:
+            draws = data["draws"]
+            law.draws_ = Draws(
+                decode(draws["thetas"]), decode(draws["noise"]), float(draws["converged_fraction"])
+            )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LadderError(f"not a fitted law ({type(exc).__name__}: {exc})") from None
+    return law
+
+
+def encode(array: np.ndarray) -> dict[str, Any]:
+    """An array as base64 of its little-endian float64 bytes, with its shape (exact)."""
+    array = np.ascontiguousarray(array, dtype="<f8")
+    return {"shape": list(array.shape), "float64": base64.b64encode(array.tobytes()).decode()}
+
+
+def decode(data: dict[str, Any]) -> np.ndarray:
+    """The array `encode` wrote."""
+    raw = base64.b64decode(data["float64"], validate=True)
+    return np.frombuffer(raw, dtype="<f8").reshape(data["shape"]).copy()

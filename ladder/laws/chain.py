@@ -1,6 +1,9 @@
-"""The chained two-step predictor, and the single-step baseline it is compared with.
+"""Predictors: a fitted law used on its own, and the chained two-step predictor.
 
-Chained: accuracy(N, D) = sigmoid(L(N, D)), step 2 applied to step 1's predicted task loss.
+Chained: accuracy(x) = step2(step1(x)), step 2 applied to step 1's predicted intermediate
+feature, for any pair of laws (x: (N, D) or C; the feature: task loss, a validation loss...).
+Its bootstrap pairs the draws row by row: resample b's step-1 prediction goes through resample
+b's step-2 law, with each law's residual draw, so the interval carries both steps' uncertainty.
 Single step: accuracy(N, D) = E - A / N**alpha - B / D**beta fitted on accuracy directly.
 """
 
@@ -10,30 +13,79 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ladder.laws.base import Law
+from ladder.laws.bootstrap import Estimate, sample
 from ladder.laws.power import DEFAULT_HUBER_DELTA, PowerLaw
-from ladder.laws.sigmoid import Sigmoid
+
+
+class Predictor:
+    """What every predictor offers: `predict(x)`, `sample(x)` (bootstrap draws, shape (B, n);
+    (0, n) when its laws have none) and `estimate` at one point."""
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def sample(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def estimate(self, x: np.ndarray, level: float, actual: float | None = None) -> Estimate:
+        """The prediction at the single point x (shape (1, k)) with its `level` interval."""
+        return Estimate.from_samples(self.predict(x)[0], self.sample(x)[:, 0], level, actual)
 
 
 @dataclass
-class ChainedPredictor:
-    """Composes a fitted step-1 law (PowerLaw) and a fitted step-2 law (Sigmoid)."""
+class Direct(Predictor):
+    """One fitted law as a predictor (step 1's loss, step 2 at a given loss, single step)."""
 
-    step1: PowerLaw
-    step2: Sigmoid
+    law: Law
 
-    def predict_loss(self, x: np.ndarray, theta1: np.ndarray | None = None) -> np.ndarray:
-        """Task loss (bits per byte) at x = (N, D) rows, or C for a FLOPs law."""
-        return self.step1.predict(x, theta1)
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.law.inputs
 
-    def predict(
-        self,
-        x: np.ndarray,
-        theta1: np.ndarray | None = None,
-        theta2: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Accuracy at x; with (B, p) parameter batches, a (B, n) batch of predictions."""
-        loss = self.predict_loss(x, theta1)
-        return self.step2.predict(loss[..., None], theta2)
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.law.predict(x)
+
+    def sample(self, x: np.ndarray) -> np.ndarray:
+        if not hasattr(self.law, "draws_"):
+            return np.empty((0, len(self.law._as_x(x))))
+        return sample(self.law, x)
+
+
+@dataclass
+class ChainedPredictor(Predictor):
+    """Composes a step-1 law (x -> intermediate feature) and a step-2 law (feature ->
+    accuracy); `fit` fits both, `predict` and `sample` chain them."""
+
+    step1: Law
+    step2: Law
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.step1.inputs
+
+    def fit(
+        self, x1: np.ndarray, y1: np.ndarray, x2: np.ndarray, y2: np.ndarray
+    ) -> ChainedPredictor:
+        self.step1.fit(x1, y1)
+        self.step2.fit(x2, y2)
+        return self
+
+    def predict_feature(self, x: np.ndarray) -> np.ndarray:
+        """Step 1 alone: the intermediate feature (e.g. task loss in bits per byte) at x."""
+        return self.step1.predict(x)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.step2.predict(self.predict_feature(x))
+
+    def sample(self, x: np.ndarray) -> np.ndarray:
+        if not (hasattr(self.step1, "draws_") and hasattr(self.step2, "draws_")):
+            return np.empty((0, len(self.step1._as_x(x))))
+        return sample(self.step2, sample(self.step1, x), paired=True)
 
 
 def single_step_baseline(

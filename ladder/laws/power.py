@@ -3,14 +3,17 @@
     L(N, D) = E + A / N**alpha + B / D**beta      (N parameters, D tokens; L in bits per byte)
     L(C)    = E + A / C**alpha                    (C training FLOPs)
 
-A and B are fitted on a log scale (a = ln A, b = ln B) so that N ~ 1e9 and D ~ 1e12 stay well
-conditioned. Residuals are log(predicted) - log(observed) under a Huber loss, as in the paper.
+A and B are fitted on a log scale (parameters ln_A, ln_B) so that N ~ 1e9 and D ~ 1e12 stay
+well conditioned. Residuals are log(predicted) - log(observed) under a Huber loss, as in the paper.
 With `sign=-1` the same form rises with scale, E - A / N**alpha - B / D**beta: the single-step
 baseline that maps (N, D) straight to accuracy (fitted on plain, not log, residuals, since
 accuracy minus its terms can approach zero).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,13 +30,14 @@ class PowerLaw(Law):
 
     def __init__(
         self,
-        variables: tuple[str, ...] = ("N", "D"),
+        variables: Sequence[str] = ("N", "D"),
         sign: int = 1,
         huber_delta: float | None = DEFAULT_HUBER_DELTA,
         log_residuals: bool = True,
         n_starts: int = 8,
         seed: int = 0,
     ):
+        variables = tuple(variables)
         if variables not in (("N", "D"), ("C",)):
             raise ValueError(f"variables must be ('N', 'D') or ('C',), not {variables}")
         if sign not in (1, -1):
@@ -44,9 +48,21 @@ class PowerLaw(Law):
         self.log_residuals = log_residuals
 
     @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.variables
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            "variables": list(self.variables),
+            "sign": self.sign,
+            "log_residuals": self.log_residuals,
+            **super().get_params(),
+        }
+
+    @property
     def parameters(self) -> tuple[Param, ...]:
         rising = self.sign < 0
-        terms = [("a", "alpha"), ("b", "beta")][: len(self.variables)]
+        terms = [("ln_A", "alpha"), ("ln_B", "beta")][: len(self.variables)]
         params = [
             # E: the loss floor (>= 0), or for accuracy the ceiling (in [0, 1])
             Param(
@@ -93,8 +109,8 @@ class PowerLaw(Law):
         op = "+" if self.sign > 0 else "-"
         parts = [
             f"{p['E']:.4g}",
-            f"{op} {np.exp(p['a']):.4g} / {self.variables[0]}^{p['alpha']:.4g}",
+            f"{op} {np.exp(p['ln_A']):.4g} / {self.variables[0]}^{p['alpha']:.4g}",
         ]
         if len(self.variables) == 2:
-            parts.append(f"{op} {np.exp(p['b']):.4g} / D^{p['beta']:.4g}")
+            parts.append(f"{op} {np.exp(p['ln_B']):.4g} / D^{p['beta']:.4g}")
         return f"L({', '.join(self.variables)}) = " + " ".join(parts)

@@ -9,6 +9,8 @@ b = 1. Residuals are plain accuracy differences (least squares, or Huber when as
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ladder.laws.base import Law, Param
@@ -30,6 +32,11 @@ class Sigmoid(Law):
             raise ValueError(f"chance must be in [0, 1), not {chance}")
         super().__init__(huber_delta=huber_delta, n_starts=n_starts, seed=seed)
         self.chance = chance
+
+    inputs = ("L",)
+
+    def get_params(self) -> dict[str, Any]:
+        return {"chance": self.chance, **super().get_params()}
 
     @property
     def parameters(self) -> tuple[Param, ...]:

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from ladder.errors import LadderError
-from ladder.train.config import TokenizerSpec, TrainSpec
+from ladder.files import atomic_write
+from ladder.train_spec import BUILTIN_CORPORA, TokenizerSpec, TrainSpec
 
-BUILTIN = {"python-docs": "the CPython documentation topics and standard-library docstrings"}
 MIN_DOCSTRING_CHARS = 200
 SKIPPED_STDLIB = ("test", "idlelib", "lib2to3", "site-packages", "ensurepip", "turtledemo")
 
@@ -81,46 +81,47 @@ def tokenize(
 ) -> int:
     """Encode documents (each followed by EOS) into `out`; return the number of tokens.
 
-    Written to a temporary file and renamed, so an interrupted run leaves no partial corpus.
+    Written atomically, so an interrupted run leaves no partial corpus.
     """
     from ladder.tokenizer import load_tokenizer, token_config
 
     ids = token_config(tokenizer)
     encoder = load_tokenizer(tokenizer)
     dtype = np.uint16 if ids.vocab_size <= 2**16 else np.uint32
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
     total = 0
-    with tmp.open("wb") as handle:
-        pending: list[str] = []
 
-        def flush() -> None:
-            nonlocal total
-            for tokens in encoder.encode_batch(pending, add_special_tokens=False):
-                array = np.asarray([*tokens, ids.eos_token_id], dtype=dtype)
-                handle.write(array.tobytes())
-                total += len(array)
-            if progress is not None:
-                progress(len(pending))
-            pending.clear()
+    def write(tmp: Path) -> None:
+        nonlocal total
+        with tmp.open("wb") as handle:
+            pending: list[str] = []
 
-        for document in documents:
-            if document.strip():
-                pending.append(document)
-            if len(pending) >= batch:
+            def flush() -> None:
+                nonlocal total
+                for tokens in encoder.encode_batch(pending, add_special_tokens=False):
+                    array = np.asarray([*tokens, ids.eos_token_id], dtype=dtype)
+                    handle.write(array.tobytes())
+                    total += len(array)
+                if progress is not None:
+                    progress(len(pending))
+                pending.clear()
+
+            for document in documents:
+                if document.strip():
+                    pending.append(document)
+                if len(pending) >= batch:
+                    flush()
+            if pending:
                 flush()
-        if pending:
-            flush()
-    if total == 0:
-        tmp.unlink()
-        raise LadderError("no text to tokenize: every document was empty")
-    tmp.replace(out)
+        if total == 0:
+            raise LadderError("no text to tokenize: every document was empty")
+
+    atomic_write(out, write)
     return total
 
 
 def builtin_documents(name: str) -> Iterator[str]:
-    if name not in BUILTIN:
-        raise LadderError(f"unknown built-in corpus {name!r}: one of {', '.join(BUILTIN)}")
+    if name not in BUILTIN_CORPORA:
+        raise LadderError(f"unknown built-in corpus {name!r}: one of {', '.join(BUILTIN_CORPORA)}")
     return python_docs()
 
 

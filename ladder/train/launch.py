@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ladder.errors import LadderError
+from ladder.runfolder import RungPlan, is_done, model_config, rung_dir
 from ladder.spec import LadderSpec
-from ladder.train.olmo import check_corpus, is_done, rung_dir
-from ladder.train.plan import RungPlan, plan_ladder
+from ladder.train.olmo import check_corpus
+from ladder.train.plan import plan_ladder
 
 WORKER = "ladder.train.worker"
 
@@ -35,12 +36,11 @@ class Job:
 
 def ladder_plan(spec: LadderSpec, only: Sequence[str] = ()) -> list[RungPlan]:
     """The spec's rungs (or those named in `only`); LadderError if the spec cannot train."""
+    from ladder.collect.evaluate import check_tasks
     from ladder.tokenizer import token_config
 
     if spec.train is None:
         raise LadderError("the spec has no `train` section (see configs/tiny.yaml)")
-    from ladder.collect.evaluate import check_tasks
-
     if spec.train.eval is not None:
         check_tasks(spec.train.eval.tasks)
     rungs = plan_ladder(spec.train, token_config(spec.train.tokenizer).vocab_size)
@@ -57,7 +57,7 @@ def unfinished(spec: LadderSpec, rungs: Sequence[RungPlan], jobs: list[Job]) -> 
     """The rungs not yet DONE; a 'done' Job is recorded in `jobs` for each of the others."""
     todo = []
     for rung in rungs:
-        if is_done(spec.train, rung):
+        if is_done(spec.train, rung.name):
             jobs.append(Job(rung.name, "done"))
         else:
             todo.append(rung)
@@ -79,23 +79,10 @@ def run_local(
     check_corpus(spec.train)
     jobs: list[Job] = []
     for rung in unfinished(spec, rungs, jobs):
-        config = model_config(spec, rung)
+        config = model_config(spec.train, rung.size)
         train_rung(spec.train, rung, config, on_step=on_rung(rung), observations=spec.data)
         jobs.append(Job(rung.name, "trained"))
     return jobs
-
-
-def model_config(spec: LadderSpec, rung: RungPlan):
-    """The OLMo-core TransformerConfig of a rung's size, at the spec's padded vocabulary."""
-    size = next(s for s in spec.train.sizes if s.name == rung.size)
-    return size.model_config(padded_vocab(spec))
-
-
-def padded_vocab(spec: LadderSpec) -> int:
-    from ladder.sizes import padded_vocab_size
-    from ladder.tokenizer import token_config
-
-    return padded_vocab_size(token_config(spec.train.tokenizer).vocab_size)
 
 
 def torchrun_command(
@@ -131,7 +118,7 @@ def run_torchrun(spec: LadderSpec, config: Path, rungs: Sequence[RungPlan]) -> l
 def slurm_script(spec: LadderSpec, config: Path, rung: RungPlan) -> str:
     """The sbatch script of one rung: one task per node, each running torchrun."""
     train = spec.train
-    folder = rung_dir(train, rung).resolve()
+    folder = rung_dir(train, rung.name).resolve()
     lines = [
         "#!/bin/bash",
         f"#SBATCH --job-name=ladder-{rung.name}",
@@ -161,6 +148,21 @@ def slurm_script(spec: LadderSpec, config: Path, rung: RungPlan) -> str:
     return "\n".join(lines)
 
 
+def launch(
+    spec: LadderSpec,
+    config: Path,
+    rungs: Sequence[RungPlan],
+    on_rung: Callable[[RungPlan], Callable[[int, int], None] | None] = lambda r: None,
+) -> list[Job]:
+    """Train the unfinished rungs with the spec's launcher (local, torchrun or slurm)."""
+    launcher = spec.train.launcher
+    if launcher == "slurm":
+        return run_slurm(spec, config, rungs)
+    if launcher == "torchrun":
+        return run_torchrun(spec, config, rungs)
+    return run_local(spec, rungs, on_rung)
+
+
 def run_slurm(
     spec: LadderSpec, config: Path, rungs: Sequence[RungPlan], dry_run: bool = False
 ) -> list[Job]:
@@ -170,7 +172,7 @@ def run_slurm(
         check_corpus(spec.train)
     jobs: list[Job] = []
     for rung in unfinished(spec, rungs, jobs):
-        folder = rung_dir(spec.train, rung)
+        folder = rung_dir(spec.train, rung.name)
         folder.mkdir(parents=True, exist_ok=True)
         script = folder / "job.sbatch"
         script.write_text(slurm_script(spec, config, rung))

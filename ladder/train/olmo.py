@@ -1,35 +1,25 @@
 """Train one rung with OLMo-core: its Transformer, numpy token dataset, AdamW, cosine schedule,
 Trainer and checkpointer. Runs in the current process: one CPU or GPU, or one rank of torchrun.
 
-A rung's folder (train.output/<rung>) holds `rung.json` (the plan), OLMo-core's `stepN`
-checkpoints and, once the last step is saved, `DONE`. Re-running resumes from the latest
+The rung's folder is laid out as ladder.runfolder says. Re-running resumes from the latest
 checkpoint (OLMo-core's load_strategy "if_available") and skips a rung that is DONE.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict
+from collections.abc import Callable
 from pathlib import Path
 
 from ladder.errors import LadderError
-from ladder.train.config import TrainSpec
-from ladder.train.plan import RungPlan
-
-DONE = "DONE"
-RUNG_FILE = "rung.json"
-
-
-def rung_dir(train: TrainSpec, rung: RungPlan) -> Path:
-    return train.output / rung.name
-
-
-def is_done(train: TrainSpec, rung: RungPlan) -> bool:
-    return (rung_dir(train, rung) / DONE).is_file()
+from ladder.runfolder import (
+    RungPlan,
+    mark_done,
+    rung_dir,
+    single_process_checkpoints,
+    write_rung,
+)
+from ladder.train_spec import TrainSpec
 
 
 def check_corpus(train: TrainSpec) -> None:
@@ -45,15 +35,6 @@ def _device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-@contextmanager
-def single_process_checkpoints() -> Iterator[None]:
-    """Silence torch.distributed.checkpoint's warning that it saves or loads in one process:
-    on one CPU process that is what is meant, and it would print at every checkpoint."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "torch.distributed is disabled", UserWarning)
-        yield
 
 
 def train_rung(
@@ -81,9 +62,9 @@ def train_rung(
     from ladder.tokenizer import token_config
 
     check_corpus(train)
-    folder = rung_dir(train, rung)
+    folder = rung_dir(train, rung.name)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / RUNG_FILE).write_text(json.dumps(asdict(rung), indent=2))
+    write_rung(folder, rung)
     device = _device()
     seed_all(train.seed)
     tokenizer = token_config(train.tokenizer)
@@ -145,7 +126,7 @@ def train_rung(
         trainer.fit()
     if trainer.global_step < rung.steps:
         raise LadderError(f"rung {rung.name}: stopped at step {trainer.global_step}")
-    (folder / DONE).write_text(f"{rung.steps}\n")
+    mark_done(folder, rung.steps)
     return folder
 
 

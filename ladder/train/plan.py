@@ -8,51 +8,20 @@ to 10% of peak. A rung's D is rounded up to whole steps.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import pandas as pd
 
 from ladder import sizes
 from ladder.errors import LadderError
-from ladder.train.config import TrainSpec
+from ladder.runfolder import RungPlan
+from ladder.rungs import multiplier_label, rung_name
+from ladder.train_spec import Size, TrainSpec
 
 
-@dataclass(frozen=True)
-class RungPlan:
-    """One run of the ladder. params: N (non-embedding); tokens: D as trained (whole steps);
-    batch_size in sequences; warmup_steps and steps in optimizer steps; flops = 6 N D."""
-
-    name: str
-    size: str
-    multiplier: float
-    params: int
-    total_params: int
-    tokens: int
-    sequence_length: int
-    batch_size: int
-    learning_rate: float
-    warmup_steps: int
-    steps: int
-    flops: float
-    gpu_hours: float
-
-    @property
-    def tokens_per_step(self) -> int:
-        return self.batch_size * self.sequence_length
-
-
-def multiplier_label(multiplier: float) -> str:
-    """0.5 -> "0.5", 1.0 -> "1": the k of a "<size>-<k>xC" run name."""
-    return f"{multiplier:g}"
-
-
-def rung_name(size: str, multiplier: float) -> str:
-    return f"{size}-{multiplier_label(multiplier)}xC"
-
-
-def plan_rung(train: TrainSpec, size: sizes.Size, multiplier: float, vocab_size: int) -> RungPlan:
+def plan_rung(train: TrainSpec, size: Size, multiplier: float, vocab_size: int) -> RungPlan:
     """Plan one rung; raise LadderError if its batch does not divide or it has no steps."""
-    config = size.model_config(sizes.padded_vocab_size(vocab_size))
+    config = size.transformer_config(sizes.padded_vocab_size(vocab_size))
     params = int(config.num_non_embedding_params)
     name = rung_name(size.name, multiplier)
     batch = train.batch_size or sizes.batch_size(

@@ -34,8 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from olmo_core.train import prepare_training_environment, teardown_training_environment
 
+    from ladder.runfolder import model_config
     from ladder.spec import load_spec
-    from ladder.train.launch import ladder_plan, model_config
+    from ladder.train.launch import ladder_plan
     from ladder.train.olmo import train_rung
 
     try:
@@ -43,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         (rung,) = ladder_plan(spec, [args.rung])
         prepare_training_environment(seed=spec.train.seed, backend=_backend())
         try:
-            train_rung(spec.train, rung, model_config(spec, rung), observations=spec.data)
+            config = model_config(spec.train, rung.size)
+            train_rung(spec.train, rung, config, observations=spec.data)
         finally:
             teardown_training_environment()
     except LadderError as exc:

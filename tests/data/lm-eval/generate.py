@@ -17,7 +17,7 @@ import yaml
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from ladder.tokenizer import tokenizer_file
-from ladder.train.config import TokenizerSpec
+from ladder.train_spec import TokenizerSpec
 
 QUESTIONS = [
     ("What do plants need to make food?", ["sunlight", "sand", "plastic", "noise"], 0),

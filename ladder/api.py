@@ -1,0 +1,464 @@
+"""The Python API: one function per `ladder` verb. The command line only parses arguments, calls
+one of these and prints; notebooks call the same functions, so the two cannot drift apart.
+
+Every function takes Python values (a LadderSpec, a DataFrame, paths), resolves the verb's
+defaults in one place, and returns a result object; errors are LadderError (one line).
+Units: N in parameters, D in tokens, task loss in bits per byte, accuracy as a fraction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ladder.errors import LadderError
+from ladder.spec import LadderSpec, TargetSpec, TaskSpec, load_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ladder.backtest import Split
+    from ladder.pipeline import LadderFit
+    from ladder.runfolder import RungPlan
+    from ladder.train.launch import Job
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SPEC = Path("configs/olmo-paper.yaml")
+NOISE_LAST_N = 10
+BACKTEST_KINDS = ("size", "multiplier")
+BACKTEST_BOOTSTRAP = 200
+
+
+def default_spec_path() -> Path:
+    """configs/olmo-paper.yaml here, else the one beside the package (a source checkout)."""
+    return DEFAULT_SPEC if DEFAULT_SPEC.is_file() else REPO / DEFAULT_SPEC
+
+
+def spec(config: str | Path | None = None) -> LadderSpec:
+    """The spec of `config` (default: the bundled paper ladder)."""
+    return load_spec(config or default_spec_path())
+
+
+def table(spec: LadderSpec) -> pd.DataFrame:
+    """The spec's observation table, validated."""
+    from ladder import observations
+
+    if spec.data is None:
+        raise LadderError(f"spec {spec.name!r} names no data table")
+    return observations.read(spec.data)
+
+
+def table_spec(
+    path: str | Path,
+    fit_runs: Sequence[str],
+    targets: Sequence[TargetSpec] = (),
+    tasks: Sequence[str] | None = None,
+    chance: Mapping[str, float] | None = None,
+    **fit: Any,
+) -> tuple[LadderSpec, pd.DataFrame]:
+    """A spec for a plain observation table (no YAML): the runs to fit, the targets, the
+    tasks (default: every task of the table) with their chance accuracy (default 0.25), and
+    fit options; returns it with the table."""
+    from ladder import observations
+
+    frame = observations.read(path)
+    names = list(tasks) if tasks else sorted(frame["task"].unique())
+    present = set(frame["task"].unique())
+    unknown = [name for name in names if name not in present]
+    if unknown:
+        raise LadderError(
+            f"task {unknown[0]!r} is not in the table (it has: {', '.join(sorted(present))})"
+        )
+    chance = dict(chance or {})
+    stray = sorted(set(chance) - set(names))
+    if stray:
+        raise LadderError(f"chance {stray[0]}: not one of the tasks fitted")
+    task_specs = [
+        TaskSpec.parse({"name": name, "chance": chance.get(name, 0.25)}, f"task {name!r}")
+        for name in names
+    ]
+    spec = LadderSpec.parse(
+        {
+            "name": Path(path).name.split(".")[0],
+            "data": Path(path),
+            "fit": {**fit, "runs": list(fit_runs)},
+            "targets": list(targets),
+            "tasks": task_specs,
+        },
+        str(path),
+    )
+    return spec, frame
+
+
+def fit(
+    spec: LadderSpec,
+    data: pd.DataFrame | None = None,
+    progress: bool = False,
+    workers: int | None = None,
+) -> LadderFit:
+    """Fit every task of the spec and predict its targets (see ladder.pipeline)."""
+    from ladder.pipeline import fit_ladder
+
+    return fit_ladder(table(spec) if data is None else data, spec, progress, workers)
+
+
+def fits_home() -> Path:
+    """Where `ladder fit` writes fits by default: $XDG_DATA_HOME/ladder/fits (usually
+    ~/.local/share/ladder/fits), never the repository."""
+    import os
+
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "ladder" / "fits"
+
+
+def save_fit(fit: LadderFit, output: str | Path | None = None) -> Path:
+    """Write a fit as JSON to `output` (default: fits_home()/<spec name>.json)."""
+    from ladder.files import write_json
+    from ladder.fitfile import to_document
+
+    return write_json(output or fits_home() / f"{fit.spec.name}.json", to_document(fit))
+
+
+def plot(
+    fit: LadderFit, out_dir: str | Path, formats: Sequence[str] = ("png", "pdf")
+) -> list[Path]:
+    """The step 1, step 2, chained and residual figures of a fit, written to `out_dir`."""
+    from ladder.plots import save_figures
+
+    return save_figures(fit, Path(out_dir), check_formats(formats))
+
+
+def check_formats(formats: Sequence[str]) -> list[str]:
+    """Figure formats (png, pdf, svg); LadderError for another."""
+    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
+    if bad or not formats:
+        raise LadderError(f"figure format {(bad or ['(none)'])[0]!r}: one of png, pdf, svg")
+    return list(formats)
+
+
+def noise(
+    spec: LadderSpec,
+    data: pd.DataFrame | None = None,
+    runs: Sequence[str] | None = None,
+    last_n: int = NOISE_LAST_N,
+) -> pd.DataFrame:
+    """Per task and run, the checkpoint-to-checkpoint noise over the last `last_n`
+    evaluations (ladder.variance); default runs: the fit runs and the targets' runs."""
+    from ladder.variance import noise_floor
+
+    if runs is None:
+        runs = [*spec.fit_runs, *(t.run for t in spec.targets if t.run)]
+    return noise_floor(table(spec) if data is None else data, spec.tasks, runs, last_n)
+
+
+@dataclass
+class Backtest:
+    """Backtest splits, one row per (split, held-out run, task), and the noise floor used."""
+
+    spec: LadderSpec
+    splits: list[Split]
+    results: pd.DataFrame
+    noise: pd.DataFrame
+
+    def summary(self) -> pd.DataFrame:
+        from ladder.report import backtest_summary
+
+        return backtest_summary(self.results)
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec.name,
+            "splits": [vars(s) for s in self.splits],
+            "results": self.results.to_dict("records"),
+        }
+
+
+def backtest(
+    spec: LadderSpec,
+    data: pd.DataFrame | None = None,
+    kinds: Sequence[str] = BACKTEST_KINDS,
+    hold_out: Sequence[str] | None = None,
+    runs: Sequence[str] | None = None,
+    last_n: int = NOISE_LAST_N,
+    progress: bool = False,
+) -> Backtest:
+    """Hold rungs out (by size and/or by token multiplier, or the `hold_out` runs), fit on
+    the rest, predict them; errors against the noise floor of `runs` (see `noise`)."""
+    from ladder.backtest import backtest as run_backtests
+    from ladder.backtest import held_out_split, multiplier_splits, size_splits
+    from ladder.rungs import rungs
+    from ladder.variance import summarize
+
+    data = table(spec) if data is None else data
+    kinds = list(BACKTEST_KINDS) if list(kinds) == ["both"] else list(kinds)
+    if not kinds or any(k not in BACKTEST_KINDS for k in kinds):
+        raise LadderError(f"backtest kind {kinds!r}: choose from size, multiplier, both")
+    if hold_out:
+        splits = [held_out_split(spec.fit_runs, hold_out)]
+    else:
+        all_rungs = rungs(data)
+        if not all_rungs:
+            raise LadderError(
+                "no runs named like rungs (<size>-<k>xC) in the data; hold runs out by name"
+            )
+        splits = [
+            *(size_splits(all_rungs, spec.fit_runs) if "size" in kinds else []),
+            *(multiplier_splits(all_rungs, spec.fit_runs) if "multiplier" in kinds else []),
+        ]
+    if not splits:
+        raise LadderError("no backtest splits: the ladder needs at least 4 sizes or 2 multipliers")
+    floor = summarize(noise(spec, data, runs, last_n))
+    results = run_backtests(data, spec, splits, floor, progress=progress)
+    return Backtest(spec, splits, results, floor)
+
+
+def compute_vs_error(
+    spec: LadderSpec, data: pd.DataFrame | None = None, progress: bool = False
+) -> pd.DataFrame:
+    """Refit on every cut-down ladder; per cut and target, compute fraction and mean error."""
+    from ladder.backtest import compute_vs_error as run_cuts
+    from ladder.backtest import ladder_cuts
+    from ladder.rungs import rungs
+
+    data = table(spec) if data is None else data
+    if not any(t.run for t in spec.targets):
+        raise LadderError("compute-vs-error needs targets with actual results (a run)")
+    cuts = ladder_cuts(rungs(data), spec.fit_runs)
+    if not cuts:
+        raise LadderError("no ladder cuts: the data needs rungs of at least 3 sizes")
+    return run_cuts(data, spec, cuts, progress=progress)
+
+
+def report(
+    spec: LadderSpec,
+    out_dir: str | Path,
+    data: pd.DataFrame | None = None,
+    runs: Sequence[str] | None = None,
+    last_n: int = NOISE_LAST_N,
+    formats: Sequence[str] = ("png", "pdf"),
+    progress: bool = False,
+) -> list[Path]:
+    """Fit, noise floor, size backtests and figures, with summary.md, in one folder."""
+    from ladder.backtest import backtest as run_backtests
+    from ladder.backtest import size_splits
+    from ladder.files import write_json, write_text
+    from ladder.fitfile import to_document
+    from ladder.plots import plot_noise, save, save_figures
+    from ladder.report import format_text, markdown_summary
+    from ladder.rungs import rungs
+    from ladder.variance import summarize
+
+    formats = check_formats(formats)
+    out = Path(out_dir)
+    data = table(spec) if data is None else data
+    result = fit(spec, data, progress=progress)
+    floor = summarize(noise(spec, data, runs, last_n))
+    splits = size_splits(rungs(data), spec.fit_runs)
+    backtests = run_backtests(data, spec, splits, floor, progress=progress) if splits else None
+    figures = save_figures(result, out, formats) + save(
+        plot_noise(floor, result), out, "noise", formats
+    )
+    written = [write_json(out / "fit.json", to_document(result)), *figures]
+    written.append(write_text(out / "fit.txt", format_text(result) + "\n"))
+    written.append(write_text(out / "noise.csv", floor.to_csv(index=False)))
+    if backtests is not None:
+        written.append(write_text(out / "backtest.csv", backtests.to_csv(index=False)))
+    pictures = [p.name for p in figures if p.suffix == ".png"]
+    summary = markdown_summary(result, floor, backtests, pictures)
+    written.append(write_text(out / "summary.md", summary))
+    return written
+
+
+def import_observations(
+    kind: str,
+    paths: Sequence[str | Path],
+    output: str | Path,
+    params: Mapping[str, int] | None = None,
+    checkpoints: str | Path | None = None,
+    run: str | None = None,
+    tokens: int | None = None,
+    step: int = 0,
+    tasks: Sequence[str] | None = None,
+    replace: bool = False,
+) -> tuple[pd.DataFrame, int]:
+    """Convert files of `kind` (olmo-logs, lm-eval, csv) into observation rows and add them to
+    the table at `output`: rows whose (run, step, task) the table has are kept as they are
+    (`replace`: the table is replaced instead). Returns the imported rows and how many were
+    added."""
+    from ladder import lm_eval_results, observations, olmo_logs
+
+    params = dict(params or {})
+    if kind == "csv":
+        rows = observations.concat([observations.read(path) for path in paths])
+    elif kind == "olmo-logs":
+        rows = olmo_logs.import_logs(paths, params)
+    elif kind == "lm-eval":
+        if checkpoints:
+            if run:
+                raise LadderError("give either a checkpoints side table or run/params/tokens")
+            where: Any = lm_eval_results.read_checkpoints(checkpoints)
+        elif run and tokens is not None:
+            where = lm_eval_results.Checkpoint(
+                run, olmo_logs.params_for_run(run, params), tokens, step
+            )
+        else:
+            raise LadderError(
+                "lm-eval results do not say N and D: pass a checkpoints side table (columns "
+                "model, revision, run, params, tokens, step) or, for one model, its run name, "
+                "params and tokens"
+            )
+        rows = lm_eval_results.import_results(paths, where, tasks or None)
+    else:
+        raise LadderError(f"unknown import kind {kind!r}: olmo-logs, lm-eval or csv")
+    if replace:
+        return rows, observations.replace(rows, output)
+    return rows, observations.append(rows, output)
+
+
+@dataclass
+class TrainResult:
+    """The rungs planned and what each launcher did with them (empty for a dry run)."""
+
+    plan: list[RungPlan]
+    jobs: list[Job]
+    corpus_tokens: int | None = None
+
+
+def train(
+    spec: LadderSpec,
+    config: str | Path,
+    rungs: Sequence[str] = (),
+    dry_run: bool = False,
+    progress: bool = False,
+) -> TrainResult:
+    """Plan the spec's rungs (those named in `rungs`, default all) and train the unfinished
+    ones with the spec's launcher; a dry run only plans (and writes Slurm scripts)."""
+    from ladder.train import data, launch
+
+    plan = launch.ladder_plan(spec, rungs)
+    config = Path(config)
+    if dry_run:
+        jobs = launch.run_slurm(spec, config, plan, dry_run=True)
+        return TrainResult(plan, jobs if spec.train.launcher == "slurm" else [])
+    tokens = None
+    if data.builtin_corpus_missing(spec.train):
+        with _bar(progress, desc=f"tokenizing {spec.train.builtin_corpus}", unit="doc") as bar:
+            tokens = data.build_builtin_corpus(spec.train, progress=bar.update)
+    with _bar(progress, total=sum(r.steps for r in plan), desc="ladder", unit="step") as total:
+
+        def on_rung(rung: RungPlan) -> Callable[[int, int], None]:
+            bar = _bar(progress, nested=True, total=rung.steps, desc=rung.name, unit="step")
+
+            def on_step(step: int, steps: int) -> None:
+                total.update(step - bar.n)
+                bar.update(step - bar.n)
+                if step >= steps:
+                    bar.close()
+
+            return on_step
+
+        jobs = launch.launch(spec, config, plan, on_rung)
+    return TrainResult(plan, jobs, tokens)
+
+
+def prepare_data(
+    output: str | Path,
+    inputs: Sequence[str | Path] = (),
+    builtin: str | None = None,
+    field: str = "text",
+    tokenizer: str = "gpt_neox_olmo_dolma_v1_5",
+    tokenizer_file: str | Path | None = None,
+    progress: bool = False,
+) -> int:
+    """Tokenize text files / JSON Lines (or a built-in corpus) into an OLMo-core token file;
+    returns the number of tokens."""
+    from ladder.train import data
+    from ladder.train_spec import TokenizerSpec
+
+    if bool(inputs) == bool(builtin):
+        raise LadderError("give input files or a built-in corpus (one of the two)")
+    documents = (
+        data.builtin_documents(builtin)
+        if builtin
+        else data.read_documents([Path(p) for p in inputs], field=field)
+    )
+    spec = TokenizerSpec.parse(
+        {"name": tokenizer, "file": str(tokenizer_file) if tokenizer_file else None}, "tokenizer"
+    )
+    with _bar(progress, desc="tokenizing", unit="doc") as bar:
+        return data.tokenize(documents, spec, Path(output), progress=bar.update)
+
+
+@dataclass
+class CollectResult:
+    """The table written, the checkpoints scored and the rows added."""
+
+    table: Path
+    checkpoints: int
+    added: int
+
+
+def collect(
+    spec: LadderSpec | None,
+    tasks: Sequence[str] = (),
+    output: str | Path | None = None,
+    hf: str | Path | None = None,
+    run: str | None = None,
+    params: int | None = None,
+    tokens: int = 0,
+    step: int = 0,
+    limit: int | None = None,
+    batch_size: int = 32,
+    context_length: int | None = None,
+    device: str = "cpu",
+    tokenizer: str | None = None,
+    tokenizer_file: str | Path | None = None,
+    progress: bool = False,
+) -> CollectResult:
+    """Score every checkpoint of the spec's rungs that lacks rows in the table (default: the
+    spec's data), or one Hugging Face folder `hf`, on olmo_eval tasks (default: the spec's
+    train.eval tasks and limit), and append the rows."""
+    from ladder.collect import collector
+    from ladder.collect.evaluate import Evaluator, check_tasks
+    from ladder.tokenizer import load_tokenizer, token_config
+
+    evaluation = spec.train.eval if spec is not None and spec.train is not None else None
+    tasks = list(tasks) or (list(evaluation.tasks) if evaluation else [])
+    if not tasks:
+        raise LadderError("no tasks: name them, or give the spec a train.eval.tasks list")
+    check_tasks(tasks)
+    if limit is None and evaluation is not None:
+        limit = evaluation.limit
+    tokenizer_spec = collector.tokenizer_for(spec, tokenizer, tokenizer_file)
+    loaded_tokenizer = load_tokenizer(tokenizer_spec)
+    if hf:
+        if not output or not run:
+            raise LadderError("a Hugging Face folder needs a run name and an output table")
+        out = Path(output)
+        vocab = token_config(tokenizer_spec).vocab_size
+        pending = [collector.hf_pending(Path(hf), run, params, tokens, step, vocab, device)]
+    else:
+        if spec is None or spec.train is None:
+            raise LadderError("the spec has no `train` section: which checkpoints to score?")
+        out = Path(output) if output else spec.data
+        if out is None:
+            raise LadderError(f"spec {spec.name!r} names no data table; give an output table")
+        pending = collector.pending_checkpoints(spec, tasks, out, device)
+        context_length = context_length or spec.train.sequence_length
+    if not pending:
+        return CollectResult(out, 0, 0)
+    evaluator = Evaluator(tasks, loaded_tokenizer, context_length or 2048, limit, batch_size)
+    total = evaluator.request_count * len(pending)
+    with _bar(progress, total=total, unit="req", desc=f"{len(pending)} checkpoint(s)") as bar:
+        added = collector.score_and_append(pending, evaluator, out, device, bar.update)
+    return CollectResult(out, len(pending), added)
+
+
+def _bar(progress: bool, nested: bool = False, **kwargs: Any):
+    """A tqdm progress bar (disabled unless `progress`); a nested one sits below the first
+    and disappears when done."""
+    from tqdm.auto import tqdm
+
+    return tqdm(disable=not progress, position=int(nested), leave=not nested, **kwargs)

@@ -1,0 +1,68 @@
+"""The `ladder` command: one module per group of verbs, each parsing its arguments, calling one
+function of ladder.api and printing. No logic lives here.
+
+Every error in the input is one line on stderr and exit code 2, with nothing written; an
+interrupted command exits 130; a closed output pipe is not an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from ladder import __version__
+from ladder.cli import analyses, collect, data, fit, train
+from ladder.cli.common import HelpFormatter, wrap
+from ladder.config import ValidationError, describe
+from ladder.errors import LadderError
+
+VERB_GROUPS = (fit, analyses, train, collect, data)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ladder",
+        formatter_class=HelpFormatter,
+        description=wrap(
+            "Predict a large model's task accuracy from a ladder of small models: "
+            "(N, D) -> task loss (power law) -> accuracy (sigmoid), with prediction intervals. "
+            "With no other arguments every verb works on the bundled ladder of arXiv 2412.04403 "
+            "(configs/olmo-paper.yaml)."
+        ),
+        epilog="examples:\n  ladder fit\n  ladder backtest --kind size\n  ladder fit --help",
+    )
+    parser.add_argument("--version", action="version", version=f"ladder {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in VERB_GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version, or a usage error (exit 2)
+        return int(exc.code or 0)
+    try:
+        return args.func(args)
+    except (LadderError, ValidationError) as exc:  # ValidationError: a spec built in Python
+        message = exc if isinstance(exc, LadderError) else describe(exc, "spec", None)
+        print(f"ladder {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader (e.g. `| head`) went away: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print(f"ladder {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback for the user; LADDER_DEBUG=1 shows it
+        if os.environ.get("LADDER_DEBUG"):
+            raise
+        print(
+            f"ladder {args.command}: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with LADDER_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 1

@@ -1,0 +1,205 @@
+"""`ladder plot`, `variance`, `backtest`, `compute-vs-error`, `report`: analyses of a fit."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ladder import api
+from ladder.cli.common import (
+    add_config,
+    add_noise_args,
+    add_output,
+    add_output_dir,
+    add_quiet,
+    add_verb,
+    progress,
+    split,
+)
+
+FORMATS_HELP = "comma-separated figure formats: png, pdf, svg"
+
+
+def register(sub: Any) -> None:
+    plot = add_verb(
+        sub,
+        "plot",
+        "draw step 1, step 2 and the chained predictions",
+        "Fit a spec and draw the paper-style figures with intervals: step1, step2, chained "
+        "and residuals, one panel per task.",
+        ["ladder plot", "ladder plot -c configs/tiny.yaml --output-dir tiny-plots --formats png"],
+    )
+    add_config(plot)
+    add_output_dir(plot, "plots", "folder for the figures")
+    plot.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
+    add_quiet(plot)
+    plot.set_defaults(func=run_plot)
+
+    variance = add_verb(
+        sub,
+        "variance",
+        "the noise floor: checkpoint-to-checkpoint noise per task",
+        "Per task, the SD and coefficient of variation of task loss and accuracy over the last "
+        "N evaluations of each run (default: the fit runs and the targets' runs), the scale a "
+        "prediction error should be compared with.",
+        ["ladder variance", "ladder variance --runs 1B-10xC --last-n 10 -o noise.json"],
+    )
+    add_config(variance)
+    add_noise_args(variance)
+    add_output(variance, "write the table as JSON here")
+    add_quiet(variance)
+    variance.set_defaults(func=run_variance)
+
+    backtest = add_verb(
+        sub,
+        "backtest",
+        "hold rungs out and predict them from the rest",
+        "Fit on part of the ladder and predict the held-out rungs with the same pipeline as "
+        "`ladder fit`: by size (fit on the smallest sizes, predict every rung of the next, "
+        "including sizes the spec does not fit) and leave-one-multiplier-out. Reports errors, "
+        "interval coverage and error in units of the noise floor. Rungs are the runs named "
+        "<size>-<k>xC; any other runs can be held out by name with --hold-out.",
+        ["ladder backtest", "ladder backtest --kind size", "ladder backtest --hold-out 1B-10xC"],
+    )
+    add_config(backtest)
+    backtest.add_argument(
+        "--kind", default="size,multiplier", help="size, multiplier, or both (comma-separated)"
+    )
+    backtest.add_argument(
+        "--hold-out",
+        metavar="RUNS",
+        help="instead of --kind: hold these comma-separated runs out of the fit and predict them",
+    )
+    backtest.add_argument(
+        "--bootstrap", type=int, default=api.BACKTEST_BOOTSTRAP, help="resamples per fit"
+    )
+    add_noise_args(backtest)
+    add_output(backtest, "write every held-out prediction as JSON here")
+    add_quiet(backtest)
+    backtest.set_defaults(func=run_backtest)
+
+    cve = add_verb(
+        sub,
+        "compute-vs-error",
+        "how target error grows as the ladder is cut down",
+        "Refit on every cut-down ladder (contiguous windows of at least 3 sizes x prefixes of "
+        "the token multipliers) and report the targets' mean error against the ladder's compute "
+        "as a fraction of the target's. Writes a CSV and a figure.",
+        ["ladder compute-vs-error --output-dir cve"],
+    )
+    add_config(cve)
+    add_output_dir(cve, "compute-vs-error", "folder for the CSV and the figure")
+    cve.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
+    add_quiet(cve)
+    cve.set_defaults(func=run_compute_vs_error)
+
+    report = add_verb(
+        sub,
+        "report",
+        "fit tables, figures and a Markdown summary in one folder",
+        "Fit the spec, compute the noise floor and the size backtests, and write fit.json, "
+        "fit.txt, noise.csv, backtest.csv, the figures and summary.md to --output-dir.",
+        ["ladder report --output-dir my-report"],
+    )
+    add_config(report)
+    add_output_dir(report, None, "folder for the report")
+    report.add_argument("--bootstrap", type=int, help="resamples (default: the spec's)")
+    report.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
+    add_noise_args(report)
+    add_quiet(report)
+    report.set_defaults(func=run_report)
+
+
+def _spec(args: argparse.Namespace):
+    spec = api.spec(args.config)
+    if getattr(args, "bootstrap", None) is not None:
+        spec = spec.with_fit(bootstrap=args.bootstrap)
+    return spec
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    spec = _spec(args)
+    fit = api.fit(spec, progress=progress(args))
+    paths = api.plot(fit, args.output_dir, split(args.formats))
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def run_variance(args: argparse.Namespace) -> int:
+    from ladder.files import write_json
+    from ladder.report import NOISE_FORMATS, format_frame
+    from ladder.variance import summarize
+
+    spec = _spec(args)
+    noise = api.noise(spec, runs=split(args.runs) or None, last_n=args.last_n)
+    summary = summarize(noise)
+    print(
+        f"Noise over the last {args.last_n} evaluations (median over {noise['run'].nunique()} "
+        "runs; SD is population SD, CV = SD / mean):"
+    )
+    table = summary.drop(columns="task").rename(columns={"display": "task"})
+    print(format_frame(table, NOISE_FORMATS))
+    if args.output:
+        document = {
+            "spec": spec.name,
+            "last_n": args.last_n,
+            "summary": summary.to_dict("records"),
+            "runs": noise.to_dict("records"),
+        }
+        print(f"\nwrote {write_json(args.output, document)}")
+    return 0
+
+
+def run_backtest(args: argparse.Namespace) -> int:
+    from ladder.files import write_json
+    from ladder.report import BACKTEST_FORMATS, format_frame
+
+    spec = _spec(args)
+    result = api.backtest(
+        spec,
+        kinds=split(args.kind),
+        hold_out=split(args.hold_out) or None,
+        runs=split(args.runs) or None,
+        last_n=args.last_n,
+        progress=progress(args),
+    )
+    print(format_frame(result.summary(), BACKTEST_FORMATS))
+    print(
+        "\ncoverage: fraction of held-out actuals inside the "
+        f"{spec.fit.level:.0%} interval; error_over_noise: mean abs error / accuracy SD"
+    )
+    if args.output:
+        print(f"wrote {write_json(args.output, result.to_document())}")
+    return 0
+
+
+def run_compute_vs_error(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ladder.files import write_text
+    from ladder.plots import plot_compute_vs_error, save
+    from ladder.report import CVE_FORMATS, format_frame
+
+    formats = api.check_formats(split(args.formats))
+    spec = api.spec(args.config).with_fit(bootstrap=0)
+    results = api.compute_vs_error(spec, progress=progress(args))
+    print(format_frame(results.dropna(subset=["target"]), CVE_FORMATS))
+    out = Path(args.output_dir)
+    written = [write_text(out / "compute_vs_error.csv", results.to_csv(index=False))]
+    written += save(plot_compute_vs_error(results), out, "compute_vs_error", formats)
+    print("\nwrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    spec = _spec(args)
+    paths = api.report(
+        spec,
+        args.output_dir,
+        runs=split(args.runs) or None,
+        last_n=args.last_n,
+        formats=split(args.formats),
+        progress=progress(args),
+    )
+    print(f"wrote {args.output_dir}/: " + ", ".join(p.name for p in paths))
+    return 0

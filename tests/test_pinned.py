@@ -1,0 +1,47 @@
+"""The paper method's numbers did not change when the code was restructured: every verb's
+output on the bundled ladder equals what it gave before (tests/data/pinned/olmo-paper.json,
+written by the code before the issue-10 refactor), intervals included."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from ladder import api
+from ladder.variance import summarize
+
+PINNED = json.loads((ROOT / "tests" / "data" / "pinned" / "olmo-paper.json").read_text())
+
+
+def assert_rows_equal(actual: pd.DataFrame, pinned: list[dict], keys: list[str]) -> None:
+    expected = pd.DataFrame(pinned).set_index(keys)
+    actual = actual.set_index(keys).loc[expected.index, expected.columns]
+    pd.testing.assert_frame_equal(actual, expected, check_dtype=False, rtol=1e-8, atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def table(paper_table):
+    return paper_table
+
+
+def test_fit_with_intervals_is_unchanged(paper_spec, table):
+    fit = api.fit(paper_spec, table)
+    assert_rows_equal(fit.table(), PINNED["fit"], ["target", "task"])
+
+
+def test_noise_floor_is_unchanged(paper_spec, table):
+    noise = summarize(api.noise(paper_spec, table))
+    assert_rows_equal(noise, PINNED["variance"], ["task", "display"])
+
+
+def test_backtests_are_unchanged(paper_spec, table):
+    result = api.backtest(paper_spec.with_fit(bootstrap=200), table, kinds=["both"])
+    assert_rows_equal(result.results, PINNED["backtest"], ["split", "run", "task"])
+
+
+def test_compute_vs_error_is_unchanged(paper_spec, table):
+    cve = api.compute_vs_error(paper_spec.with_fit(bootstrap=0), table)
+    assert_rows_equal(cve, PINNED["compute_vs_error"], ["ladder", "target"])
