@@ -90,7 +90,8 @@ def backtest(
             )
             for run in split.held_out
         )
-        sub = spec.with_fit(runs=split.fit_runs).replace(targets=targets)
+        sub = spec.with_fit(runs=split.fit_runs).without_runs(split.held_out)
+        sub = sub.replace(targets=targets)
         fit = fit_ladder(table, sub, workers=workers)
         for name, task_fit in fit.tasks.items():
             used = set(task_fit.step1_points["run"])

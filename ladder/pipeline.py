@@ -57,7 +57,7 @@ class TaskData:
                 run = points1.loc[points1["accuracy"].isna(), "run"].iloc[0]
                 raise LadderError(f"{where}: run {run!r} has task loss but no accuracy")
             points2 = checkpoint_points(
-                frame, spec.fit_runs, opts.skip_fraction, opts.moving_average
+                frame, spec.step2_runs, opts.skip_fraction, opts.moving_average
             )
             if points2["accuracy"].isna().any():
                 raise LadderError(f"{where}: some checkpoints of the fit runs have no accuracy")
@@ -93,10 +93,16 @@ class TaskData:
         return (np.append(x, 0.0), np.append(y, 1.0)) if self.anchor else (x, y)
 
     @cached_property
+    def runs(self) -> list[str]:
+        """Every run either step fits on: step 1's, then any others of step 2."""
+        first = list(self.step1_points["run"])
+        others = [] if self.step2_points is None else self.step2_points["run"].unique()
+        return first + [run for run in others if run not in first]
+
+    @cached_property
     def run_index(self) -> np.ndarray:
-        """Each step-2 checkpoint's fit run, as an index into step1_points."""
-        runs = list(self.step1_points["run"])
-        return np.asarray(pd.Categorical(self.step2_points["run"], categories=runs).codes)
+        """Each step-2 checkpoint's run, as an index into `runs`."""
+        return np.asarray(pd.Categorical(self.step2_points["run"], categories=self.runs).codes)
 
     def actual(self, run: str, window: int) -> tuple[float, float]:
         """A target run's final task loss and accuracy (mean of its last `window` evaluations)."""
@@ -256,15 +262,18 @@ def bootstrap_laws(
 ) -> None:
     """Refit every law of the task on the same resampled runs (see laws.bootstrap); the draws
     are kept on each law. LadderError when step 1 or 2 converge too rarely to be trusted."""
-    counts = run_counts(rng, len(data.step1_points), n_boot)
-    laws["step1"].bootstrap(data.nd, data.loss, counts, rng)
-    laws["step1_flops"].bootstrap(data.flops, data.loss, counts, rng)
+    first = len(data.step1_points)
+    counts = run_counts(rng, first, n_boot)
+    if len(data.runs) > first:  # step 2's own runs are resampled too
+        counts = np.hstack([counts, run_counts(rng, len(data.runs) - first, n_boot)])
+    laws["step1"].bootstrap(data.nd, data.loss, counts[:, :first], rng)
+    laws["step1_flops"].bootstrap(data.flops, data.loss, counts[:, :first], rng)
     if "step2" in laws:
         weights = checkpoint_weights(rng, data.run_index, counts)
         if data.anchor:
             weights = np.hstack([weights, np.ones((n_boot, 1))])
         laws["step2"].bootstrap(*data.step2_xy, weights, rng)
-        laws["single_step"].bootstrap(data.nd, data.accuracy, counts, rng)
+        laws["single_step"].bootstrap(data.nd, data.accuracy, counts[:, :first], rng)
     for key in ("step1", "step2"):
         fraction = laws[key].draws_.converged_fraction if key in laws else 1.0
         if fraction < MIN_CONVERGED:

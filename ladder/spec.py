@@ -81,6 +81,8 @@ class FitOptions(Config):
     """How the two steps are fitted (the spec's `fit` section).
 
     runs: the runs to fit the laws on (default: every rung of the `train` section).
+    step2_runs: the runs whose checkpoints step 2 is fitted on (default: `runs`); they may be
+    other models than step 1's (public ones, or a WSD-S run whose decay bottoms are step 1's).
     final_window: step 1 uses the mean of the last `final_window` evaluations of each run.
     skip_fraction: step 2 drops this fraction of each run's earliest checkpoints.
     moving_average: step 2 smooths task loss and accuracy over this many checkpoints.
@@ -90,6 +92,7 @@ class FitOptions(Config):
     """
 
     runs: tuple[str, ...] | None = None
+    step2_runs: tuple[str, ...] | None = None
     final_window: PositiveInt = 5
     skip_fraction: Annotated[Float, Field(ge=0.0, lt=1.0)] = 0.1
     moving_average: PositiveInt = 5
@@ -100,7 +103,7 @@ class FitOptions(Config):
     level: Annotated[Float, Field(gt=0.0, lt=1.0)] = 0.95
     seed: Annotated[Int, Field(ge=0)] = 0
 
-    @field_validator("runs")
+    @field_validator("runs", "step2_runs")
     @classmethod
     def _distinct(cls, runs: tuple[str, ...] | None) -> tuple[str, ...] | None:
         if runs is None:
@@ -159,6 +162,19 @@ class LadderSpec(Config):
     def fit_runs(self) -> tuple[str, ...]:
         """The runs to fit on: fit.runs, else every rung the train section trains."""
         return self.fit.runs if self.fit.runs is not None else tuple(self.train.rung_names())
+
+    @property
+    def step2_runs(self) -> tuple[str, ...]:
+        """The runs whose checkpoints step 2 is fitted on: fit.step2_runs, else the fit runs."""
+        return self.fit.step2_runs if self.fit.step2_runs is not None else self.fit_runs
+
+    def without_runs(self, held_out: Sequence[str]) -> LadderSpec:
+        """A copy fitted on `runs` and `step2_runs` minus the held-out runs (backtests)."""
+        held = set(held_out)
+        changes: dict[str, Any] = {"runs": [r for r in self.fit_runs if r not in held]}
+        if self.fit.step2_runs is not None:
+            changes["step2_runs"] = [r for r in self.fit.step2_runs if r not in held]
+        return self.with_fit(**changes)
 
     def source_name(self) -> str:
         return f"spec {self.name!r}"
