@@ -121,6 +121,25 @@ def save_fit(fit: LadderFit, output: str | Path | None = None) -> Path:
     return write_json(output or fits_home() / f"{fit.spec.name}.json", to_document(fit))
 
 
+def load_fit(path: str | Path) -> LadderFit:
+    """A fit written by `ladder fit` (its laws, draws, points and predictions; no refit)."""
+    from ladder import fitfile
+
+    return fitfile.load(path)
+
+
+def fit_spec_with_data(fit: LadderFit, spec: LadderSpec) -> LadderSpec:
+    """The fit's own spec, reading `spec`'s table: a saved fit names its table by file name
+    only; LadderError if `spec`'s table is another file."""
+    made_on = fit.spec.data.name if fit.spec.data is not None else None
+    if spec.data is None or made_on != spec.data.name:
+        raise LadderError(
+            f"the fit was made on {made_on or 'no table'}, the spec's table is "
+            f"{spec.data.name if spec.data else 'none'}; pass the spec whose data it was made on"
+        )
+    return fit.spec.replace(data=spec.data)
+
+
 def plot(
     fit: LadderFit, out_dir: str | Path, formats: Sequence[str] = ("png", "pdf")
 ) -> list[Path]:
@@ -235,12 +254,14 @@ def report(
     spec: LadderSpec,
     out_dir: str | Path,
     data: pd.DataFrame | None = None,
+    saved: LadderFit | None = None,
     runs: Sequence[str] | None = None,
     last_n: int = NOISE_LAST_N,
     formats: Sequence[str] = ("png", "pdf"),
     progress: bool = False,
 ) -> list[Path]:
-    """Fit, noise floor, size backtests and figures, with summary.md, in one folder."""
+    """Fit (or take a `saved` fit, then its spec with `spec`'s table), noise floor, size
+    backtests and figures, with summary.md, in one folder."""
     from ladder.backtest import backtest as run_backtests
     from ladder.backtest import size_splits
     from ladder.files import write_json, write_text
@@ -252,8 +273,10 @@ def report(
 
     formats = check_formats(formats)
     out = Path(out_dir)
+    if saved is not None:
+        spec = fit_spec_with_data(saved, spec)
     data = table(spec) if data is None else data
-    result = fit(spec, data, progress=progress)
+    result = saved if saved is not None else fit(spec, data, progress=progress)
     floor = summarize(noise(spec, data, runs, last_n))
     splits = size_splits(rungs(data), spec.fit_runs)
     backtests = run_backtests(data, spec, splits, floor, progress=progress) if splits else None

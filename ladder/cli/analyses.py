@@ -25,10 +25,16 @@ def register(sub: Any) -> None:
         sub,
         "plot",
         "draw step 1, step 2 and the chained predictions",
-        "Fit a spec and draw the paper-style figures with intervals: step1, step2, chained "
-        "and residuals, one panel per task.",
-        ["ladder plot", "ladder plot -c configs/tiny.yaml --output-dir tiny-plots --formats png"],
+        "Draw the paper-style figures with intervals (step1, step2, chained and residuals, one "
+        "panel per task) of a saved fit (FIT, written by `ladder fit -o`; nothing is refitted) "
+        "or of a fresh fit of the spec.",
+        [
+            "ladder plot",
+            "ladder fit -o fit.json && ladder plot fit.json --output-dir plots",
+            "ladder plot -c configs/tiny.yaml --output-dir tiny-plots --formats png",
+        ],
     )
+    plot.add_argument("fit", nargs="?", metavar="FIT", help="a fit file (instead of fitting)")
     add_config(plot)
     add_output_dir(plot, "plots", "folder for the figures")
     plot.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
@@ -97,10 +103,15 @@ def register(sub: Any) -> None:
         sub,
         "report",
         "fit tables, figures and a Markdown summary in one folder",
-        "Fit the spec, compute the noise floor and the size backtests, and write fit.json, "
-        "fit.txt, noise.csv, backtest.csv, the figures and summary.md to --output-dir.",
-        ["ladder report --output-dir my-report"],
+        "Fit the spec (or take the saved FIT), compute the noise floor and the size backtests on "
+        "the spec's table, and write fit.json, fit.txt, noise.csv, backtest.csv, the figures "
+        "and summary.md to --output-dir.",
+        [
+            "ladder report --output-dir my-report",
+            "ladder report fit.json --output-dir my-report",
+        ],
     )
+    report.add_argument("fit", nargs="?", metavar="FIT", help="a fit file (instead of fitting)")
     add_config(report)
     add_output_dir(report, None, "folder for the report")
     report.add_argument("--bootstrap", type=int, help="resamples (default: the spec's)")
@@ -118,8 +129,7 @@ def _spec(args: argparse.Namespace):
 
 
 def run_plot(args: argparse.Namespace) -> int:
-    spec = _spec(args)
-    fit = api.fit(spec, progress=progress(args))
+    fit = api.load_fit(args.fit) if args.fit else api.fit(_spec(args), progress=progress(args))
     paths = api.plot(fit, args.output_dir, split(args.formats))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
@@ -196,6 +206,7 @@ def run_report(args: argparse.Namespace) -> int:
     paths = api.report(
         spec,
         args.output_dir,
+        saved=api.load_fit(args.fit) if args.fit else None,
         runs=split(args.runs) or None,
         last_n=args.last_n,
         formats=split(args.formats),
