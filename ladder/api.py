@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ladder.backtest import Split
-    from ladder.pipeline import LadderFit
+    from ladder.results import LadderFit
     from ladder.runfolder import RungPlan
     from ladder.train.launch import Job
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ladder import __version__
 from ladder.laws.bootstrap import Estimate
-from ladder.pipeline import LadderFit
+from ladder.results import LadderFit
 
 CONVERGED_NOTE = 0.95  # below this fraction of converged refits, the printed report says so
 
@@ -31,52 +31,84 @@ def _num(value: float | None) -> str:
     return _fmt(value, ".3f")
 
 
+def _rel(e: Estimate | None) -> str:
+    return "-" if e is None or e.rel_error is None else f"{100 * e.rel_error:.1f}%"
+
+
 def _row(label: str, width: int, e: Estimate, unit: Any, extra: str = "") -> str:
-    rel = "-" if e.rel_error is None else f"{100 * e.rel_error:.1f}%"
     interval = f"[{unit(e.lower)}, {unit(e.upper)}]"
+    miss = " x" if e.covered is False else "  "
     return (
-        f"  {label:<{width}}{unit(e.predicted):>9}  {interval:<16}{unit(e.actual):>9}"
-        f"{unit(e.abs_error):>9}{rel:>9}{extra}"
+        f"  {label:<{width}}{unit(e.predicted):>9}  {interval:<16}{unit(e.actual):>9}{miss}"
+        f"{unit(e.abs_error):>7}{_rel(e):>9}{extra}"
     )
 
 
+def method_text(fit: LadderFit) -> str:
+    """How the predictions were made and their intervals calibrated, in a few lines."""
+    opts = fit.spec.fit
+    if fit.methods is None:
+        resamples = f"{opts.bootstrap:,} bootstrap resamples" if opts.bootstrap else "none"
+        return (
+            "Method: paper (arXiv 2412.04403: task bpb from (N, D), then a sigmoid); "
+            f"intervals: {resamples}"
+        )
+    info, selection = fit.methods, fit.methods.selection
+    ranking = ", ".join(f"{m} {100 * v:.1f}%" for m, v in selection.ranking().items())
+    chosen = ", ".join(selection.chosen) if selection.chosen else info.method
+    lines = [f"Method: {info.method}: {chosen} ({selection.rule})"]
+    lines.append(f"  rollout error per candidate (mean relative error): {ranking}")
+    if selection.unavailable:
+        missing = "; ".join(f"{m}: {why}" for m, why in selection.unavailable.items())
+        lines.append(f"  not available on this table: {missing}")
+    c = info.calibration
+    coverage = ", ".join(f"{100 * r:.0f}%" for r in info.coverage.get("coverage", [])) or "-"
+    lines.append(
+        f"  intervals: {100 * c.level:g}%, calibrated on {c.n} rollout predictions (split-"
+        f"conformal on |ln(pred/actual)| / d^{c.gamma:.2f}, d the extrapolation distance) plus "
+        f"each task's checkpoint noise; coverage of held-out rollouts: {coverage}"
+    )
+    return "\n".join(lines)
+
+
 def format_text(fit: LadderFit) -> str:
-    """Per target, one row per task: prediction, interval, actual, errors, and the step-1
-    (task loss) and step-2 relative errors; with no targets, each task's fitted laws."""
+    """The method, then per target one row per task: prediction, interval, actual (x when
+    outside the interval), errors, and the step-1 (task loss) and step-2 relative errors;
+    with no targets, each task's fitted laws; then the warnings (marked ! on their rows)."""
     level = f"{100 * fit.spec.fit.level:g}%"
-    width = max(16, *(len(t.task.label) + 2 for t in fit.tasks.values()))
-    blocks = []
+    width = max(16, *(len(t.task.label) + 3 for t in fit.tasks.values()))
+    flagged = {(w["task"], w["target"]) for w in fit.warnings}
+    blocks = [method_text(fit)]
     for target in fit.spec.targets:
         actual = f"; actual from run {target.run}" if target.run else ""
         lines = [f"{target.name}  (N = {target.params:.4g}, D = {target.tokens:.4g}{actual})"]
         first = next(iter(fit.tasks.values())).predictions[target.name]
-        if first.chained is not None:
-            lines.append(
-                f"  {'task':<{width}}{'pred':>9}  {level + ' interval':<16}{'actual':>9}"
-                f"{'abs err':>9}{'rel err':>9}{'step1 rel':>11}{'step2 rel':>11}"
-            )
-        else:
-            lines.append(
-                f"  {'task':<{width}}{'pred loss':>9}  {level + ' interval':<16}{'actual':>9}"
-                f"{'abs err':>9}{'rel err':>9}"
-            )
+        head = "pred" if first.chained is not None else "pred loss"
+        extra = f"{'step1 rel':>11}{'step2 rel':>11}" if first.chained is not None else ""
+        lines.append(
+            f"  {'task':<{width}}{head:>9}  {level + ' interval':<16}{'actual':>9}  "
+            f"{'abs err':>7}{'rel err':>9}{extra}"
+        )
         for task_fit in fit.tasks.values():
             p = task_fit.predictions[target.name]
+            name = task_fit.task.name
+            mark = " !" if {(name, None), (name, target.name)} & flagged else ""
+            label = task_fit.task.label + mark
             if p.chained is None:
-                lines.append(_row(task_fit.task.label, width, p.step1, _num))
-                continue
-            step1 = "-" if p.step1.rel_error is None else f"{100 * p.step1.rel_error:.1f}%"
-            step2 = "-" if p.step2 is None else f"{100 * p.step2.rel_error:.1f}%"
-            extra = f"{step1:>11}{step2:>11}"
-            lines.append(_row(task_fit.task.label, width, p.chained, _pct, extra))
+                lines.append(_row(label, width, p.step1, _num))
+            else:
+                steps = f"{_rel(p.step1):>11}{_rel(p.step2):>11}"
+                lines.append(_row(label, width, p.chained, _pct, steps))
         blocks.append("\n".join(lines))
     if not fit.spec.targets:  # nothing to predict: the fitted laws are the result
         for task_fit in fit.tasks.values():
-            laws = [("step 1", task_fit.step1), ("step 2", task_fit.step2)]
             blocks.append(
                 "\n".join(
                     [f"{task_fit.task.label}: no targets in the spec; the fitted laws"]
-                    + [f"  {name}, {law.summary()}" for name, law in laws if law is not None]
+                    + [
+                        f"  {name}, {law.summary()}"
+                        for name, law in task_fit.headline_laws().items()
+                    ]
                 )
             )
     shaky = [
@@ -90,10 +122,20 @@ def format_text(fit: LadderFit) -> str:
             f"Note: bootstrap refits converged for fewer than {CONVERGED_NOTE:.0%} of resamples "
             f"({'; '.join(shaky)}); those intervals rest on the resamples that converged."
         )
+    if fit.warnings:
+        labels = {name: t.task.label for name, t in fit.tasks.items()}
+        blocks.append(
+            "Warnings (rows marked !):\n"
+            + "\n".join(
+                f"  {labels.get(w['task'], w['task'])}"
+                f"{', ' + w['target'] if w['target'] else ''}: {w['message']}"
+                for w in fit.warnings
+            )
+        )
     blocks.append(
-        "Accuracy in points (task loss in bits per byte); rel err = |pred - actual| / actual.\n"
-        "step1 rel: step 1's task-loss error; step2 rel: step 2's accuracy error given the "
-        "actual task loss."
+        "Accuracy in points, task loss in bits per byte; x: the actual is outside the interval; "
+        "rel err = |pred - actual| / actual.\nstep1 rel: the task-loss prediction's error; "
+        "step2 rel: step 2's accuracy error given the actual task loss."
     )
     return "\n\n".join(blocks)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -42,6 +42,7 @@ class TaskSpec(Config):
     source: dict[str, PositiveFloat] = Field(default_factory=dict, min_length=0)
     display: str = ""
     chance: Annotated[Float, Field(ge=0.0, lt=1.0)] = 0.25
+    method: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -77,6 +78,22 @@ class TargetSpec(Config):
     run: str | None = None
 
 
+class Method(Config):
+    """One way of predicting accuracy at (N, D) (ladder.methods): `kind` chained (an
+    intermediate `feature`: task_loss, soft_log or a table task such as c4_en-validation; a
+    `step1` form: nd, flops, shared or lr; step 2 with the ideal point if `anchor`, None: the
+    fit's, on checkpoints at D >= `late_fraction` of each run's final D if given), direct (the
+    direct accuracy law), or ensemble (the mean of the named `members`)."""
+
+    kind: Literal["chained", "direct", "ensemble"] = "chained"
+    feature: str = "task_loss"
+    step1: Literal["nd", "flops", "shared", "lr"] = "nd"
+    anchor: Bool | None = None
+    late_fraction: Annotated[Float, Field(gt=0.0, le=1.0)] | None = None
+    members: tuple[str, ...] = ()
+    about: str = ""
+
+
 class FitOptions(Config):
     """How the two steps are fitted (the spec's `fit` section).
 
@@ -88,7 +105,13 @@ class FitOptions(Config):
     moving_average: step 2 smooths task loss and accuracy over this many checkpoints.
     huber_delta: Huber threshold on step 1's log residuals.
     anchor: step 2 also fits the ideal point (loss 0, accuracy 1).
-    bootstrap: resamples for the intervals (0: none); level: the intervals' coverage.
+    bootstrap: resamples for the paper method's bootstrap intervals (0: none); level: the
+    intervals' coverage.
+    method: how accuracy is predicted: auto (the default: the mean of the `top_k` candidate
+    methods that predict the ladder's own held-out rungs best, ladder.selection), paper (arXiv
+    2412.04403 exactly, with bootstrap intervals), ensemble (the mean of every candidate), or a
+    method's name (ladder.methods.PRESETS, or one of the spec's `methods`).
+    candidates: the methods auto chooses among (default: every preset that the table allows).
     """
 
     runs: tuple[str, ...] | None = None
@@ -102,6 +125,9 @@ class FitOptions(Config):
     bootstrap: Annotated[Int, Field(ge=0, le=MAX_BOOTSTRAP)] = 1000
     level: Annotated[Float, Field(gt=0.0, lt=1.0)] = 0.95
     seed: Annotated[Int, Field(ge=0)] = 0
+    method: str = "auto"
+    top_k: Annotated[Int, Field(ge=1, le=20)] = 3
+    candidates: tuple[str, ...] | None = None
 
     @field_validator("runs", "step2_runs")
     @classmethod
@@ -140,6 +166,7 @@ class LadderSpec(Config):
     fit: FitOptions = Field(default_factory=FitOptions)
     targets: tuple[TargetSpec, ...] = ()
     tasks: tuple[TaskSpec, ...] = ()
+    methods: dict[str, Method] = Field(default_factory=dict)
     train: TrainSpec | None = None
 
     @field_validator("data", mode="after")

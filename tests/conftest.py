@@ -11,7 +11,8 @@ import yaml
 
 from ladder import observations
 from ladder.cli import main
-from ladder.pipeline import LadderFit, fit_ladder
+from ladder.pipeline import fit_ladder
+from ladder.results import LadderFit
 from ladder.spec import LadderSpec, load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,10 +20,12 @@ SHARED = ROOT.parent / "shared" / "data" / "olmo-ladder"
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _fits_home(tmp_path_factory):
-    """`ladder fit` writes fits to the user's data folder by default: keep the tests' apart."""
+def _user_folders(tmp_path_factory):
+    """`ladder fit` writes fits to the user's data folder and caches method selections in the
+    user's cache folder: the tests' are their own (and start cold, as in CI)."""
     mp = pytest.MonkeyPatch()
     mp.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+    mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache-home")))
     yield
     mp.undo()
 
@@ -40,7 +43,7 @@ def paper_table(paper_spec):
 @pytest.fixture(scope="session")
 def paper_fit(paper_spec, paper_table) -> LadderFit:
     """The paper's settings with 300 resamples (the intervals' checks need no more)."""
-    return fit_ladder(paper_table, paper_spec.with_fit(bootstrap=300))
+    return fit_ladder(paper_table, paper_spec.with_fit(bootstrap=300, method="paper"))
 
 
 @pytest.fixture(scope="session")

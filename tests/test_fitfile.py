@@ -16,7 +16,7 @@ from ladder.errors import LadderError
 
 @pytest.fixture(scope="module")
 def small_fit(paper_spec, paper_table):
-    spec = paper_spec.with_fit(bootstrap=200).with_tasks(["mmlu", "piqa"])
+    spec = paper_spec.with_fit(bootstrap=200, method="paper").with_tasks(["mmlu", "piqa"])
     return api.fit(spec, paper_table, workers=1)
 
 

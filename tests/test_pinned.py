@@ -1,6 +1,7 @@
 """The paper method's numbers did not change when the code was restructured: every verb's
-output on the bundled ladder equals what it gave before (tests/data/pinned/olmo-paper.json,
-written by the code before the issue-10 refactor), intervals included."""
+output on the bundled ladder with `method: paper` equals what it gave before
+(tests/data/pinned/olmo-paper.json, written by the code before the issue-10 refactor),
+intervals included."""
 
 from __future__ import annotations
 
@@ -27,21 +28,26 @@ def table(paper_table):
     return paper_table
 
 
-def test_fit_with_intervals_is_unchanged(paper_spec, table):
-    fit = api.fit(paper_spec, table)
+@pytest.fixture(scope="module")
+def paper(paper_spec):
+    return paper_spec.with_fit(method="paper")
+
+
+def test_fit_with_intervals_is_unchanged(paper, table):
+    fit = api.fit(paper, table)
     assert_rows_equal(fit.table(), PINNED["fit"], ["target", "task"])
 
 
-def test_noise_floor_is_unchanged(paper_spec, table):
-    noise = summarize(api.noise(paper_spec, table))
+def test_noise_floor_is_unchanged(paper, table):
+    noise = summarize(api.noise(paper, table))
     assert_rows_equal(noise, PINNED["variance"], ["task", "display"])
 
 
-def test_backtests_are_unchanged(paper_spec, table):
-    result = api.backtest(paper_spec.with_fit(bootstrap=200), table, kinds=["both"])
+def test_backtests_are_unchanged(paper, table):
+    result = api.backtest(paper.with_fit(bootstrap=200), table, kinds=["both"])
     assert_rows_equal(result.results, PINNED["backtest"], ["split", "run", "task"])
 
 
-def test_compute_vs_error_is_unchanged(paper_spec, table):
-    cve = api.compute_vs_error(paper_spec.with_fit(bootstrap=0), table)
+def test_compute_vs_error_is_unchanged(paper, table):
+    cve = api.compute_vs_error(paper.with_fit(bootstrap=0), table)
     assert_rows_equal(cve, PINNED["compute_vs_error"], ["ladder", "target"])

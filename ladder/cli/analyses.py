@@ -8,6 +8,7 @@ from typing import Any
 from ladder import api
 from ladder.cli.common import (
     add_config,
+    add_method,
     add_noise_args,
     add_output,
     add_output_dir,
@@ -36,6 +37,7 @@ def register(sub: Any) -> None:
     )
     plot.add_argument("fit", nargs="?", metavar="FIT", help="a fit file (instead of fitting)")
     add_config(plot)
+    add_method(plot)
     add_output_dir(plot, "plots", "folder for the figures")
     plot.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
     add_quiet(plot)
@@ -68,6 +70,7 @@ def register(sub: Any) -> None:
         ["ladder backtest", "ladder backtest --kind size", "ladder backtest --hold-out 1B-10xC"],
     )
     add_config(backtest)
+    add_method(backtest)
     backtest.add_argument(
         "--kind", default="size,multiplier", help="size, multiplier, or both (comma-separated)"
     )
@@ -94,6 +97,7 @@ def register(sub: Any) -> None:
         ["ladder compute-vs-error --output-dir cve"],
     )
     add_config(cve)
+    add_method(cve)
     add_output_dir(cve, "compute-vs-error", "folder for the CSV and the figure")
     cve.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
     add_quiet(cve)
@@ -113,6 +117,7 @@ def register(sub: Any) -> None:
     )
     report.add_argument("fit", nargs="?", metavar="FIT", help="a fit file (instead of fitting)")
     add_config(report)
+    add_method(report)
     add_output_dir(report, None, "folder for the report")
     report.add_argument("--bootstrap", type=int, help="resamples (default: the spec's)")
     report.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
@@ -122,10 +127,9 @@ def register(sub: Any) -> None:
 
 
 def _spec(args: argparse.Namespace):
-    spec = api.spec(args.config)
-    if getattr(args, "bootstrap", None) is not None:
-        spec = spec.with_fit(bootstrap=args.bootstrap)
-    return spec
+    """The spec of --config with the fit options given as flags (--method, --bootstrap)."""
+    changes = {key: getattr(args, key, None) for key in ("method", "bootstrap")}
+    return api.spec(args.config).with_fit(**{k: v for k, v in changes.items() if v is not None})
 
 
 def run_plot(args: argparse.Namespace) -> int:
@@ -191,7 +195,7 @@ def run_compute_vs_error(args: argparse.Namespace) -> int:
     from ladder.report import CVE_FORMATS, format_frame
 
     formats = api.check_formats(split(args.formats))
-    spec = api.spec(args.config).with_fit(bootstrap=0)
+    spec = _spec(args).with_fit(bootstrap=0)
     results = api.compute_vs_error(spec, progress=progress(args))
     print(format_frame(results.dropna(subset=["target"]), CVE_FORMATS))
     out = Path(args.output_dir)

@@ -48,6 +48,14 @@ def add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_method(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--method",
+        help="auto (the default), paper (arXiv 2412.04403 exactly), ensemble, or a method's "
+        "name (see `ladder fit --help`)",
+    )
+
+
 def add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
