@@ -26,6 +26,8 @@ from ladder.methods import (
     method,
     method_data,
 )
+from ladder.parallel import map_processes
+from ladder.points import FeatureFrames
 from ladder.results import LadderFit, MethodsInfo, TargetPrediction, TaskData, TaskFit
 from ladder.selection import Selection, distance, score, select
 from ladder.spec import LadderSpec, Method
@@ -48,7 +50,8 @@ def fit_methods(table: pd.DataFrame, spec: LadderSpec, progress: bool = False) -
     for name in asked.values():
         if name not in ("auto", "ensemble"):
             pool += [m for m in _members(name, known) if m not in pool]
-    scores, unavailable = score(table, spec, pool, known, progress)
+    frames = FeatureFrames(table)
+    scores, unavailable = score(frames, spec, pool, known, progress)
     runnable = [c for c in candidates if c not in unavailable]
     chosen = select(scores, runnable, opts.top_k) if "auto" in asked.values() else []
     named = {"auto": chosen, "ensemble": runnable}
@@ -67,7 +70,7 @@ def fit_methods(table: pd.DataFrame, spec: LadderSpec, progress: bool = False) -
         else "as asked"
     )
     selection = Selection(runnable, unavailable, scores, chosen, rule)
-    models = _fit_models(table, spec, members, known)
+    models = _fit_models(frames, spec, members, known)
     residuals = pd.concat(
         [selection.mean_of(members[task], task) for task in members], ignore_index=True
     )
@@ -88,25 +91,26 @@ def fit_methods(table: pd.DataFrame, spec: LadderSpec, progress: bool = False) -
 
 
 def _fit_models(
-    table: pd.DataFrame,
+    frames: FeatureFrames,
     spec: LadderSpec,
     members: dict[str, list[str]],
     known: dict[str, Method],
 ) -> dict[str, TaskModel]:
     """Each task's model: its one method fitted on the fit runs, or the ensemble of several."""
     needed = list(dict.fromkeys(m for names in members.values() for m in names))
-    fitted = {}
+    jobs = []
     for name in needed:
         chosen = method(name, known)
         tasks = [t for t in spec.tasks if name in members[t.name]]
         datas = {
             task.name: method_data(
-                table, task, chosen.feature, spec.fit_runs, spec.step2_runs, spec.fit,
+                frames, task, chosen.feature, spec.fit_runs, spec.step2_runs, spec.fit,
                 chosen.late_fraction,
             )
             for task in tasks
         }  # fmt: skip
-        fitted[name] = fit_method(name, datas, spec.fit, spec.fit_runs, known)
+        jobs.append((name, datas, spec.fit, spec.fit_runs, known))
+    fitted = dict(zip(needed, map_processes(fit_method, jobs), strict=True))
     models = {}
     for task, names in members.items():
         if len(names) == 1:

@@ -36,10 +36,9 @@ from ladder.laws.sigmoid import Sigmoid
 from ladder.points import (
     SOFT_LOG,
     TASK_LOSS,
+    FeatureFrames,
     checkpoint_points,
     final_points,
-    lr_areas,
-    task_frame,
 )
 from ladder.sizes import training_flops
 from ladder.spec import FitOptions, Method, TaskSpec
@@ -81,10 +80,11 @@ class MethodData:
     frame: pd.DataFrame
     final: pd.DataFrame
     checkpoints: pd.DataFrame
+    frames: FeatureFrames
 
 
 def method_data(
-    table: pd.DataFrame,
+    frames: FeatureFrames,
     task: TaskSpec,
     feature: str,
     runs: Sequence[str],
@@ -93,7 +93,7 @@ def method_data(
     late_fraction: float | None = None,
 ) -> MethodData:
     """The points a method with this feature fits on for one task."""
-    frame = task_frame(table, task, feature)
+    frame = frames.get(task, feature)
     return MethodData(
         task,
         feature,
@@ -102,6 +102,7 @@ def method_data(
         checkpoint_points(
             frame, step2_runs, opts.skip_fraction, opts.moving_average, late_fraction
         ),
+        frames,
     )
 
 
@@ -182,13 +183,13 @@ def _nd(points: pd.DataFrame) -> np.ndarray:
 def _lr_points(data: MethodData, runs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(N, S1, R) and the feature at every checkpoint of the fit runs after the learning rate's
     peak, and (N, S1, R) at each run's last checkpoint."""
+    frame = data.frame[data.frame["run"].isin(runs)].merge(data.frames.areas(), on=["run", "step"])
     rows, values, ends = [], [], []
     for run in runs:
-        part = data.frame[data.frame["run"] == run].sort_values("step")
-        if part["learning_rate"].isna().any():
+        part = frame[frame["run"] == run].sort_values("step")
+        if part.empty:
             raise LadderError(f"run {run!r} has no learning_rate")
-        s1, share = lr_areas(part["step"], part["tokens"], part["learning_rate"])
-        x = np.column_stack([part["params"].to_numpy(dtype=float), s1, share])
+        x = part[["params", "s1", "share"]].to_numpy(dtype=float)
         after = np.arange(len(part)) >= int(np.argmax(part["learning_rate"].to_numpy()))
         rows.append(x[after])
         values.append(part["feature"].to_numpy(dtype=float)[after])

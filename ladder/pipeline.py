@@ -13,9 +13,6 @@ in [0, 1]. Pure: takes DataFrames, returns dataclasses; never touches files.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
-
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
@@ -28,6 +25,7 @@ from ladder.laws.chain import single_step_baseline
 from ladder.laws.power import PowerLaw
 from ladder.laws.sigmoid import Sigmoid
 from ladder.observations import require_runs
+from ladder.parallel import map_processes
 from ladder.results import LadderFit, TaskData, TaskFit
 from ladder.spec import FitOptions, LadderSpec
 from ladder.variance import accuracy_noise
@@ -117,22 +115,9 @@ def fit_ladder(
         from ladder.forecast import fit_methods
 
         return fit_methods(table, spec, progress)
-    workers = min(len(datas), os.cpu_count() or 1) if workers is None else workers
-    bar = tqdm(total=len(datas), desc="fitting tasks", unit="task", disable=not progress)
     jobs = [(data, spec, i) for i, data in enumerate(datas)]
-    if workers <= 1:
-        fits = []
-        for job in jobs:
-            fits.append(fit_task(*job))
-            bar.update()
-    else:
-        # tasks are independent: one process each, as many at once as there are cores
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(fit_task, *job) for job in jobs]
-            for _ in as_completed(futures):
-                bar.update()
-            fits = [future.result() for future in futures]
-    bar.close()
+    with tqdm(total=len(datas), desc="fitting tasks", unit="task", disable=not progress) as bar:
+        fits = map_processes(fit_task, jobs, workers, bar.update)
     fit = LadderFit(spec=spec, tasks={fit.task.name: fit for fit in fits})
     noise = accuracy_noise(table, spec.tasks, spec.fit_runs) if datas[0].has_accuracy else {}
     fit.warnings = diagnose(fit, noise)

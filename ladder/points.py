@@ -82,6 +82,44 @@ def task_frame(table: pd.DataFrame, task: TaskSpec, feature: str = TASK_LOSS) ->
     return out.merge(other.rename(columns={"task_loss": "feature"}), on=KEYS, how="inner")
 
 
+class FeatureFrames:
+    """The task frames of one table, each (task, feature) built once, and the learning-rate
+    areas of every run with learning rates: what the rollout backtests and the final fits of
+    all methods share."""
+
+    def __init__(self, table: pd.DataFrame):
+        self.table = table
+        self._frames: dict[tuple[str, str], pd.DataFrame] = {}
+        self._areas: pd.DataFrame | None = None
+
+    def get(self, task: TaskSpec, feature: str = TASK_LOSS) -> pd.DataFrame:
+        """task_frame(table, task, feature), built on first use."""
+        key = (task.name, feature)
+        if key not in self._frames:
+            self._frames[key] = task_frame(self.table, task, feature)
+        return self._frames[key]
+
+    def areas(self) -> pd.DataFrame:
+        """(run, step, s1, share): lr_areas at every evaluated step of each run that logged
+        its learning rate at every step."""
+        if self._areas is None:
+            columns = ["run", "step", "tokens", "learning_rate"]
+            steps = self.table[columns].drop_duplicates(["run", "step"]).sort_values(KEYS)
+            parts = []
+            for run, rows in steps.groupby("run", sort=False):
+                if rows["learning_rate"].notna().all() and rows["learning_rate"].max() > 0:
+                    s1, share = lr_areas(rows["step"], rows["tokens"], rows["learning_rate"])
+                    parts.append(
+                        pd.DataFrame({"run": run, "step": rows["step"], "s1": s1, "share": share})
+                    )
+            self._areas = (
+                pd.concat(parts, ignore_index=True)
+                if parts
+                else pd.DataFrame(columns=["run", "step", "s1", "share"])
+            )
+        return self._areas
+
+
 def feature_unit(table: pd.DataFrame, feature: str) -> str:
     """The unit of an intermediate feature (a validation task's `loss_unit`)."""
     if feature in FEATURE_UNITS:
@@ -135,20 +173,34 @@ def checkpoint_points(
 ) -> pd.DataFrame:
     """Step 2's points: each run's checkpoints after its first ceil(skip_fraction x count)
     ones (with `late_fraction`, instead only those at D >= late_fraction x its final D),
-    smoothed by a trailing moving average of `window` checkpoints. A run whose selection would
-    be empty (a single evaluation: a table of final checkpoints) contributes its last one."""
-    selected = _runs(frame, runs, "checkpoint points")
-    parts = []
-    for run in runs:
-        rows = selected[selected["run"] == run]
-        if late_fraction is not None:
-            kept = rows[rows["tokens"] >= late_fraction * rows["tokens"].max()]
-        else:
-            kept = rows.iloc[int(np.ceil(skip_fraction * len(rows))) :]
-        rows = kept if len(kept) else rows.tail(1)
-        smoothed = {c: trailing_mean(rows[c].to_numpy(), window) for c in _values(frame)}
-        parts.append(rows.assign(**smoothed))
-    return pd.concat(parts, ignore_index=True)
+    smoothed by a trailing moving average of `window` checkpoints, in the order of `runs`. A
+    run whose selection would be empty (a single evaluation: a table of final checkpoints)
+    contributes its last one."""
+    require_runs(frame, runs, "checkpoint points")
+    selected = frame[frame["run"].isin(runs)]
+    order = pd.Categorical(selected["run"], categories=list(runs))
+    selected = selected.assign(_order=order.codes).sort_values(["_order", "step"], kind="stable")
+    by_run = selected.groupby("_order", sort=False)
+    position = by_run.cumcount()
+    count = by_run["step"].transform("size")
+    if late_fraction is not None:
+        kept = selected["tokens"] >= late_fraction * by_run["tokens"].transform("max")
+    else:
+        kept = position >= np.ceil(skip_fraction * count)
+    kept |= (
+        (by_run["step"].transform(lambda _: 0) == 0)
+        & (position == count - 1)
+        & ~kept.groupby(selected["_order"]).transform("any")
+    )
+    rows = selected[kept]
+    group = rows["_order"]
+    rank = rows.groupby(group).cumcount().to_numpy()
+    smoothed = {}
+    for column in _values(frame):
+        total = rows[column].groupby(group).cumsum()
+        earlier = total.groupby(group).shift(window, fill_value=0.0)
+        smoothed[column] = (total - earlier).to_numpy() / np.minimum(rank + 1, window)
+    return rows.assign(**smoothed).drop(columns="_order").reset_index(drop=True)
 
 
 def lr_areas(

@@ -30,7 +30,8 @@ from tqdm.auto import tqdm
 from ladder import __version__
 from ladder.errors import LadderError
 from ladder.methods import PRESETS, MethodData, available, fit_method, method, method_data
-from ladder.points import final_points
+from ladder.parallel import map_processes
+from ladder.points import FeatureFrames, final_points
 from ladder.rungs import run_finals
 from ladder.sizes import training_flops
 from ladder.spec import LadderSpec, Method
@@ -99,43 +100,59 @@ def _step2_runs(spec: LadderSpec, fit_runs: Sequence[str], table: pd.DataFrame) 
 
 
 def backtest_methods(
-    table: pd.DataFrame,
+    frames: FeatureFrames,
     spec: LadderSpec,
     candidates: Sequence[str],
     known: Mapping[str, Method] = PRESETS,
     progress: bool = False,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """One row per (method, rollout, held-out run, task): predicted and actual accuracy, the
-    relative error, the log ratio ln(predicted / actual) and the extrapolation distance."""
+    relative error, the log ratio ln(predicted / actual) and the extrapolation distance. The
+    candidates run in `workers` processes (default: one per core)."""
+    table = frames.table
     splits = rollouts(table, spec)
     if not splits:
         raise LadderError(
             "no rollout backtest: the fit runs need at least 3 sizes (by N), or a larger size "
             "in the table to predict; choose a method (--method) instead of auto"
         )
-    rows = []
-    bar = tqdm(total=len(splits) * len(candidates), desc="backtests", disable=not progress)
+    for name in candidates:  # build what the candidates share once, before the processes copy it
+        for task in spec.tasks:
+            frames.get(task, method(name, known).feature)
+        if method(name, known).step1 == "lr":
+            frames.areas()
+    with tqdm(total=len(candidates), desc="rollout backtests", disable=not progress) as bar:
+        jobs = [(frames, spec, splits, name, dict(known)) for name in candidates]
+        results = map_processes(_backtest_one, jobs, workers, bar.update)
+    return pd.DataFrame([row for rows in results for row in rows])
+
+
+def _backtest_one(
+    frames: FeatureFrames,
+    spec: LadderSpec,
+    splits: Sequence[Rollout],
+    name: str,
+    known: Mapping[str, Method],
+) -> list[dict]:
+    """One candidate's rows on every rollout (a failed fit is a row saying why)."""
+    chosen, rows = method(name, known), []
     for split in splits:
-        step2 = _step2_runs(spec, split.fit_runs, table)
-        for name in candidates:
-            chosen = method(name, known)
-            datas = {
-                task.name: method_data(
-                    table, task, chosen.feature, split.fit_runs, step2, spec.fit,
-                    chosen.late_fraction,
-                )
-                for task in spec.tasks
-            }  # fmt: skip
-            try:
-                models = fit_method(name, datas, spec.fit, split.fit_runs, known)
-            except LadderError as exc:  # a method that cannot fit a rollout scores as missing
-                rows.append({"method": name, "rollout": split.name, "failed": str(exc)})
-                bar.update()
-                continue
-            rows += _score(name, split, datas, models, spec)
-            bar.update()
-    bar.close()
-    return pd.DataFrame(rows)
+        step2 = _step2_runs(spec, split.fit_runs, frames.table)
+        datas = {
+            task.name: method_data(
+                frames, task, chosen.feature, split.fit_runs, step2, spec.fit,
+                chosen.late_fraction,
+            )
+            for task in spec.tasks
+        }  # fmt: skip
+        try:
+            models = fit_method(name, datas, spec.fit, split.fit_runs, known)
+        except LadderError as exc:  # a method that cannot fit a rollout scores as missing
+            rows.append({"method": name, "rollout": split.name, "failed": str(exc)})
+            continue
+        rows += _score(name, split, datas, models, spec)
+    return rows
 
 
 def _score(name: str, split: Rollout, datas: dict[str, MethodData], models, spec) -> list[dict]:
@@ -231,7 +248,7 @@ def select(scores: pd.DataFrame, candidates: Sequence[str], top_k: int) -> list[
 
 
 def score(
-    table: pd.DataFrame,
+    frames: FeatureFrames,
     spec: LadderSpec,
     pool: Sequence[str],
     known: Mapping[str, Method] = PRESETS,
@@ -240,6 +257,7 @@ def score(
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Rollout scores of the methods of `pool` that can run on this table (from the cache when
     the same data and spec were scored before), and why the others cannot."""
+    table = frames.table
     unavailable = {c: why for c in pool if (why := available(c, table, known))}
     runnable = [c for c in pool if c not in unavailable]
     if not runnable:
@@ -252,7 +270,7 @@ def score(
     if path is not None and path.is_file():
         scores = pd.DataFrame(json.loads(path.read_text()))
     else:
-        scores = backtest_methods(table, spec, runnable, known, progress)
+        scores = backtest_methods(frames, spec, runnable, known, progress)
         if path is not None:
             from ladder.files import write_text
 

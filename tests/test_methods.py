@@ -16,7 +16,7 @@ from ladder.laws.chain import DirectAccuracy
 from ladder.laws.lr import LRPowerLaw
 from ladder.laws.power import PowerLaw
 from ladder.laws.shared import SharedPowerLaw, TaskSlice
-from ladder.points import lr_areas
+from ladder.points import FeatureFrames, lr_areas
 from ladder.selection import rollouts, score
 
 SIZES = np.array([150e6, 300e6, 600e6, 1.2e9])
@@ -128,12 +128,12 @@ def test_rollouts_fit_the_smaller_rungs_and_never_read_the_targets(paper_spec, p
 def test_the_targets_rows_cannot_change_the_choice(paper_spec, paper_table):
     """Scores and choice from a table whose target runs were changed beyond recognition."""
     spec = paper_spec.with_tasks(["mmlu", "arc_easy"])
-    scores, _ = score(paper_table, spec, ["paper", "flops", "direct"], cache=False)
+    scores, _ = score(FeatureFrames(paper_table), spec, ["paper", "flops", "direct"], cache=False)
     changed = paper_table.copy()
     target_scale = changed["params"] >= 6e9  # every 7B and 13B run, the targets' included
     changed.loc[target_scale, "accuracy"] = 0.26
     changed.loc[target_scale, "task_loss"] *= 3
-    again, _ = score(changed, spec, ["paper", "flops", "direct"], cache=False)
+    again, _ = score(FeatureFrames(changed), spec, ["paper", "flops", "direct"], cache=False)
     pd.testing.assert_frame_equal(scores, again)
 
 
