@@ -59,8 +59,9 @@ def table_spec(
     **fit: Any,
 ) -> tuple[LadderSpec, pd.DataFrame]:
     """A spec for a plain observation table (no YAML): the runs to fit, the targets, the
-    tasks (default: every task of the table) with their chance accuracy (default 0.25), and
-    fit options; returns it with the table."""
+    tasks (default: every task of the table) with their chance accuracy (default: from the
+    task's family, ladder.chance, else 0.25, flagged as assumed), and fit options; returns
+    it with the table."""
     from ladder import observations
 
     frame = observations.read(path)
@@ -76,7 +77,7 @@ def table_spec(
     if stray:
         raise LadderError(f"chance {stray[0]}: not one of the tasks fitted")
     task_specs = [
-        TaskSpec.parse({"name": name, "chance": chance.get(name, 0.25)}, f"task {name!r}")
+        TaskSpec.parse({"name": name, "chance": chance.get(name)}, f"task {name!r}")
         for name in names
     ]
     spec = LadderSpec.parse(

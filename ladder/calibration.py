@@ -1,8 +1,8 @@
 """Prediction intervals calibrated on the ladder's own rollout backtests (split-conformal).
 
 Each rollout prediction of a held-out run has a log-ratio residual r = ln(predicted / actual)
-and an extrapolation distance d (ladder.selection.distance: how far beyond the fit runs it
-lies, in ln N or ln C, at least ln 2). Errors grow with the distance, so the conformity score
+and an extrapolation distance d (`distance`: how far beyond the fit runs it lies, in ln N or
+ln C, at least ln 2). Errors grow with the distance, so the conformity score
 is |r| / d**gamma, with gamma fitted to the residuals (the slope of ln |r| on ln d, kept in
 [0, 1]: from "as far as the rollouts reached" to "in proportion to the distance"). The interval
 at a target of distance d is ln(predicted) +- q d**gamma, q the conformal quantile of the
@@ -24,8 +24,20 @@ import pandas as pd
 from scipy import stats
 
 from ladder.laws.bootstrap import Estimate
+from ladder.sizes import training_flops
 
-MIN_SCORES = 10
+MIN_DISTANCE = float(np.log(2.0))  # one rung step: the least extrapolation a prediction has
+
+
+def distance(params: float, tokens: float, fit: pd.DataFrame) -> float:
+    """How far (N, D) lies beyond the fit runs' final points: the larger of ln(N / max N) and
+    ln(C / max C), at least ln 2 (one rung step)."""
+    flops = training_flops(fit["params"].to_numpy(float), fit["tokens"].to_numpy(float))
+    return max(
+        float(np.log(params / fit["params"].max())),
+        float(np.log(training_flops(float(params), float(tokens)) / flops.max())),
+        MIN_DISTANCE,
+    )
 
 
 @dataclass(frozen=True)
@@ -54,9 +66,8 @@ class Calibration:
     ) -> Estimate:
         """The calibrated interval around a predicted accuracy, clipped to [chance, 1]."""
         h = self.half_width(distance, noise, predicted)
-        low = min(max(predicted * math.exp(-h), chance), predicted)
-        high = max(min(predicted * math.exp(h), 1.0), predicted)
-        return Estimate(float(predicted), low, high, actual)
+        raw = Estimate(float(predicted), predicted * math.exp(-h), predicted * math.exp(h), actual)
+        return raw.clip(chance, 1.0)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

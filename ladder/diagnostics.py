@@ -16,7 +16,8 @@ Checks and thresholds:
 - noise: the predicted change from the largest fit run to the target is within NOISE_RATIO x
   the task's checkpoint-to-checkpoint accuracy noise;
 - interval: an interval that does not contain its own prediction;
-- final only: step 2 fitted on one point per run (a table of final checkpoints).
+- final only: step 2 fitted on one point per run (a table of final checkpoints);
+- chance: a chance accuracy assumed (0.25) for a task of no known family.
 """
 
 from __future__ import annotations
@@ -194,10 +195,26 @@ def targets(fit: TaskFit, noise: float | None) -> list[dict[str, Any]]:
     return out
 
 
+def chance(fit: TaskFit) -> list[dict[str, Any]]:
+    """A chance accuracy that nobody gave and no task family told."""
+    task = fit.task
+    if task.chance_from != "assumed" or (fit.step2 is None and fit.model is None):
+        return []
+    return [
+        _warning(
+            task.name,
+            "chance",
+            f"chance accuracy {task.chance:g} assumed (unknown task family): give the task's "
+            "chance in the spec or with --chance",
+        )
+    ]
+
+
 def diagnose(fit: LadderFit, noise: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """Every warning of a fit (see the module docstring)."""
     noise = noise or (fit.methods.noise if fit.methods is not None else {})
     out = []
     for task_fit in fit.tasks.values():
-        out += design(task_fit) + laws(task_fit) + targets(task_fit, noise.get(task_fit.task.name))
+        out += design(task_fit) + laws(task_fit) + chance(task_fit)
+        out += targets(task_fit, noise.get(task_fit.task.name))
     return out

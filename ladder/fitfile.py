@@ -182,6 +182,9 @@ def from_document(document: Any, source: str = "fit file") -> LadderFit:
         warnings = list(document.get("warnings", []))
     except (KeyError, TypeError, ValueError) as exc:
         raise LadderError(f"{source}: a malformed fit ({type(exc).__name__}: {exc})") from None
+    if methods is not None:
+        for name, task_fit in tasks.items():
+            task_fit.calibration, task_fit.noise = methods.calibration, methods.noise[name]
     return LadderFit(spec=spec, tasks=tasks, methods=methods, warnings=warnings)
 
 
@@ -212,6 +215,7 @@ def _prediction(target: Any, raw: dict[str, Any]) -> TargetPrediction:
             _float(e["lower"]),
             _float(e["upper"]),
             None if e["actual"] is None else float(e["actual"]),
+            bool(e.get("clipped", False)),
         )
 
     return TargetPrediction(

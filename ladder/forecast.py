@@ -10,13 +10,11 @@ compared with them.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ladder.calibration import calibrate, rollout_coverage
 from ladder.diagnostics import diagnose
 from ladder.errors import LadderError
-from ladder.laws.bootstrap import Estimate
 from ladder.methods import (
     CANDIDATES,
     PRESETS,
@@ -28,8 +26,8 @@ from ladder.methods import (
 )
 from ladder.parallel import map_processes
 from ladder.points import FeatureFrames
-from ladder.results import LadderFit, MethodsInfo, TargetPrediction, TaskData, TaskFit
-from ladder.selection import Selection, distance, score, select
+from ladder.results import LadderFit, MethodsInfo, TaskData, TaskFit
+from ladder.selection import Selection, score, select
 from ladder.spec import LadderSpec, Method
 from ladder.variance import accuracy_noise
 
@@ -80,9 +78,10 @@ def fit_methods(table: pd.DataFrame, spec: LadderSpec, progress: bool = False) -
     tasks = {}
     for task in spec.tasks:
         data = TaskData.build(table, spec, task)
-        fit = TaskFit(data, laws={}, model=models[task.name])
+        fit = TaskFit(data, {}, model=models[task.name], calibration=calibration)
+        fit.noise = noise[task.name]
         for target in spec.targets:
-            fit.predictions[target.name] = _predict(fit, target, spec, calibration, noise)
+            fit.predictions[target.name] = fit.predict(target, opts.level, opts.final_window)
         tasks[task.name] = fit
     info = MethodsInfo(opts.method, selection, calibration, coverage, noise)
     fit = LadderFit(spec=spec, tasks=tasks, methods=info)
@@ -119,27 +118,3 @@ def _fit_models(
             label = "+".join(names)
             models[task] = ensemble(label, {n: {task: fitted[n][task]} for n in names})[task]
     return models
-
-
-def _predict(
-    fit: TaskFit, target, spec: LadderSpec, calibration, noise: dict[str, float]
-) -> TargetPrediction:
-    x = np.array([[target.params, target.tokens]], dtype=float)
-    loss = accuracy = None
-    if target.run is not None:
-        loss, accuracy = fit.data.actual(target.run, spec.fit.final_window)
-    model, task = fit.model, fit.task
-    point = float(model.predict(x)[0])
-    d = distance(target.params, target.tokens, fit.data.step1_points)
-    p = TargetPrediction(
-        target=target,
-        chained=calibration.estimate(point, d, task.chance, noise[task.name], accuracy),
-        members={name: float(m.predict(x)[0]) for name, m in model.members.items()},
-    )
-    primary = model.primary()
-    if primary is not None:
-        nan = float("nan")
-        p.step1 = Estimate(float(primary.predict_feature(x)[0]), nan, nan, loss)
-        if loss is not None:
-            p.step2 = Estimate(float(primary.step2.predict([loss])[0]), nan, nan, accuracy)
-    return p

@@ -36,7 +36,7 @@ def _rel(e: Estimate | None) -> str:
 
 
 def _row(label: str, width: int, e: Estimate, unit: Any, extra: str = "") -> str:
-    interval = f"[{unit(e.lower)}, {unit(e.upper)}]"
+    interval = f"[{unit(e.lower)}, {unit(e.upper)}]" + ("c" if e.clipped else "")
     miss = " x" if e.covered is False else "  "
     return (
         f"  {label:<{width}}{unit(e.predicted):>9}  {interval:<16}{unit(e.actual):>9}{miss}"
@@ -134,8 +134,9 @@ def format_text(fit: LadderFit) -> str:
         )
     blocks.append(
         "Accuracy in points, task loss in bits per byte; x: the actual is outside the interval; "
-        "rel err = |pred - actual| / actual.\nstep1 rel: the task-loss prediction's error; "
-        "step2 rel: step 2's accuracy error given the actual task loss."
+        "c: clipped to [chance, 100];\nrel err = |pred - actual| / actual; step1 rel: the "
+        "task-loss prediction's error; step2 rel: step 2's accuracy error given the actual task "
+        "loss."
     )
     return "\n\n".join(blocks)
 

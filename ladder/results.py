@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ladder.calibration import Calibration, distance
 from ladder.errors import LadderError
 from ladder.laws.base import Law
 from ladder.laws.bootstrap import Estimate
@@ -23,7 +24,6 @@ from ladder.sizes import training_flops
 from ladder.spec import LadderSpec, TargetSpec, TaskSpec
 
 if TYPE_CHECKING:
-    from ladder.calibration import Calibration
     from ladder.methods import TaskModel
     from ladder.selection import Selection
 
@@ -154,6 +154,8 @@ class TaskFit:
     laws: dict[str, Law]
     predictions: dict[str, TargetPrediction] = field(default_factory=dict)
     model: TaskModel | None = None
+    calibration: Calibration | None = None
+    noise: float = 0.0
 
     @property
     def task(self) -> TaskSpec:
@@ -216,6 +218,21 @@ class TaskFit:
             if hasattr(law, "draws_")
         }
 
+    def estimate(
+        self, params: float, tokens: float, level: float, actual: float | None = None
+    ) -> Estimate:
+        """The headline prediction at N = `params`, D = `tokens` with its `level` interval: a
+        model's, calibrated on its rollouts (needs `calibration`); the paper's chained
+        accuracy from its bootstrap draws; or step 1's task loss for loss-only data."""
+        x = np.array([[params, tokens]], dtype=float)
+        if self.model is not None:
+            point = float(self.model.predict(x)[0])
+            d = distance(params, tokens, self.step1_points)
+            return self.calibration.estimate(point, d, self.task.chance, self.noise, actual)
+        if self.step2 is None:
+            return Direct(self.step1).estimate(x, level, actual)
+        return self.chained.estimate(x, level, actual).clip(self.task.chance, 1.0)
+
     def predict(self, target: TargetSpec, level: float, window: int) -> TargetPrediction:
         """Every part's estimate for a target (with its actuals when it names a run)."""
         x_nd = np.array([[target.params, target.tokens]], dtype=float)
@@ -223,17 +240,41 @@ class TaskFit:
         loss = acc = None
         if target.run is not None:
             loss, acc = self.data.actual(target.run, window)
+        if self.model is not None:
+            return self._predict_model(target, level, loss, acc)
         p = TargetPrediction(
             target=target,
             step1=Direct(self.step1).estimate(x_nd, level, loss),
             flops_step1=Direct(self.step1_flops).estimate(x_c, level, loss),
         )
         if self.step2 is not None and self.single_step is not None:
-            p.chained = self.chained.estimate(x_nd, level, acc)
-            p.flops = ChainedPredictor(self.step1_flops, self.step2).estimate(x_c, level, acc)
+            chance = self.task.chance
+            p.chained = self.chained.estimate(x_nd, level, acc).clip(chance, 1.0)
+            flops = ChainedPredictor(self.step1_flops, self.step2)
+            p.flops = flops.estimate(x_c, level, acc).clip(chance, 1.0)
             if loss is not None:
                 p.step2 = Direct(self.step2).estimate(np.array([loss]), level, acc)
-            p.single_step = Direct(self.single_step).estimate(x_nd, level, acc)
+                p.step2 = p.step2.clip(chance, 1.0)
+            p.single_step = Direct(self.single_step).estimate(x_nd, level, acc).clip(chance, 1.0)
+        return p
+
+    def _predict_model(
+        self, target: TargetSpec, level: float, loss: float | None, acc: float | None
+    ) -> TargetPrediction:
+        """A model's headline, its members' predictions, and the task loss and step 2 of its
+        chained task-loss predictor (without intervals: the calibration is the headline's)."""
+        x = np.array([[target.params, target.tokens]], dtype=float)
+        p = TargetPrediction(
+            target=target,
+            chained=self.estimate(target.params, target.tokens, level, acc),
+            members={name: float(m.predict(x)[0]) for name, m in self.model.members.items()},
+        )
+        primary = self.model.primary()
+        if primary is not None:
+            nan = float("nan")
+            p.step1 = Estimate(float(primary.predict_feature(x)[0]), nan, nan, loss)
+            if loss is not None:
+                p.step2 = Estimate(float(primary.step2.predict([loss])[0]), nan, nan, acc)
         return p
 
 
@@ -256,6 +297,31 @@ class LadderFit:
     tasks: dict[str, TaskFit]
     methods: MethodsInfo | None = None
     warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    def predict(self, params: Any, tokens: Any) -> pd.DataFrame:
+        """The headline prediction and interval of every task at each (N, D): N in parameters
+        and D in tokens, scalars or equally long sequences; one row per (point, task)."""
+        points = np.broadcast_arrays(np.atleast_1d(params), np.atleast_1d(tokens))
+        level = self.spec.fit.level
+        rows = []
+        for n, d in zip(*(np.asarray(p, dtype=float) for p in points), strict=True):
+            if not (np.isfinite([n, d]).all() and n > 0 and d > 0):
+                raise LadderError(f"N and D must be positive numbers, got N = {n}, D = {d}")
+            for name, task_fit in self.tasks.items():
+                e = task_fit.estimate(n, d, level)
+                rows.append(
+                    {
+                        "params": n,
+                        "tokens": d,
+                        "flops": training_flops(n, d),
+                        "task": name,
+                        "metric": "accuracy" if task_fit.step2 or task_fit.model else "task_loss",
+                        "predicted": e.predicted,
+                        "lower": e.lower,
+                        "upper": e.upper,
+                    }
+                )
+        return pd.DataFrame(rows)
 
     def table(self) -> pd.DataFrame:
         """One row per (target, task): every part's prediction, interval, actual and errors

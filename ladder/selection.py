@@ -28,15 +28,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ladder import __version__
+from ladder.calibration import distance
 from ladder.errors import LadderError
 from ladder.methods import PRESETS, MethodData, available, fit_method, method, method_data
 from ladder.parallel import map_processes
 from ladder.points import FeatureFrames, final_points
 from ladder.rungs import run_finals
-from ladder.sizes import training_flops
 from ladder.spec import LadderSpec, Method
-
-MIN_DISTANCE = float(np.log(2.0))  # one rung step: the least extrapolation a prediction has
 
 
 @dataclass(frozen=True)
@@ -46,17 +44,6 @@ class Rollout:
     name: str
     fit_runs: tuple[str, ...]
     held_out: tuple[str, ...]
-
-
-def distance(params: float, tokens: float, fit: pd.DataFrame) -> float:
-    """How far (N, D) lies beyond the fit runs' final points: the larger of ln(N / max N) and
-    ln(C / max C), at least ln 2 (one rung step)."""
-    flops = training_flops(fit["params"].to_numpy(float), fit["tokens"].to_numpy(float))
-    return max(
-        float(np.log(params / fit["params"].max())),
-        float(np.log(training_flops(float(params), float(tokens)) / flops.max())),
-        MIN_DISTANCE,
-    )
 
 
 def ladder_runs(table: pd.DataFrame, spec: LadderSpec) -> pd.DataFrame:

