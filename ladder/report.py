@@ -266,3 +266,64 @@ def format_plan(frame: Any, train: Any) -> str:
         f"{frame['flops'].sum():.3g} FLOPs, {frame['gpu_hours'].sum():,.1f} GPU-hours"
     )
     return "\n".join([head, format_frame(frame, PLAN_FORMATS), total])
+
+
+def _points(value: Any, metric: str) -> str:
+    return _pct(value) if metric == "accuracy" else _num(value)
+
+
+def format_grid(frame: Any, level: float) -> str:
+    """`ladder predict`'s table: per (N, D), each task's prediction and interval (accuracy in
+    points, task loss in bits per byte)."""
+    lines = []
+    for (n, d), rows in frame.groupby(["params", "tokens"], sort=False):
+        lines.append(f"N = {n:.4g}, D = {d:.4g} (C = {6 * n * d:.3g} FLOPs, D/N = {d / n:.3g})")
+        width = max(8, *(len(t) + 2 for t in rows["task"]))
+        lines.append(f"  {'task':<{width}}{'pred':>8}  {100 * level:g}% interval")
+        for _, r in rows.iterrows():
+            unit = r["metric"]
+            interval = f"[{_points(r['lower'], unit)}, {_points(r['upper'], unit)}]"
+            lines.append(f"  {r['task']:<{width}}{_points(r['predicted'], unit):>8}  {interval}")
+        lines.append("")
+    lines.append("Accuracy in points; task loss in bits per byte.")
+    return "\n".join(lines)
+
+
+def format_comparison(frame: Any, first: str, second: str) -> str:
+    """`ladder compare`'s table: both predictions, the difference and whether the intervals
+    overlap, per target and task."""
+    lines = []
+    for target, rows in frame.groupby("target", sort=False):
+        n, d = rows["params"].iloc[0], rows["tokens"].iloc[0]
+        lines.append(f"{target}  (N = {n:.4g}, D = {d:.4g})")
+        width = max(8, *(len(t) + 2 for t in rows["task"]))
+        lines.append(
+            f"  {'task':<{width}}{first[:16]:>18}{second[:16]:>18}{'difference':>12}  intervals"
+        )
+        for _, r in rows.iterrows():
+            unit = r["metric"]
+
+            def cell(prefix: str, r=r, unit=unit) -> str:
+                low, high = _points(r[f"{prefix}_lower"], unit), _points(r[f"{prefix}_upper"], unit)
+                return f"{_points(r[prefix], unit)} [{low}, {high}]"
+
+            scale = 100 if unit == "accuracy" else 1
+            diff = _fmt(scale * r["difference"], "+.1f" if unit == "accuracy" else "+.3f")
+            overlap = "overlap" if r["overlap"] else "apart"
+            cells = f"{cell('first'):>18}{cell('second'):>18}{diff:>12}"
+            lines.append(f"  {r['task']:<{width}}{cells}  {overlap}")
+        lines.append("")
+    lines.append(
+        "Accuracy in points (task loss in bits per byte); difference = second - first; apart: "
+        "the intervals do not overlap."
+    )
+    return "\n".join(lines)
+
+
+def write_frame(frame: Any, path: str | Path) -> Path:
+    """A table as CSV, or as JSON records for a .json path (written atomically)."""
+    from ladder.files import write_json, write_text
+
+    if str(path).endswith(".json"):
+        return write_json(path, frame.to_dict("records"))
+    return write_text(path, frame.to_csv(index=False))
