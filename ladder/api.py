@@ -82,7 +82,7 @@ def table_spec(
     ]
     spec = LadderSpec.parse(
         {
-            "name": Path(path).name.split(".")[0],
+            "name": table_name(path),
             "data": Path(path),
             "fit": {**fit, "runs": list(fit_runs)},
             "targets": list(targets),
@@ -91,6 +91,15 @@ def table_spec(
         str(path),
     )
     return spec, frame
+
+
+def table_name(path: str | Path) -> str:
+    """A table's name for its spec (and default fit file): the file name without its table
+    suffixes (exp.v1.csv.gz -> exp.v1), so that exp.v1.csv and exp.v2.csv stay apart."""
+    name = Path(path).name
+    for suffix in (".gz", ".bz2", ".xz", ".zst", ".csv", ".parquet", ".pq"):
+        name = name.removesuffix(suffix)
+    return name
 
 
 def fit(

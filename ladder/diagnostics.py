@@ -16,6 +16,8 @@ Checks and thresholds:
 - noise: the predicted change from the largest fit run to the target is within NOISE_RATIO x
   the task's checkpoint-to-checkpoint accuracy noise;
 - interval: an interval that does not contain its own prediction;
+- window: a fit run with fewer evaluations than the final window averages (but more than
+  one: a table of final checkpoints has one, which is said as "final only");
 - final only: step 2 fitted on one point per run (a table of final checkpoints);
 - chance: a chance accuracy assumed (0.25) for a task of no known family.
 """
@@ -97,9 +99,19 @@ def design(fit: TaskFit) -> list[dict[str, Any]]:
                     f"{rho:+.2f}, one-sided p {p:.2g}): a law fitted to them extrapolates noise",
                 )
             )
-    if (
-        points.get("evaluations", pd.Series(dtype=float)) == 1
-    ).all() and fit.step2_points is not None:
+    evaluations = points.get("evaluations", pd.Series(dtype=float))
+    window = fit.window
+    short = points.loc[(evaluations < window) & (evaluations > 1), "run"]
+    if len(short):
+        out.append(
+            _warning(
+                name,
+                "window",
+                f"fit run(s) {', '.join(short)} have fewer than final_window = {window} "
+                "evaluations: their final points average all they have",
+            )
+        )
+    if (evaluations == 1).all() and fit.step2_points is not None:
         out.append(
             _warning(
                 name,

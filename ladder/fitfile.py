@@ -169,6 +169,7 @@ def from_document(document: Any, source: str = "fit file") -> LadderFit:
                 step1_points=decode_frame(points["step1"]),
                 step2_points=decode_frame(points["step2"]) if "step2" in points else None,
                 anchor=bool(raw["anchor"]),
+                window=spec.fit.final_window,
             )
             laws = {key: law_from_dict(law) for key, law in raw["laws"].items()}
             model = model_from_dict(raw["model"]) if "model" in raw else None

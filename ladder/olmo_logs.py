@@ -65,6 +65,8 @@ def read_run(path: str | Path, params: int) -> pd.DataFrame:
     except Exception as exc:
         raise LadderError(f"{path}: cannot be read as CSV ({exc})") from exc
     run = path.stem
+    if log.empty:
+        raise LadderError(f"{path}: no rows (a header only): no evaluation to import")
     if TOKENS in log.columns:
         tokens = log[TOKENS].to_numpy(dtype=float)
     elif STEP in log.columns and BATCH in log.columns:
@@ -136,5 +138,8 @@ def import_logs(paths: Sequence[str | Path], params: Mapping[str, int]) -> pd.Da
     """Convert OLMo eval-log CSVs into one validated observation table."""
     if not paths:
         raise LadderError("no log files given")
+    for path in paths:
+        if not Path(path).is_file():
+            raise LadderError(f"{path}: no such file")
     frames = [read_run(path, params_for_run(Path(path).stem, params)) for path in paths]
     return validate(pd.concat(frames, ignore_index=True), source="imported logs")

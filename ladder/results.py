@@ -44,6 +44,7 @@ class TaskData:
     step1_points: pd.DataFrame
     step2_points: pd.DataFrame | None
     anchor: bool
+    window: int = 5
 
     @classmethod
     def build(cls, table: pd.DataFrame, spec: LadderSpec, task: TaskSpec) -> TaskData:
@@ -61,7 +62,7 @@ class TaskData:
             )
             if points2["accuracy"].isna().any():
                 raise LadderError(f"{where}: some checkpoints of the fit runs have no accuracy")
-        return cls(task, frame, points1, points2, opts.anchor)
+        return cls(task, frame, points1, points2, opts.anchor, opts.final_window)
 
     @cached_property
     def nd(self) -> np.ndarray:
@@ -189,6 +190,11 @@ class TaskFit:
     @property
     def step1_points(self) -> pd.DataFrame:
         return self.data.step1_points
+
+    @property
+    def window(self) -> int:
+        """How many final evaluations of each run step 1's points average."""
+        return self.data.window
 
     @property
     def step2_points(self) -> pd.DataFrame | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ladder.errors import LadderError
+from ladder.files import write_text
 from ladder.runfolder import RungPlan, is_done, model_config, rung_dir
 from ladder.spec import LadderSpec
 from ladder.train.olmo import check_corpus
@@ -175,7 +176,7 @@ def run_slurm(
         folder = rung_dir(spec.train, rung.name)
         folder.mkdir(parents=True, exist_ok=True)
         script = folder / "job.sbatch"
-        script.write_text(slurm_script(spec, config, rung))
+        write_text(script, slurm_script(spec, config, rung))
         if dry_run:
             jobs.append(Job(rung.name, "written", str(script)))
             continue
