@@ -55,7 +55,7 @@ def fit(table: pd.DataFrame, target=(8e9, 2e11), method: str = "flops"):
             "name": "synthetic",
             "fit": {"runs": runs, "method": method, "bootstrap": 0},
             "targets": [{"name": "T", "params": target[0], "tokens": target[1]}],
-            "tasks": [{"name": "t"}],
+            "tasks": [{"name": "t", "chance": 0.25}],
         },
         "synthetic",
     )
