@@ -283,7 +283,6 @@ def backtest(
     the rest, predict them; errors against the noise floor of `runs` (see `noise`)."""
     from ladder.backtest import backtest as run_backtests
     from ladder.backtest import held_out_split, multiplier_splits, size_splits
-    from ladder.rungs import rungs
     from ladder.variance import summarize
 
     data = table(spec) if data is None else data
@@ -293,10 +292,11 @@ def backtest(
     if hold_out:
         splits = [held_out_split(spec.fit_runs, hold_out)]
     else:
-        all_rungs = rungs(data)
+        all_rungs = ladder_rungs(spec, data)
         if not all_rungs:
             raise LadderError(
-                "no runs named like rungs (<size>-<k>xC) in the data; hold runs out by name"
+                "no rungs in the data (runs named <size>-<k>xC, or at a standard multiple of "
+                "20 N tokens); hold runs out by name"
             )
         splits = [
             *(size_splits(all_rungs, spec.fit_runs) if "size" in kinds else []),
@@ -309,18 +309,26 @@ def backtest(
     return Backtest(spec, splits, results, floor)
 
 
+def ladder_rungs(spec: LadderSpec, data: pd.DataFrame) -> list:
+    """The table's rungs (ladder.rungs), never a target's run nor a run at a target's scale."""
+    from ladder.rungs import rungs
+    from ladder.selection import ladder_runs
+
+    allowed = set(ladder_runs(data, spec).index)
+    return rungs(data, exclude=set(data["run"].unique()) - allowed)
+
+
 def compute_vs_error(
     spec: LadderSpec, data: pd.DataFrame | None = None, progress: bool = False
 ) -> pd.DataFrame:
     """Refit on every cut-down ladder; per cut and target, compute fraction and mean error."""
     from ladder.backtest import compute_vs_error as run_cuts
     from ladder.backtest import ladder_cuts
-    from ladder.rungs import rungs
 
     data = table(spec) if data is None else data
     if not any(t.run for t in spec.targets):
         raise LadderError("compute-vs-error needs targets with actual results (a run)")
-    cuts = ladder_cuts(rungs(data), spec.fit_runs)
+    cuts = ladder_cuts(ladder_rungs(spec, data), spec.fit_runs)
     if not cuts:
         raise LadderError("no ladder cuts: the data needs rungs of at least 3 sizes")
     return run_cuts(data, spec, cuts, progress=progress)
@@ -344,7 +352,6 @@ def report(
     from ladder.fitfile import to_document
     from ladder.plots import plot_noise, save, save_figures
     from ladder.report import format_text, markdown_summary
-    from ladder.rungs import rungs
     from ladder.variance import summarize
 
     formats = check_formats(formats)
@@ -354,7 +361,7 @@ def report(
     data = table(spec) if data is None else data
     result = saved if saved is not None else fit(spec, data, progress=progress)
     floor = summarize(noise(spec, data, runs, last_n))
-    splits = size_splits(rungs(data), spec.fit_runs)
+    splits = size_splits(ladder_rungs(spec, data), spec.fit_runs)
     backtests = run_backtests(data, spec, splits, floor, progress=progress) if splits else None
     figures = save_figures(result, out, formats) + save(
         plot_noise(floor, result), out, "noise", formats

@@ -54,7 +54,7 @@ def test_noise_of_a_single_evaluation_is_missing_not_zero(paper_spec, paper_tabl
 
 
 def test_splits_hold_out_by_construction(paper_spec, paper_table):
-    all_rungs = rungs(paper_table)
+    all_rungs = api.ladder_rungs(paper_spec, paper_table)
     by_size = size_splits(all_rungs, paper_spec.fit_runs)
     assert [s.name for s in by_size] == ["190M-760M -> 1B", "190M-1B -> 3B"]
     assert set(by_size[1].held_out) == {f"3B-{m}xC" for m in ("0.5", "1", "2", "5", "10")}
@@ -179,3 +179,19 @@ def test_compute_vs_error_command_writes_table_and_figure(tmp_path, capsys):
     assert len(table) == 2 * 18  # 18 cut-down ladders x 2 targets
     assert np.isfinite(table["mean_abs_error"]).all()
     assert (tmp_path / "compute_vs_error.png").stat().st_size > 10_000
+
+
+def test_rungs_are_found_by_name_or_by_n_and_d(paper_table):
+    from ladder.rungs import parse_rung, rungs
+
+    assert parse_rung("peteish-final-190M-1xC") == ("190M", 1.0)
+    assert parse_rung("190M-1xC-rerun") is None
+    renamed = paper_table.replace(
+        {"run": {"190M-2xC": "peteish-final-190M-2xC", "370M-5xC": "my-run-17"}}
+    )
+    found = {
+        r.run: (r.size, r.multiplier) for r in rungs(renamed, exclude=["peteish13_eval_final"])
+    }
+    assert found["peteish-final-190M-2xC"] == ("190M", 2.0)
+    assert found["my-run-17"] == ("371M", 5.0)
+    assert "190M-1xC-rerun" not in found and "peteish13_eval_final" not in found
