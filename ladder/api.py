@@ -9,7 +9,7 @@ Units: N in parameters, D in tokens, task loss in bits per byte, accuracy as a f
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -430,6 +430,7 @@ class TrainResult:
     plan: list[RungPlan]
     jobs: list[Job]
     corpus_tokens: int | None = None
+    problems: list[str] = field(default_factory=list)
 
 
 def train(
@@ -446,8 +447,10 @@ def train(
     plan = launch.ladder_plan(spec, rungs)
     config = Path(config)
     if dry_run:
-        jobs = launch.run_slurm(spec, config, plan, dry_run=True)
-        return TrainResult(plan, jobs if spec.train.launcher == "slurm" else [])
+        problems = launch.readiness(spec)
+        slurm = spec.train.launcher == "slurm"
+        jobs = launch.run_slurm(spec, config, plan, dry_run=True) if slurm else []
+        return TrainResult(plan, jobs, None, problems)
     tokens = None
     if data.builtin_corpus_missing(spec.train):
         with _bar(progress, desc=f"tokenizing {spec.train.builtin_corpus}", unit="doc") as bar:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
+from conftest import ROOT
 
 from ladder import observations
 from ladder.cli import main
@@ -231,3 +233,22 @@ def test_slurm_launcher_trains_the_ladder_on_a_real_slurm(tmp_path, micro_spec, 
     table = observations.read(tmp_path / "obs.parquet")
     assert sorted(table["run"].unique()) == sorted(r.name for r in rungs)
     assert sorted(table.groupby("run")["step"].max()) == sorted(r.steps for r in rungs)
+
+
+def test_dry_run_checks_the_spec_end_to_end(tmp_path, capsys):
+    spec = yaml.safe_load((ROOT / "configs" / "olmo-paper.yaml").read_text())
+    spec["data"] = str(ROOT / "data" / "olmo-ladder.parquet")
+    spec["train"] |= {"launcher": "local", "output": str(tmp_path / "runs")}
+    spec["train"]["corpus"] = [str(tmp_path / "missing.npy")]
+    path = tmp_path / "paper.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["train", "-c", str(path), "--dry-run", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "not ready: corpus file(s) missing" in out and "dolma2-tokenizer.json" in out
+    assert not (tmp_path / "runs").exists()
+    # the paper's original eval names (hellaswag_rc_5shot, ...) would feed its tasks nothing
+    spec["train"]["eval"]["tasks"][4] = "hellaswag_rc_5shot"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["train", "-c", str(path), "--dry-run", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "task 'hellaswag': its source 'hellaswag_val_rc_5shot' is not among" in err

@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     result = api.train(spec, config, split(args.rungs), args.dry_run, progress(args))
     if args.dry_run:
         print(format_plan(plan_frame(result.plan), spec.train))
+        checks = [f"  not ready: {p}" for p in result.problems] or ["  ready to train"]
+        print("\n".join(["checks:", *checks]))
     if result.corpus_tokens is not None:
         print(f"{spec.train.corpus[0]}: {result.corpus_tokens:,} tokens of the built-in corpus")
     for job in result.jobs:

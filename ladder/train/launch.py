@@ -44,6 +44,15 @@ def ladder_plan(spec: LadderSpec, only: Sequence[str] = ()) -> list[RungPlan]:
         raise LadderError("the spec has no `train` section (see configs/tiny.yaml)")
     if spec.train.eval is not None:
         check_tasks(spec.train.eval.tasks)
+        evaluated = set(spec.train.eval.tasks)
+        for task in spec.tasks:
+            missing = [source for source in task.sources if source not in evaluated]
+            if missing:
+                raise LadderError(
+                    f"task {task.name!r}: its source {missing[0]!r} is not among "
+                    "train.eval.tasks, so training would record nothing for it (evaluated: "
+                    f"{', '.join(spec.train.eval.tasks)})"
+                )
     rungs = plan_ladder(spec.train, token_config(spec.train.tokenizer).vocab_size)
     if only:
         names = {r.name for r in rungs}
@@ -52,6 +61,31 @@ def ladder_plan(spec: LadderSpec, only: Sequence[str] = ()) -> list[RungPlan]:
             raise LadderError(f"unknown rung {unknown[0]!r}; the plan has {', '.join(names)}")
         rungs = [r for r in rungs if r.name in only]
     return rungs
+
+
+def readiness(spec: LadderSpec) -> list[str]:
+    """What would stop the ladder from training now, as sentences (none: ready): corpus files
+    not there (unless a built-in corpus will be tokenized), a tokenizer file not there, an
+    output folder that cannot be created."""
+    import os
+
+    from ladder.tokenizer import tokenizer_file
+
+    train, problems = spec.train, []
+    missing = [str(p) for p in train.corpus if not p.is_file() or p.stat().st_size == 0]
+    if missing and train.builtin_corpus is None:
+        problems.append(f"corpus file(s) missing: {', '.join(missing)} (`ladder prepare-data`)")
+    if train.eval is not None:
+        try:
+            tokenizer_file(train.tokenizer)
+        except LadderError as exc:
+            problems.append(f"evaluation tokenizer: {exc}")
+    folder = train.output
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        problems.append(f"output folder {train.output}: {folder} is not a writable folder")
+    return problems
 
 
 def unfinished(spec: LadderSpec, rungs: Sequence[RungPlan], jobs: list[Job]) -> list[RungPlan]:
