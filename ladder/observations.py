@@ -154,15 +154,21 @@ def write(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     return atomic_write(path, save)
 
 
-def require_runs(table: pd.DataFrame, runs: Sequence[str], what: str) -> None:
-    """LadderError naming `what` and the first of `runs` that the table does not have."""
-    present = set(table["run"].unique())
-    missing = [run for run in runs if run not in present]
+def require(table: pd.DataFrame, column: str, names: Sequence[str], what: str) -> None:
+    """LadderError naming `what` and the first of `names` that the table's `column` (run or
+    task) does not have, with those it has."""
+    present = set(table[column].unique())
+    missing = [name for name in names if name not in present]
     if missing:
         raise LadderError(
-            f"{what}: run {missing[0]!r} is not in the data "
-            f"(runs present: {', '.join(sorted(present))})"
+            f"{what}: {column} {missing[0]!r} is not in the data "
+            f"({column}s present: {', '.join(sorted(present))})"
         )
+
+
+def require_runs(table: pd.DataFrame, runs: Sequence[str], what: str) -> None:
+    """LadderError naming `what` and the first of `runs` that the table does not have."""
+    require(table, "run", runs, what)
 
 
 def append(rows: pd.DataFrame, path: str | os.PathLike) -> int:

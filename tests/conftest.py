@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -17,6 +18,15 @@ from ladder.spec import LadderSpec, load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "olmo-ladder"
+SIZES = np.array([150e6, 300e6, 600e6, 1.2e9])  # a synthetic ladder's N
+MULTIPLIERS = np.array([1, 2, 5, 10])  # and its D / 20 N
+TARGET = np.array([[13e9, 5e12]])  # where the synthetic laws are extrapolated to
+
+
+def ladder_grid() -> np.ndarray:
+    """Rows of (N, D) of the synthetic ladder: every size at every multiplier."""
+    n, m = np.meshgrid(SIZES, MULTIPLIERS, indexing="ij")
+    return np.column_stack([n.ravel(), 20 * m.ravel() * n.ravel()])
 
 
 @pytest.fixture(autouse=True, scope="session")
