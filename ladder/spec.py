@@ -81,8 +81,9 @@ class FitOptions(Config):
     """How the two steps are fitted (the spec's `fit` section).
 
     runs: the runs to fit the laws on (default: every rung of the `train` section).
-    step2_runs: the runs whose checkpoints step 2 is fitted on (default: `runs`); they may be
-    other models than step 1's (public ones, or a WSD-S run whose decay bottoms are step 1's).
+    step2_runs: the runs whose checkpoints step 2 is fitted on (default: `runs`, or with
+    `train.schedule: wsds` the WSD-S runs of their sizes); they may be other models than step
+    1's (public ones, or a WSD-S run whose decay bottoms are step 1's).
     final_window: step 1 uses the mean of the last `final_window` evaluations of each run.
     skip_fraction: step 2 drops this fraction of each run's earliest checkpoints.
     moving_average: step 2 smooths task loss and accuracy over this many checkpoints.
@@ -165,8 +166,11 @@ class LadderSpec(Config):
 
     @property
     def step2_runs(self) -> tuple[str, ...]:
-        """The runs whose checkpoints step 2 is fitted on: fit.step2_runs, else the fit runs."""
-        return self.fit.step2_runs if self.fit.step2_runs is not None else self.fit_runs
+        """The runs whose checkpoints step 2 is fitted on: fit.step2_runs, else the fit runs
+        (for a WSD-S ladder, the WSD-S runs of their sizes: see TrainSpec.step2_runs_of)."""
+        if self.fit.step2_runs is not None:
+            return self.fit.step2_runs
+        return self.fit_runs if self.train is None else self.train.step2_runs_of(self.fit_runs)
 
     def without_runs(self, held_out: Sequence[str]) -> LadderSpec:
         """A copy fitted on `runs` and `step2_runs` minus the held-out runs (backtests)."""

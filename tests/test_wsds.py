@@ -1,0 +1,100 @@
+"""WSD-S ladders: the plan of the paper's sizes (decay points, tokens, compute saved), the
+schedule OLMo-core runs, and the phases the observations are marked with."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+
+from ladder.cli import main
+from ladder.rungs import rung_name
+from ladder.schedule import learning_rate_at, phase_at
+from ladder.spec import load_spec
+from ladder.train.launch import ladder_plan
+from ladder.train.plan import saving
+
+
+@pytest.fixture(scope="module")
+def wsds_plan():
+    return ladder_plan(load_spec(ROOT / "configs" / "olmo-paper-wsds.yaml"))
+
+
+def test_paper_wsds_plan_has_one_run_per_size_with_the_cosine_rungs_as_bottoms(
+    wsds_plan, paper_spec
+):
+    cosine = {rung.name: rung for rung in ladder_plan(paper_spec)}
+    sizes = ("190M", "370M", "760M", "1B", "3B")
+    assert [r.name for r in wsds_plan] == [f"{s}-wsds" for s in sizes]
+    for run in wsds_plan:
+        assert [d.multiplier for d in run.decays] == [0.5, 1, 2, 5, 10]
+        previous = 0
+        for decay in run.decays:
+            rung = cosine[rung_name(run.size, decay.multiplier)]
+            # each bottom is the cosine rung's last step: same D, batch and sequence length
+            assert decay.end == rung.steps and run.batch_size == rung.batch_size
+            assert decay.end * run.tokens_per_step == rung.tokens
+            assert decay.steps == round(0.2 * (decay.end - previous))
+            previous = decay.end
+        assert run.steps == run.decays[-1].end
+        assert run.tokens == pytest.approx(10 * 20 * run.params, rel=1e-3)
+        assert run.learning_rate == pytest.approx(2 * cosine[f"{run.size}-1xC"].learning_rate)
+        assert run.warmup_steps == cosine[f"{run.size}-1xC"].warmup_steps
+    first = wsds_plan[0]  # 190M: 1xC = 3,806,855,168 tokens of 524,288 per step
+    assert [(d.start, d.end) for d in first.decays] == [
+        (2905, 3631),
+        (6535, 7261),
+        (13071, 14523),
+        (31950, 36307),
+        (65353, 72614),
+    ]
+    saved = saving(wsds_plan)
+    assert saved.cosine_flops == pytest.approx(sum(r.flops for r in cosine.values()))
+    assert saved.fraction == pytest.approx(1 - 10 / 18.5, abs=1e-3)
+
+
+def test_olmo_core_runs_the_planned_decays(wsds_plan):
+    run = wsds_plan[0]
+    peak = run.learning_rate
+    assert learning_rate_at(run, run.warmup_steps // 2) < peak
+    for decay in run.decays:
+        assert learning_rate_at(run, decay.start) == pytest.approx(peak)
+        assert learning_rate_at(run, decay.start + 1) == pytest.approx(
+            peak * (decay.steps - 1) / decay.steps
+        )
+        assert learning_rate_at(run, decay.end) == 0.0
+        if decay.end < run.steps:
+            assert learning_rate_at(run, decay.end + 1) == pytest.approx(peak)
+    assert [phase_at(run, s) for s in (1, run.warmup_steps, 2905, 2906, 3631, 3632)] == [
+        "warmup",
+        "stable",
+        "stable",
+        "decay",
+        "bottom",
+        "stable",
+    ]
+    assert run.fixed_steps[:4] == (2905, 3631, 6535, 7261)
+
+
+def test_dry_run_prints_the_decay_points_and_the_compute_saved(capsys):
+    config = ROOT / "configs" / "olmo-paper-wsds.yaml"
+    assert main(["train", "--dry-run", "-c", str(config), "--launcher", "local", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "190M-wsds" in out and "190M-0.5xC  190M-wsds           2,905        3,631" in out
+    assert "a cosine ladder of the same 25 points: 2.76e+22 FLOPs" in out
+    assert "the WSD-S runs save 46% of it (1.49e+22 FLOPs)" in out
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"multipliers": [0.004, 0.00401]}, "both end at step"),
+        ({"wsds": {"decay_fraction": 0.005}}, "under one step"),
+        ({"warmup_tokens_per_param": 0.04}, "do not fit before the 0.002xC bottom"),
+        ({"schedule": "cosine", "wsds": {"lr_factor": 3}}, "wsds: set only with `schedule: wsds`"),
+        ({"wsds": {"decay_fraction": 0.6}}, "train.wsds.decay_fraction: Input should be less"),
+    ],
+)
+def test_bad_wsds_plans_fail_before_training(micro_spec, capsys, change, message):
+    config = micro_spec(**{"schedule": "wsds", "multipliers": [0.002, 0.004], **change})
+    assert main(["train", "-c", str(config), "--dry-run", "-q"]) == 2
+    assert message in capsys.readouterr().err
