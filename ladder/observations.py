@@ -2,7 +2,10 @@
 
 Columns (see design.md): run, params (N, parameters), tokens (D, tokens seen), step, task,
 task_loss (bits per byte of the correct answer), accuracy (in [0, 1]; may be missing for
-loss-only data). Optional columns (flops, seed, split, other metrics) are kept as they are.
+loss-only data). Optional columns (flops, seed, split, other metrics) are kept as they are;
+`ladder train` and `ladder collect` add learning_rate (AdamW's learning rate of the step's
+update) and lr_phase (warmup, stable, decay or bottom: see ladder.schedule; `bottom` rows are
+annealed points).
 """
 
 from __future__ import annotations

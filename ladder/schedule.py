@@ -78,3 +78,9 @@ def phase_at(rung: RungPlan, step: int) -> str:
         if decay.start < step < decay.end:
             return "decay"
     return "stable"
+
+
+def schedule_columns(rung: RungPlan, step: int) -> dict[str, float | str]:
+    """The observation columns that say where step `step` is in the run's schedule:
+    learning_rate (AdamW's, of that step's update) and lr_phase (one of PHASES)."""
+    return {"learning_rate": learning_rate_at(rung, step), "lr_phase": phase_at(rung, step)}

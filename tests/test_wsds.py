@@ -3,10 +3,19 @@ schedule OLMo-core runs, and the phases the observations are marked with."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
+
+import pandas as pd
 import pytest
 from conftest import ROOT
+from test_train import _train_command
 
+from ladder import api, observations
 from ladder.cli import main
+from ladder.runfolder import checkpoints
 from ladder.rungs import rung_name
 from ladder.schedule import learning_rate_at, phase_at
 from ladder.spec import load_spec
@@ -98,3 +107,60 @@ def test_bad_wsds_plans_fail_before_training(micro_spec, capsys, change, message
     config = micro_spec(**{"schedule": "wsds", "multipliers": [0.002, 0.004], **change})
     assert main(["train", "-c", str(config), "--dry-run", "-q"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_wsds_run_killed_mid_decay_resumes_to_the_same_result(tmp_path, micro_spec):
+    """Decays end at 32 (0.001xC) and 64 (0.002xC) steps, each 6 steps long; the run is
+    killed once step 60, inside the second decay, is saved."""
+    config = micro_spec(schedule="wsds", multipliers=[0.001, 0.002])
+    spec = load_spec(config)
+    (run,) = ladder_plan(spec)
+    assert [(d.start, d.end) for d in run.decays] == [(26, 32), (58, 64)]
+    folder = tmp_path / "runs" / run.name
+    process = subprocess.Popen(_train_command(config), start_new_session=True)
+    deadline = time.time() + 300
+    while not (folder / "step60" / ".metadata.json").exists() and time.time() < deadline:
+        assert process.poll() is None, "training ended before it could be killed"
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (folder / "DONE").exists()
+    assert {26, 32, 58, 60}.issubset(step for step, _ in checkpoints(folder))
+
+    rerun = subprocess.run(_train_command(config), capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    table = observations.read(tmp_path / "obs.parquet")  # validate() rejects duplicates
+    assert table["step"].tolist() == [10, 20, 26, 30, 32, 40, 50, 58, 60, 64]
+    assert table["lr_phase"].tolist() == [
+        "stable",
+        "stable",
+        "stable",
+        "decay",
+        "bottom",
+        "stable",
+        "stable",
+        "stable",
+        "decay",
+        "bottom",
+    ]
+    rates = dict(zip(table["step"], table["learning_rate"], strict=True))
+    assert [rates[s] for s in (26, 30, 32, 40, 60, 64)] == pytest.approx(
+        [
+            run.learning_rate,
+            run.learning_rate * 2 / 6,
+            0,
+            run.learning_rate,
+            run.learning_rate * 4 / 6,
+            0,
+        ]
+    )
+
+    # the same run never killed ends where the resumed one does
+    reference = spec.replace(
+        data=tmp_path / "reference.parquet",
+        train=spec.train.replace(output=tmp_path / "reference"),
+    )
+    api.train(reference, config)
+    expected = observations.read(tmp_path / "reference.parquet")
+    columns = ["step", "tokens", "task_loss", "accuracy", "learning_rate", "lr_phase"]
+    pd.testing.assert_frame_equal(table[columns], expected[columns], rtol=1e-6)

@@ -13,6 +13,7 @@ from olmo_core.train.callbacks import Callback
 from ladder import observations
 from ladder.collect.evaluate import Evaluator, to_rows
 from ladder.runfolder import RungPlan
+from ladder.schedule import schedule_columns
 from ladder.train_spec import EvalSpec, TokenizerSpec
 
 
@@ -29,9 +30,10 @@ class ProgressCallback(Callback):
 
 @dataclass
 class ObservationCallback(Callback):
-    """Every `eval_spec.interval` steps and at the last step, score the model on the spec's
-    tasks and append one row per task to `table` (rank 0 writes; rows already there are kept,
-    so a resumed run adds no duplicates)."""
+    """Every `eval_spec.interval` steps, at the run's fixed steps (before and at the bottom of
+    each WSD-S decay) and at the last step, score the model on the spec's tasks and append one
+    row per task to `table`, marked with the step's learning rate and schedule phase (rank 0
+    writes; rows already there are kept, so a resumed run adds no duplicates)."""
 
     eval_spec: EvalSpec | None = None
     tokenizer: TokenizerSpec | None = None
@@ -68,7 +70,8 @@ class ObservationCallback(Callback):
 
     def _score_if_due(self) -> None:
         last = self.step >= (self.trainer.max_steps or 0)
-        if self.step == 0 or (self.step % self.eval_spec.interval and not last):
+        fixed = self.step in self.rung.fixed_steps
+        if self.step == 0 or (self.step % self.eval_spec.interval and not (last or fixed)):
             return
         have = observations.keys_in(self.table)
         if all((self.rung.name, self.step, t) in have for t in self.eval_spec.tasks):
@@ -86,5 +89,5 @@ class ObservationCallback(Callback):
                 params=self.rung.params,
                 tokens=self.step * self.rung.tokens_per_step,
                 step=self.step,
-            )
+            ).assign(**schedule_columns(self.rung, self.step))
             observations.append(rows, self.table)
