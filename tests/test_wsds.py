@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT
@@ -15,10 +16,11 @@ from test_train import _train_command
 
 from ladder import api, observations
 from ladder.cli import main
+from ladder.errors import LadderError
 from ladder.runfolder import checkpoints
 from ladder.rungs import rung_name
 from ladder.schedule import learning_rate_at, phase_at
-from ladder.spec import load_spec
+from ladder.spec import load_spec, parse_spec
 from ladder.train.launch import ladder_plan
 from ladder.train.plan import saving
 
@@ -164,3 +166,92 @@ def test_wsds_run_killed_mid_decay_resumes_to_the_same_result(tmp_path, micro_sp
     expected = observations.read(tmp_path / "reference.parquet")
     columns = ["step", "tokens", "task_loss", "accuracy", "learning_rate", "lr_phase"]
     pd.testing.assert_frame_equal(table[columns], expected[columns], rtol=1e-6)
+
+
+def _law(params, tokens):
+    """Task loss L(N, D) = 1 + 50 / N^0.3 + 100 / D^0.3 at a decay bottom (bits per byte)."""
+    return 1 + 50 / np.power(params, 0.3) + 100 / np.power(tokens, 0.3)
+
+
+def _synthetic_wsds_table() -> pd.DataFrame:
+    """Four WSD-S runs of 1M to 8M parameters, evaluated every 1/4 of 1xC of tokens (high LR:
+    0.2 above the law) and at the bottoms of decays ending at 0.5, 1, 2 and 4 x C (on it)."""
+    rows = []
+    for size, params in (("a", 1e6), ("b", 2e6), ("c", 4e6), ("d", 8e6)):
+        for quarter in range(1, 17):
+            tokens = int(quarter / 4 * 20 * params)
+            bottom = quarter in (2, 4, 8, 16)
+            loss = _law(params, tokens) + (0 if bottom else 0.2)
+            rows.append(
+                {
+                    "run": f"{size}-wsds",
+                    "params": int(params),
+                    "tokens": tokens,
+                    "step": quarter * 100,
+                    "task": "t",
+                    "task_loss": loss,
+                    "accuracy": 0.25 + 0.7 / (1 + np.exp(4 * (loss - 2.5))),
+                    "lr_phase": "bottom" if bottom else "stable",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _wsds_spec(**fit):
+    return parse_spec(
+        {
+            "name": "synthetic",
+            "fit": {"bootstrap": 0, "final_window": 1, "skip_fraction": 0, **fit},
+            "targets": [{"name": "big", "params": 64e6, "tokens": 1.28e9}],
+            "tasks": [{"name": "t"}],
+            "train": {
+                "sizes": [{"name": n, "d_model": 8, "n_layers": 1, "n_heads": 2} for n in "abcd"],
+                "multipliers": [0.5, 1, 2, 4],
+                "schedule": "wsds",
+                "corpus": ["unused.npy"],
+                "output": "unused",
+            },
+        }
+    )
+
+
+def test_decay_bottoms_are_the_step1_rungs_and_the_wsds_runs_step2s():
+    table = _synthetic_wsds_table()
+    spec = _wsds_spec()
+    data = api.observations_for(spec, table)
+    assert api.observations_for(spec, data).equals(data)  # applying it twice changes nothing
+    annealed = data[data["annealed_from"].notna()].set_index("run")
+    assert sorted(annealed.index) == sorted(spec.fit_runs) and len(annealed) == 16
+    assert annealed.loc["c-2xC", "tokens"] == 160_000_000 and annealed.loc["c-2xC", "step"] == 800
+    assert spec.step2_runs == ("a-wsds", "b-wsds", "c-wsds", "d-wsds")
+    assert spec.without_runs(["d-0.5xC", "d-1xC", "d-2xC", "d-4xC"]).step2_runs == (
+        "a-wsds",
+        "b-wsds",
+        "c-wsds",
+    )
+
+    fit = api.fit(spec, table, workers=1).tasks["t"]
+    assert sorted(fit.step1_points["run"]) == sorted(spec.fit_runs)
+    assert len(fit.step2_points) == 64  # every checkpoint of the four WSD-S runs
+    # step 1 sees only the bottoms, which lie on the law: the target's loss is the law's
+    prediction = fit.predictions["big"].step1.predicted
+    assert prediction == pytest.approx(_law(64e6, 1.28e9), rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t.drop(columns="lr_phase"), "has no lr_phase column"),
+        (
+            lambda t: t.assign(tokens=t["tokens"] * 1.4),
+            "is at none of the multipliers 0.5, 1, 2, 4",
+        ),
+        (
+            lambda t: pd.concat([t, t[t["run"] == "a-wsds"].assign(run="a-1xC")]),
+            "its 1xC bottom would be the rung 'a-1xC', which the table already has",
+        ),
+    ],
+)
+def test_unreadable_bottoms_are_errors(change, message):
+    with pytest.raises(LadderError, match=message):
+        api.observations_for(_wsds_spec(), change(_synthetic_wsds_table()))
