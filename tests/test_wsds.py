@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from conftest import ROOT
 from test_train import _train_command
 
@@ -111,10 +112,13 @@ def test_bad_wsds_plans_fail_before_training(micro_spec, capsys, change, message
     assert message in capsys.readouterr().err
 
 
-def test_wsds_run_killed_mid_decay_resumes_to_the_same_result(tmp_path, micro_spec):
+def test_wsds_run_killed_mid_decay_resumes_to_the_same_result(tmp_path, micro_spec, corpus):
     """Decays end at 32 (0.001xC) and 64 (0.002xC) steps, each 6 steps long; the run is
-    killed once step 60, inside the second decay, is saved."""
-    config = micro_spec(schedule="wsds", multipliers=[0.001, 0.002])
+    killed once step 60, inside the second decay, is saved. The corpus's first 2,000 tokens
+    stand in for held-out text (its loss is the task `held-out`)."""
+    held_out = tmp_path / "held-out.npy"
+    np.fromfile(corpus, dtype=np.uint16)[:2000].tofile(held_out)
+    config = micro_spec(schedule="wsds", multipliers=[0.001, 0.002], validation=str(held_out))
     spec = load_spec(config)
     (run,) = ladder_plan(spec)
     assert [(d.start, d.end) for d in run.decays] == [(26, 32), (58, 64)]
@@ -131,8 +135,14 @@ def test_wsds_run_killed_mid_decay_resumes_to_the_same_result(tmp_path, micro_sp
 
     rerun = subprocess.run(_train_command(config), capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
-    table = observations.read(tmp_path / "obs.parquet")  # validate() rejects duplicates
-    assert table["step"].tolist() == [10, 20, 26, 30, 32, 40, 50, 58, 60, 64]
+    rows = observations.read(tmp_path / "obs.parquet")  # validate() rejects duplicates
+    loss = rows[rows["task"] == "held-out"]
+    table = rows[rows["task"] == "arc_easy_rc_0shot"]
+    assert (
+        table["step"].tolist() == loss["step"].tolist() == [10, 20, 26, 30, 32, 40, 50, 58, 60, 64]
+    )
+    assert loss["task_loss"].between(1, 5).all() and loss["accuracy"].isna().all()
+    assert loss["task_loss"].iloc[-1] < loss["task_loss"].iloc[0]
     assert table["lr_phase"].tolist() == [
         "stable",
         "stable",
@@ -164,8 +174,8 @@ def test_wsds_run_killed_mid_decay_resumes_to_the_same_result(tmp_path, micro_sp
     )
     api.train(reference, config)
     expected = observations.read(tmp_path / "reference.parquet")
-    columns = ["step", "tokens", "task_loss", "accuracy", "learning_rate", "lr_phase"]
-    pd.testing.assert_frame_equal(table[columns], expected[columns], rtol=1e-6)
+    columns = ["task", "step", "tokens", "task_loss", "accuracy", "learning_rate", "lr_phase"]
+    pd.testing.assert_frame_equal(rows[columns], expected[columns], rtol=1e-6)
 
 
 def _law(params, tokens):
@@ -255,3 +265,24 @@ def test_decay_bottoms_are_the_step1_rungs_and_the_wsds_runs_step2s():
 def test_unreadable_bottoms_are_errors(change, message):
     with pytest.raises(LadderError, match=message):
         api.observations_for(_wsds_spec(), change(_synthetic_wsds_table()))
+
+
+def test_held_out_loss_is_in_bits_per_byte(tmp_path, corpus):
+    """A model that spreads its probability evenly over the 50,304 logits loses log2(50,304)
+    bits on every predicted token."""
+    from ladder.collect.validation import HeldOutText
+    from ladder.tokenizer import load_tokenizer
+    from ladder.train_spec import TokenizerSpec
+
+    path = tmp_path / "valid.npy"
+    np.fromfile(corpus, dtype=np.uint16)[:1000].tofile(path)
+    tokenizer = load_tokenizer(TokenizerSpec())
+    text = HeldOutText.load(path, tokenizer, sequence_length=64, batch_size=4)
+    assert text.task == "valid" and text.windows.shape == (15, 64)
+    predicted = text.windows[:, 1:]
+    assert text.target_bytes == sum(
+        len(tokenizer.decode(row.tolist()).encode("utf-8")) for row in predicted
+    )
+    assert 3 < text.target_bytes / predicted.size < 6  # English prose: ~4.5 bytes per token
+    score = text.score(lambda ids: torch.zeros(*ids.shape, 50304))
+    assert score.task_loss == pytest.approx(predicted.size * np.log2(50304) / text.target_bytes)

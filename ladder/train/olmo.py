@@ -24,11 +24,15 @@ from ladder.train_spec import TrainSpec
 
 
 def check_corpus(train: TrainSpec) -> None:
-    """Raise LadderError unless every token file of the corpus exists and is non-empty."""
-    for path in train.corpus:
+    """Raise LadderError unless every token file of the corpus (and the validation file)
+    exists and is non-empty."""
+    files = [("corpus", path) for path in train.corpus]
+    if train.validation is not None:
+        files.append(("validation", train.validation))
+    for kind, path in files:
         if not path.is_file() or path.stat().st_size == 0:
             raise LadderError(
-                f"corpus file {path}: missing or empty; make one with `ladder prepare-data`"
+                f"{kind} file {path}: missing or empty; make one with `ladder prepare-data`"
             )
 
 
@@ -117,6 +121,7 @@ def train_rung(
             tokenizer=train.tokenizer,
             rung=rung,
             table=observations,
+            validation=train.validation,
         )
     trainer = TrainerConfig(
         save_folder=str(folder),
