@@ -10,20 +10,21 @@
 
 Why these WSD-S rules:
 - Decays to zero, not to the cosine's 10%: as OLMo-core's WSD-S ladder
-  (olmo_core.model_ladder.WSDSChinchillaRunConfigurator) and the cooldowns of Hägele et al.
-  2024 ("Scaling Laws and Compute-Optimal Training Beyond Fixed Training Durations", arXiv
-  2405.18392), whose constant-LR-plus-cooldown runs match cosine runs of the same length, so
-  that the bottoms stand in for cosine rungs. Linear decay to zero is also what Bergsma et
-  al. 2025 (arXiv 2502.15938) find best at these token budgets.
+  (olmo_core.model_ladder.WSDSChinchillaRunConfigurator, on its main branch) and the
+  cooldowns of Hägele et al. 2024 ("Scaling Laws and Compute-Optimal Training Beyond Fixed
+  Training Durations", arXiv 2405.18392), whose constant-LR runs with a cooldown match cosine
+  runs of the same length, which is what lets a bottom stand in for a cosine rung. Bergsma et
+  al. 2025 (arXiv 2502.15938) also find linear decay to zero better than cosine to 10%.
 - Each decay lasts `wsds.decay_fraction` (default 0.2) of its period, the steps since the
-  previous bottom: 10% of the point's tokens on a doubling ladder (20% for the first point),
-  inside the 10-20% cooldowns Hägele et al. find enough to match cosine, and twice OLMo-core's
-  default of 0.1 of the period, since a bottom that falls short of the cosine rung's loss
-  biases every step-1 point the same way.
+  previous bottom: 10% of the point's tokens on a doubling ladder (20% for the first point).
+  That is twice OLMo-core's default (0.1 of the period) and nearer the cooldown of about 20%
+  of the steps with which Hägele et al. match cosine, since a bottom short of the cosine rung's
+  loss would bias every step-1 point the same way; longer decays would leave the run less time
+  at the peak between points.
 - Peak LR `wsds.lr_factor` (default 2) times the cosine rule's: the paper's ladder divides
-  0.0047 (N/108M)^(-1/3) by 4, OLMo-core's WSD-S ladder by 2 ("empirically near optimal, at
-  least for OLMo models"); a schedule that anneals to zero takes a higher peak than one that
-  stops at 10% (Bergsma et al. 2025).
+  0.0047 (N/108M)^(-1/3) by 4, OLMo-core's WSD-S ladder by 2, which its authors found
+  "empirically near optimal, at least for OLMo models" (an empirical choice, not a derived one;
+  benchmarks/README.md has what it does on the tiny ladder).
 
 Step s's learning rate is the one OLMo-core applies in step s's optimizer update (the trainer
 counts the step before the update), so the checkpoint of step s was last updated at that rate.

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 from conftest import ROOT
-from test_train import _train_command
+from test_train import _train_command, slurm  # noqa: F401 (a fixture)
 
 from ladder import api, observations
 from ladder.cli import main
@@ -277,8 +277,8 @@ def test_held_out_loss_is_in_bits_per_byte(tmp_path, corpus):
     path = tmp_path / "valid.npy"
     np.fromfile(corpus, dtype=np.uint16)[:1000].tofile(path)
     tokenizer = load_tokenizer(TokenizerSpec())
-    text = HeldOutText.load(path, tokenizer, sequence_length=64, batch_size=4)
-    assert text.task == "valid" and text.windows.shape == (15, 64)
+    text = HeldOutText.load(path, tokenizer, sequence_length=64)
+    assert text.task == "valid" and text.windows.shape == (15, 64) and text.batch_size == 32
     predicted = text.windows[:, 1:]
     assert text.target_bytes == sum(
         len(tokenizer.decode(row.tolist()).encode("utf-8")) for row in predicted
@@ -286,3 +286,54 @@ def test_held_out_loss_is_in_bits_per_byte(tmp_path, corpus):
     assert 3 < text.target_bytes / predicted.size < 6  # English prose: ~4.5 bytes per token
     score = text.score(lambda ids: torch.zeros(*ids.shape, 50304))
     assert score.task_loss == pytest.approx(predicted.size * np.log2(50304) / text.target_bytes)
+
+
+def test_collect_marks_each_checkpoint_with_its_phase(tmp_path, micro_spec):
+    from ladder.collect.collector import pending_checkpoints
+    from ladder.runfolder import write_rung
+
+    spec = load_spec(micro_spec(schedule="wsds", multipliers=[0.001, 0.002]))
+    (run,) = ladder_plan(spec)
+    folder = tmp_path / "runs" / run.name
+    for step in (0, 20, 26, 30, 32):
+        (folder / f"step{step}").mkdir(parents=True)
+        (folder / f"step{step}" / ".metadata.json").write_text("{}")
+    write_rung(folder, run)
+    pending = pending_checkpoints(spec, ["arc_easy_rc_0shot"], tmp_path / "none.parquet", "cpu")
+    assert [(p.run, p.step, p.schedule["lr_phase"]) for p in pending] == [
+        ("d8-wsds", 20, "stable"),
+        ("d8-wsds", 26, "stable"),
+        ("d8-wsds", 30, "decay"),
+        ("d8-wsds", 32, "bottom"),
+    ]
+    assert [p.schedule["learning_rate"] for p in pending] == pytest.approx(
+        [run.learning_rate, run.learning_rate, run.learning_rate / 3, 0]
+    )
+
+
+def test_slurm_trains_a_wsds_run_with_its_decays(tmp_path, micro_spec, slurm, capsys):  # noqa: F811
+    config = micro_spec(
+        launcher="slurm",
+        slurm={"gpus": False, "time": "00:20:00"},
+        schedule="wsds",
+        multipliers=[0.001, 0.002],
+        eval={"tasks": ["arc_easy_rc_0shot"], "interval": 100, "limit": 4},
+    )
+    assert main(["train", "-c", str(config), "-q"]) == 0
+    assert capsys.readouterr().out.count("submitted") == 1
+    folder = tmp_path / "runs" / "d8-wsds"
+    deadline = time.time() + 600
+    while not (folder / "DONE").exists() and time.time() < deadline:
+        if not subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout.strip():
+            break
+        time.sleep(1)
+    logs = "".join(p.read_text() for p in folder.glob("slurm-*.out"))
+    assert (folder / "DONE").exists(), logs[-3000:]
+    assert {26, 32, 58, 64}.issubset(step for step, _ in checkpoints(folder))
+    table = observations.read(tmp_path / "obs.parquet")
+    assert table[["step", "lr_phase"]].values.tolist() == [
+        [26, "stable"],
+        [32, "bottom"],
+        [58, "stable"],
+        [64, "bottom"],
+    ]

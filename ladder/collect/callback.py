@@ -64,9 +64,7 @@ class ObservationCallback(Callback):
             batch_size=self.eval_spec.batch_size,
         )
         if self.validation is not None:
-            self._held_out = HeldOutText.load(
-                self.validation, tokenizer, self.rung.sequence_length, self.eval_spec.batch_size
-            )
+            self._held_out = HeldOutText.load(self.validation, tokenizer, self.rung.sequence_length)
 
     def post_step(self) -> None:
         self._score_if_due()

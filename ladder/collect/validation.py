@@ -24,20 +24,21 @@ if TYPE_CHECKING:
     from olmo_eval import Tokenizer
 
 
+TOKENS_PER_FORWARD = 2048  # the logits of 2,048 tokens x a 50k vocabulary: 0.4 GB (float32)
+
+
 @dataclass(frozen=True)
 class HeldOutText:
     """The windows of a validation file (token ids, shape (W, S)) and the UTF-8 bytes of the
-    tokens they predict."""
+    tokens they predict; `batch_size` windows go through the model at once."""
 
     task: str
     windows: np.ndarray
     target_bytes: int
-    batch_size: int = 32
+    batch_size: int
 
     @classmethod
-    def load(
-        cls, path: Path, tokenizer: Tokenizer, sequence_length: int, batch_size: int = 32
-    ) -> HeldOutText:
+    def load(cls, path: Path, tokenizer: Tokenizer, sequence_length: int) -> HeldOutText:
         """Read a validation token file; LadderError if it holds fewer than two tokens."""
         dtype = np.uint16 if tokenizer.vocab_size <= 2**16 else np.uint32
         tokens = np.fromfile(path, dtype=dtype).astype(np.int64)
@@ -47,6 +48,7 @@ class HeldOutText:
         width = min(sequence_length, len(tokens))
         windows = tokens[: count * width].reshape(count, width)
         texts = tokenizer.decode_batch(windows[:, 1:].tolist())
+        batch_size = max(1, TOKENS_PER_FORWARD // width)
         return cls(path.stem, windows, sum(len(t.encode("utf-8")) for t in texts), batch_size)
 
     def score(self, forward: Forward, device: str = "cpu") -> TaskScore:
@@ -59,10 +61,9 @@ class HeldOutText:
             for start in range(0, len(self.windows), self.batch_size):
                 ids = torch.from_numpy(self.windows[start : start + self.batch_size]).to(device)
                 logits = forward(ids).float()
+                targets = F.pad(ids[:, 1:], (0, 1), value=-100)  # the last logit predicts none
                 nats += F.cross_entropy(
-                    logits[:, :-1].reshape(-1, logits.shape[-1]),
-                    ids[:, 1:].reshape(-1),
-                    reduction="sum",
+                    logits.view(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum"
                 ).item()
         nan = float("nan")
         return TaskScore(
