@@ -50,6 +50,19 @@ def table(spec: LadderSpec) -> pd.DataFrame:
     return observations.read(spec.data)
 
 
+def observations_for(spec: LadderSpec, data: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What the spec fits on: `data` (default: its table) and, when it trains WSD-S runs,
+    their decay bottoms as the rungs "<size>-<k>xC" (see ladder.annealed)."""
+    data = table(spec) if data is None else data
+    if spec.train is None or spec.train.schedule != "wsds":
+        return data
+    from ladder.annealed import with_annealed_rungs
+    from ladder.rungs import wsds_run_name
+
+    runs = {wsds_run_name(size.name): size.name for size in spec.train.sizes}
+    return with_annealed_rungs(data, runs, spec.train.multipliers)
+
+
 def table_spec(
     path: str | Path,
     fit_runs: Sequence[str],
@@ -111,7 +124,7 @@ def fit(
     """Fit every task of the spec and predict its targets (see ladder.pipeline)."""
     from ladder.pipeline import fit_ladder
 
-    return fit_ladder(table(spec) if data is None else data, spec, progress, workers)
+    return fit_ladder(observations_for(spec, data), spec, progress, workers)
 
 
 def fits_home() -> Path:
@@ -245,7 +258,7 @@ def noise(
 
     if runs is None:
         runs = [*spec.fit_runs, *(t.run for t in spec.targets if t.run)]
-    return noise_floor(table(spec) if data is None else data, spec.tasks, runs, last_n)
+    return noise_floor(observations_for(spec, data), spec.tasks, runs, last_n)
 
 
 @dataclass
@@ -285,7 +298,7 @@ def backtest(
     from ladder.backtest import held_out_split, multiplier_splits, size_splits
     from ladder.variance import summarize
 
-    data = table(spec) if data is None else data
+    data = observations_for(spec, data)
     kinds = list(BACKTEST_KINDS) if list(kinds) == ["both"] else list(kinds)
     if not kinds or any(k not in BACKTEST_KINDS for k in kinds):
         raise LadderError(f"backtest kind {kinds!r}: choose from size, multiplier, both")
@@ -325,7 +338,7 @@ def compute_vs_error(
     from ladder.backtest import compute_vs_error as run_cuts
     from ladder.backtest import ladder_cuts
 
-    data = table(spec) if data is None else data
+    data = observations_for(spec, data)
     if not any(t.run for t in spec.targets):
         raise LadderError("compute-vs-error needs targets with actual results (a run)")
     cuts = ladder_cuts(ladder_rungs(spec, data), spec.fit_runs)
@@ -358,7 +371,7 @@ def report(
     out = Path(out_dir)
     if saved is not None:
         spec = fit_spec_with_data(saved, spec)
-    data = table(spec) if data is None else data
+    data = observations_for(spec, data)
     result = saved if saved is not None else fit(spec, data, progress=progress)
     floor = summarize(noise(spec, data, runs, last_n))
     splits = size_splits(ladder_rungs(spec, data), spec.fit_runs)

@@ -5,6 +5,9 @@ task, task_loss (the intermediate feature; its unit is the row's `loss_unit`, bi
 the correct answer unless said otherwise). `accuracy` (a fraction in [0, 1]) may be missing for
 loss-only data. Optional columns with a meaning (OPTIONAL) are checked too; any other column
 (seed, split, ...) is kept as it is.
+`ladder train` and `ladder collect` add learning_rate (AdamW's learning rate of the step's
+update) and lr_phase (warmup, stable, decay or bottom: see ladder.schedule; `bottom` rows are
+annealed points).
 """
 
 from __future__ import annotations

@@ -152,8 +152,9 @@ class FitOptions(Config):
     )
     step2_runs: tuple[str, ...] | None = Field(
         None,
-        description="The runs whose checkpoints step 2 is fitted on (default: `runs`): other "
-        "models may serve, e.g. public ones, or a WSD-S run whose decay bottoms are step 1's.",
+        description="The runs whose checkpoints step 2 is fitted on (default: `runs`, or with "
+        "train.schedule: wsds the WSD-S runs of their sizes): other models may serve, e.g. "
+        "public ones.",
     )
     final_window: PositiveInt = Field(
         5, description="Step 1 uses the mean of each run's last this many evaluations."
@@ -265,8 +266,11 @@ class LadderSpec(Config):
 
     @property
     def step2_runs(self) -> tuple[str, ...]:
-        """The runs whose checkpoints step 2 is fitted on: fit.step2_runs, else the fit runs."""
-        return self.fit.step2_runs if self.fit.step2_runs is not None else self.fit_runs
+        """The runs whose checkpoints step 2 is fitted on: fit.step2_runs, else the fit runs
+        (for a WSD-S ladder, the WSD-S runs of their sizes: see TrainSpec.step2_runs_of)."""
+        if self.fit.step2_runs is not None:
+            return self.fit.step2_runs
+        return self.fit_runs if self.train is None else self.train.step2_runs_of(self.fit_runs)
 
     def without_runs(self, held_out: Sequence[str]) -> LadderSpec:
         """A copy fitted on `runs` and `step2_runs` minus the held-out runs (backtests)."""

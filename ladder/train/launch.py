@@ -45,13 +45,15 @@ def ladder_plan(spec: LadderSpec, only: Sequence[str] = ()) -> list[RungPlan]:
     if spec.train.eval is not None:
         check_tasks(spec.train.eval.tasks)
         evaluated = set(spec.train.eval.tasks)
+        if spec.train.validation is not None:  # its loss is recorded as a task of its own
+            evaluated.add(spec.train.validation.stem)
         for task in spec.tasks:
             missing = [source for source in task.sources if source not in evaluated]
             if missing:
                 raise LadderError(
-                    f"task {task.name!r}: its source {missing[0]!r} is not among "
-                    "train.eval.tasks, so training would record nothing for it (evaluated: "
-                    f"{', '.join(spec.train.eval.tasks)})"
+                    f"task {task.name!r}: its source {missing[0]!r} is not among the tasks "
+                    "training evaluates, so it would record nothing for it (evaluated: "
+                    f"{', '.join(sorted(evaluated))})"
                 )
     rungs = plan_ladder(spec.train, token_config(spec.train.tokenizer).vocab_size)
     if only:
