@@ -420,6 +420,7 @@ def collect(
     """Score every checkpoint of the spec's rungs that lacks rows in the table (default: the
     spec's data), or one Hugging Face folder `hf`, on olmo_eval tasks (default: the spec's
     train.eval tasks and limit), and append the rows."""
+    from ladder import observations
     from ladder.collect import collector
     from ladder.collect.evaluate import Evaluator, check_tasks
     from ladder.tokenizer import load_tokenizer, token_config
@@ -445,7 +446,7 @@ def collect(
         out = Path(output) if output else spec.data
         if out is None:
             raise LadderError(f"spec {spec.name!r} names no data table; give an output table")
-        pending = collector.pending_checkpoints(spec, tasks, out, device)
+        pending = collector.pending_checkpoints(spec, tasks, observations.keys_in(out), device)
         context_length = context_length or spec.train.sequence_length
     if not pending:
         return CollectResult(out, 0, 0)

@@ -15,6 +15,7 @@ import torch
 from ladder import observations
 from ladder.cli import main
 from ladder.collect.evaluate import Evaluator, build_requests, score_task, to_rows
+from ladder.collect.logits import full_logits
 from ladder.errors import LadderError
 from ladder.tokenizer import load_tokenizer
 from ladder.train_spec import TokenizerSpec
@@ -34,32 +35,38 @@ def requests(tokenizer):
 
 
 def oracle(requests):
-    """A model that puts all its mass on the correct continuation's tokens (requests arrive in
-    order, so row i of the k-th call is the next sample)."""
-    samples = iter(requests.samples)
-
-    def forward(ids: torch.Tensor) -> torch.Tensor:
-        logits = torch.zeros(*ids.shape, VOCAB)
-        for row in range(ids.shape[0]):
-            sample = next(samples)
-            if sample["cont_id"] != sample["label_id"]:
-                continue
-            start = sample["ctx_len"] - 1
+    """A model that, after any prefix of a correct answer's query, puts all its mass on that
+    answer's next token (the requests come in length-sorted batches, so it recognizes them
+    by their tokens)."""
+    following = {}
+    for sample in requests.samples:
+        if sample["cont_id"] == sample["label_id"]:
+            answer = sample["query"] + sample["continuation"][-1:]
             for offset, token in enumerate(sample["continuation"]):
-                logits[row, start + offset, token] = 1e4
+                following[tuple(answer[: sample["ctx_len"] + offset])] = token
+
+    def logits_at(ids: torch.Tensor, rows: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+        logits = torch.zeros(len(rows), VOCAB)
+        for n, (row, column) in enumerate(zip(rows.tolist(), columns.tolist(), strict=True)):
+            token = following.get(tuple(ids[row, : column + 1].tolist()))
+            if token is not None:
+                logits[n, token] = 1e4
         return logits
 
-    return forward
+    return logits_at
 
 
 def test_perfect_model_has_zero_bpb_and_full_accuracy(requests):
     score = score_task(oracle(requests), requests, TASK)
     assert score.task_loss == pytest.approx(0.0, abs=1e-6)
     assert score.acc == 1.0 and score.accuracy == 1.0 and score.documents == 20
+    # nearly all the choices' probability is on the correct one (not all: a wrong answer that
+    # extends the correct one loses only its extra tokens' probability)
+    assert 0.99 < score.soft <= 1.0 and -0.01 < score.soft_log <= 0.0
 
 
 def test_uniform_model_bpb_is_tokens_times_log2_vocab_over_bytes(requests):
-    score = score_task(lambda ids: torch.zeros(*ids.shape, VOCAB), requests, TASK)
+    score = score_task(full_logits(lambda ids: torch.zeros(*ids.shape, VOCAB)), requests, TASK)
     correct = [s for s in requests.samples if s["cont_id"] == s["label_id"]]
     theory = np.mean(
         [s["cont_len"] * math.log2(VOCAB) / s["cont_byte_len_no_leading_space"] for s in correct]
@@ -80,7 +87,7 @@ def test_collector_agrees_with_the_library_used_directly(tokenizer, requests):
         return out(head(ids))
 
     evaluator = Evaluator([TASK], tokenizer, context_length=256, limit=20, batch_size=7)
-    (score,) = evaluator.score(forward)
+    (score,) = evaluator.score(full_logits(forward))
     metric = ICLMetric(metric_type="len_norm")
     with torch.no_grad():
         batch = requests.collate_fn(requests.samples)
@@ -90,6 +97,74 @@ def test_collector_agrees_with_the_library_used_directly(tokenizer, requests):
     assert score.task_loss == pytest.approx(float(direct["bpb_v1"]), rel=1e-5)
     rows = to_rows([score], run="r", params=10, tokens=100, step=1)
     assert rows["accuracy"].iloc[0] == score.len_norm  # rc task: length-normalized
+
+
+EQUALITY_TASKS = [
+    "arc_easy_rc_0shot",
+    "hellaswag_rc_5shot",  # long, ragged answers
+    "piqa_rc_0shot",
+    "winogrande_rc_0shot",  # the choices change the context, not the answer
+    "boolq_rc_0shot",
+    "arc_easy_mc_5shot",
+    "arc_easy_val_mc_5shot_fast",  # all choices scored at one position
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    """A random OLMo-core model of the tiny ladder's geometry and a random tiny Llama (Hugging
+    Face), each as (logits at the answer positions, full forward)."""
+    from ladder.collect.logits import hf_logits, olmo_core_logits
+    from ladder.train_spec import Size
+
+    torch.manual_seed(0)
+    size = Size(name="d16", d_model=16, n_layers=2, n_heads=2)
+    olmo = size.transformer_config(VOCAB).build(init_device="cpu").eval()
+    llama = tiny_llama(tmp_path_factory.mktemp("llama"))
+    return {
+        "olmo-core": (olmo_core_logits(olmo), olmo),
+        "hf": (hf_logits(llama), lambda ids: llama(input_ids=ids).logits),
+    }
+
+
+@pytest.mark.parametrize("task", EQUALITY_TASKS)
+def test_answer_position_scoring_equals_full_logits_and_the_library(task, tokenizer, tiny_models):
+    from ladder.collect.evaluate import loglikelihoods, reported_metric
+
+    requests = build_requests(task, tokenizer, context_length=256, limit=6)
+    for logits_at, forward in tiny_models.values():
+        fast = score_task(logits_at, requests, task, batch_size=5)
+        full = score_task(full_logits(forward), requests, task, batch_size=5)
+        direct = {kind: direct_scores(forward, requests, kind) for kind in ("acc", "len_norm")}
+        reported = direct[reported_metric(task)]
+        expected = {
+            "task_loss": direct["acc"]["bpb_v1"],
+            "ce_loss": direct["acc"]["ce_loss_v1"],
+            "soft": reported["soft_v1"],
+            "soft_log": reported["soft_log_v1"],
+        }
+        for score in (fast, full):
+            accuracies = (direct["acc"]["acc_v1"], direct["len_norm"]["len_norm_v1"])
+            assert (score.acc, score.len_norm) == accuracies
+            for key, value in expected.items():
+                assert getattr(score, key) == pytest.approx(value, rel=1e-6), key
+        assert fast.requests == len(requests.samples) and fast.documents == 6
+
+        # per request, in the order of the samples although batched by length
+        batch = requests.collate_fn(requests.samples)
+        with torch.no_grad():
+            logits = forward(batch["input_ids"])
+        expected_ll = [
+            -float(
+                torch.nn.functional.cross_entropy(
+                    logits[i, s["ctx_len"] - 1 : s["ctx_len"] - 1 + s["cont_len"]],
+                    torch.tensor(s["continuation"]),
+                    reduction="sum",
+                )
+            )
+            for i, s in enumerate(requests.samples)
+        ]
+        assert loglikelihoods(logits_at, requests, batch_size=5) == pytest.approx(expected_ll)
 
 
 def test_append_is_idempotent(tmp_path):
@@ -157,11 +232,12 @@ def tiny_llama(folder, vocab: int = VOCAB):
     return model.eval()
 
 
-def direct_scores(forward, requests) -> dict[str, float]:
-    """olmo_eval's ICLMetric on all the requests at once: the library used directly."""
+def direct_scores(forward, requests, kind: str = "len_norm") -> dict[str, float]:
+    """olmo_eval's ICLMetric on all the requests at once, on full logits: the library used
+    directly."""
     from olmo_eval import ICLMetric
 
-    metric = ICLMetric(metric_type="len_norm")
+    metric = ICLMetric(metric_type=kind)
     with torch.no_grad():
         batch = requests.collate_fn(requests.samples)
         metric.update(batch, forward(batch["input_ids"]))

@@ -17,7 +17,9 @@ def register(sub: Any) -> None:
         "Score every OLMo-core checkpoint of the spec's rungs that has no rows yet (or one "
         "Hugging Face model folder with --hf) on ai2-olmo-eval's task suites, with the "
         "library's own requests and metrics: task_loss (bits per byte of the correct answer), "
-        "ce_loss, acc, len_norm, and accuracy (len_norm for rc tasks but BoolQ). Rows are "
+        "ce_loss, acc, len_norm, soft and soft_log (the probability of the correct choice "
+        "among the choices, and its log), and accuracy (len_norm for rc tasks but BoolQ). The "
+        "output layer runs only where the metrics read (the answer tokens). Rows are "
         "appended atomically; running it twice adds nothing.",
         [
             "ladder collect -c configs/tiny.yaml",

@@ -12,6 +12,7 @@ from olmo_core.train.callbacks import Callback
 
 from ladder import observations
 from ladder.collect.evaluate import Evaluator, to_rows
+from ladder.collect.logits import olmo_core_logits
 from ladder.runfolder import RungPlan
 from ladder.train_spec import EvalSpec, TokenizerSpec
 
@@ -76,7 +77,7 @@ class ObservationCallback(Callback):
         model = self.trainer.train_module.model
         model.eval()
         try:
-            scores = self._evaluator.score(model, device=str(self.trainer.device))
+            scores = self._evaluator.score(olmo_core_logits(model), device=str(self.trainer.device))
         finally:
             model.train()
         if get_rank() == 0:
