@@ -1,16 +1,21 @@
-"""The evaluator: olmo_eval's scoring of hand-built models (a perfect one, a uniform one), the
-collector's agreement with the library used directly, idempotent appends and bad input."""
+"""The evaluator: olmo_eval's scoring of hand-built models (a perfect one, a uniform one),
+answer-position scoring equal to full logits and to the library on several tasks, the
+collector's agreement with the in-loop evaluator, idempotent appends, bad input, and sharded
+collects (a real Slurm array job, a killed shard finished by a rerun under torchrun)."""
 
 from __future__ import annotations
 
 import math
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import write_micro_spec
 
 from ladder import observations
 from ladder.cli import main
@@ -276,29 +281,50 @@ def test_hf_folder_with_a_smaller_vocabulary_is_a_tokenizer_mismatch(tmp_path, c
     assert not (tmp_path / "o.parquet").exists()
 
 
-def test_collect_rescores_olmo_core_checkpoints_as_trained(tmp_path, micro_spec, capsys):
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, corpus) -> Path:
+    """A one-rung micro ladder (13 checkpoints) trained once, with its in-loop rows in
+    obs.parquet beside the spec; the spec's path (its Slurm settings ask for no GPU)."""
+    config = write_micro_spec(
+        tmp_path_factory.mktemp("micro"), corpus, slurm={"gpus": False, "time": "00:10:00"}
+    )
+    train = [sys.executable, "-m", "ladder", "train", "-c", str(config), "-q"]
+    done = subprocess.run(train, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return config
+
+
+def collect_args(config: Path, table: Path, *extra: str) -> list[str]:
+    return ["collect", "-c", str(config), "-o", str(table), "-q", *extra]
+
+
+@pytest.fixture(scope="module")
+def one_process(trained, tmp_path_factory) -> pd.DataFrame:
+    """The rows of a one-process `ladder collect` of the trained checkpoints."""
+    table = tmp_path_factory.mktemp("one") / "one.parquet"
+    assert main(collect_args(trained, table)) == 0
+    return observations.read(table)
+
+
+def test_collect_rescores_olmo_core_checkpoints_as_trained(trained, one_process, capsys):
     from ladder.collect.checkpoints import load_olmo
     from ladder.runfolder import model_config
     from ladder.spec import load_spec
     from ladder.train.launch import ladder_plan
 
-    config = micro_spec()
-    train = [sys.executable, "-m", "ladder", "train", "-c", str(config), "-q"]
-    done = subprocess.run(train, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    in_loop = observations.read(tmp_path / "obs.parquet")
-    table = tmp_path / "collected.parquet"
-    assert main(["collect", "-c", str(config), "-o", str(table), "-q"]) == 0
-    collected = observations.read(table)
+    in_loop = observations.read(trained.parent / "obs.parquet")
+    collected = one_process
     assert collected["step"].tolist() == in_loop["step"].tolist()  # step0 (D = 0) is skipped
     assert collected["tokens"].tolist() == in_loop["tokens"].tolist()
-    assert collected["accuracy"].tolist() == in_loop["accuracy"].tolist()
-    assert np.allclose(collected["task_loss"], in_loop["task_loss"], rtol=1e-5)
+    for column in ("accuracy", "acc", "len_norm"):
+        assert collected[column].tolist() == in_loop[column].tolist()
+    for column in ("task_loss", "ce_loss", "soft", "soft_log"):
+        assert np.allclose(collected[column], in_loop[column], rtol=1e-5), column
 
-    spec = load_spec(config)
+    spec = load_spec(trained)
     (rung,) = ladder_plan(spec)
     size = model_config(spec.train, rung.size)
-    final = tmp_path / "runs" / rung.name / f"step{rung.steps}"
+    final = trained.parent / "runs" / rung.name / f"step{rung.steps}"
     model = load_olmo(final, size)
     tokenizer = load_tokenizer(TokenizerSpec())
     direct = direct_scores(model, build_requests(TASK, tokenizer, context_length=64, limit=4))
@@ -306,9 +332,76 @@ def test_collect_rescores_olmo_core_checkpoints_as_trained(tmp_path, micro_spec,
     assert last["step"] == rung.steps
     assert last["accuracy"] == pytest.approx(direct["len_norm_v1"])
     assert last["task_loss"] == pytest.approx(direct["bpb_v1"], rel=1e-5)
+    assert last["soft"] == pytest.approx(direct["soft_v1"], rel=1e-5)
 
-    for out in (table, tmp_path / "obs.parquet"):  # the in-loop table has every row too
+    table = trained.parent / "again.parquet"
+    observations.write(collected, table)
+    for out in (table, trained.parent / "obs.parquet"):  # the in-loop table has every row too
         capsys.readouterr()
-        assert main(["collect", "-c", str(config), "-o", str(out), "-q"]) == 0
+        assert main(collect_args(trained, out)) == 0
         assert "nothing to collect" in capsys.readouterr().out
     assert len(observations.read(table)) == len(collected)
+
+
+def test_sharded_collect_on_a_real_slurm_equals_one_process(
+    trained, one_process, slurm, tmp_path, capsys
+):
+    table = tmp_path / "it's a folder" / "sharded.parquet"  # quoted in the sbatch script
+    assert main(collect_args(trained, table, "--launcher", "slurm", "--shards", "3")) == 0
+    assert "submitted Slurm array job" in capsys.readouterr().out
+    folder = table.parent / "sharded.parquet.collect"
+    script = (folder / "job.sbatch").read_text()
+    assert "#SBATCH --array=0-2\n" in script and "--gpus" not in script
+    assert f"#SBATCH --output='{tmp_path}/it'\"'\"'s a folder/" in script
+    deadline = time.time() + 300
+    while subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout.strip():
+        assert time.time() < deadline, "the array job did not end"
+        time.sleep(1)
+    logs = "".join(path.read_text() for path in folder.glob("slurm-*.out"))
+    assert logs.count("rows merged into the table") == 3, logs[-3000:]
+    pd.testing.assert_frame_equal(observations.read(table), one_process, rtol=1e-6)
+    assert not list(folder.glob("shard-*.parquet"))  # merged and removed
+    assert main(collect_args(trained, table, "--launcher", "slurm")) == 0
+    assert "nothing to collect" in capsys.readouterr().out
+
+
+def test_killed_shard_is_finished_by_running_the_same_command_again(
+    trained, one_process, tmp_path, monkeypatch, capsys
+):
+    from ladder.collect import shards
+
+    table = tmp_path / "t.parquet"
+    killed = []
+
+    def kill_shard_zero(plan: Path, count: int) -> None:
+        """Shard 0 is killed after its first checkpoint; shard 1 never starts."""
+        worker = [sys.executable, "-m", shards.WORKER, "--plan", str(plan), "--shard", "0"]
+        process = subprocess.Popen(worker, stdout=subprocess.PIPE, text=True)
+        for line in process.stdout:  # the first checkpoint's rows are in the shard file
+            if "scored" in line:
+                break
+        process.kill()
+        process.wait()
+        killed.extend(plan.parent.glob("shard-*.parquet"))
+        raise LadderError("torchrun exited with -9")
+
+    args = collect_args(trained, table, "--launcher", "torchrun", "--shards", "2")
+    with monkeypatch.context() as patch:
+        patch.setattr(shards, "launch_torchrun", kill_shard_zero)
+        assert main(args) == 2
+    assert [path.name for path in killed] == ["shard-0.parquet"]  # its finished checkpoints
+    assert not table.exists()
+
+    capsys.readouterr()
+    assert main(args) == 0  # merges shard 0's file, scores the rest in two torchrun ranks
+    assert f"{len(one_process)} rows added" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(observations.read(table), one_process, rtol=1e-6)
+    assert not list(table.with_name("t.parquet.collect").glob("shard-*.parquet"))
+    assert main(args) == 0
+    assert "nothing to collect" in capsys.readouterr().out
+
+
+def test_sbatch_values_with_control_characters_are_refused(trained, tmp_path, capsys):
+    table = tmp_path / "a\nb" / "t.parquet"
+    assert main(collect_args(trained, table, "--launcher", "slurm")) == 2
+    assert "control character" in capsys.readouterr().err
