@@ -60,7 +60,7 @@ def corpus(tmp_path_factory) -> Path:
     return out
 
 
-def write_micro_spec(folder: Path, corpus: Path, **train) -> Path:
+def write_micro_spec(folder: Path, corpus: Path, /, **train) -> Path:
     """A ladder spec in `folder`: by default one 2-step-per-second rung on this CPU trained on
     `corpus`, evaluated in-loop every 10 steps; keyword arguments replace keys of the `train`
     section."""
