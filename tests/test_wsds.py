@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 from conftest import ROOT
-from test_train import _train_command, slurm  # noqa: F401 (a fixture)
+from test_train import _train_command
 
 from ladder import api, observations
 from ladder.cli import main
@@ -305,7 +305,7 @@ def test_collect_marks_each_checkpoint_with_its_phase(tmp_path, micro_spec):
         (folder / f"step{step}").mkdir(parents=True)
         (folder / f"step{step}" / ".metadata.json").write_text("{}")
     write_rung(folder, run)
-    pending = pending_checkpoints(spec, ["arc_easy_rc_0shot"], tmp_path / "none.parquet", "cpu")
+    pending = pending_checkpoints(spec, ["arc_easy_rc_0shot"], set(), "cpu")
     assert [(p.run, p.step, p.schedule["lr_phase"]) for p in pending] == [
         ("d8-wsds", 20, "stable"),
         ("d8-wsds", 26, "stable"),
@@ -317,7 +317,7 @@ def test_collect_marks_each_checkpoint_with_its_phase(tmp_path, micro_spec):
     )
 
 
-def test_slurm_trains_a_wsds_run_with_its_decays(tmp_path, micro_spec, slurm, capsys):  # noqa: F811
+def test_slurm_trains_a_wsds_run_with_its_decays(tmp_path, micro_spec, slurm, capsys):
     config = micro_spec(
         launcher="slurm",
         slurm={"gpus": False, "time": "00:20:00"},

@@ -12,6 +12,7 @@ from olmo_core.train.callbacks import Callback
 
 from ladder import observations
 from ladder.collect.evaluate import Evaluator, to_rows
+from ladder.collect.logits import olmo_core_logits
 from ladder.collect.validation import HeldOutText
 from ladder.runfolder import RungPlan
 from ladder.schedule import schedule_columns
@@ -88,7 +89,7 @@ class ObservationCallback(Callback):
         model.eval()
         try:
             device = str(self.trainer.device)
-            scores = self._evaluator.score(model, device=device)
+            scores = self._evaluator.score(olmo_core_logits(model), device=device)
             if self._held_out is not None:
                 scores.append(self._held_out.score(model, device=device))
         finally:

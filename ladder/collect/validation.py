@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ladder.collect.evaluate import Forward, TaskScore
+from ladder.collect.evaluate import TaskScore
+from ladder.collect.logits import Forward
 from ladder.errors import LadderError
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class HeldOutText:
         return cls(path.stem, windows, sum(len(t.encode("utf-8")) for t in texts), batch_size)
 
     def score(self, forward: Forward, device: str = "cpu") -> TaskScore:
-        """The model's bits per byte on the held-out text (accuracy and its kin: NaN)."""
+        """The model's bits per byte on the held-out text (accuracy, soft scores and their kin: NaN)."""
         import torch
         import torch.nn.functional as F
 
@@ -73,6 +74,8 @@ class HeldOutText:
             acc=nan,
             len_norm=nan,
             accuracy=nan,
+            soft=nan,
+            soft_log=nan,
             documents=len(self.windows),
             requests=len(self.windows),
         )
