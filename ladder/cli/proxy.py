@@ -10,7 +10,6 @@ from ladder import api
 from ladder.cli.common import (
     add_config,
     add_output,
-    add_output_dir,
     add_quiet,
     add_verb,
     count,
@@ -136,8 +135,9 @@ def register(sub: Any) -> None:
     study.add_argument("--alpha", type=float, default=1.0, help="the steering strength >= 0")
     study.add_argument("--epochs", type=count, default=2, help="tuning passes over the data")
     study.add_argument("--lr-fraction", type=float, default=0.1, help="tuning peak LR / rung's")
-    add_output_dir(study, None, "where to write (default: train.output/proxy-study)")
-    study.set_defaults(output_dir=None)
+    study.add_argument(
+        "--output-dir", metavar="DIR", help="where to write (default: train.output/proxy-study)"
+    )
     add_quiet(study)
     study.set_defaults(func=run_study)
 

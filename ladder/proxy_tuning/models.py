@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from ladder.train_spec import TrainSpec
 
 
+MAX_POSITIONS = 4096  # what Hugging Face's length checks see; RoPE itself has no limit
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a model is: its name (the rung's, or the folder's), N (non-embedding parameters;
@@ -68,6 +71,7 @@ def olmo_to_hf(model):
     from transformers import AutoModelForCausalLM
 
     config = get_hf_config(model)
+    config.max_position_embeddings = MAX_POSITIONS  # OLMo-core writes -1 (RoPE has no bound)
     state = convert_state_to_hf(config, model.state_dict())
     hf = AutoModelForCausalLM.from_config(config)
     hf.load_state_dict({key: value.contiguous() for key, value in state.items()}, strict=True)
