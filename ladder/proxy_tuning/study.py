@@ -132,12 +132,12 @@ def plot(summary: pd.DataFrame, tuning_set: str):
     figure, (losses, closed) = plt.subplots(1, 2, figsize=(9, 3.6))
     for kind, style in zip(KINDS, ("o-", "s-", "^--"), strict=True):
         losses.plot(frame["params"], frame[f"loss_{kind}"], style, label=kind)
-    losses.set(xscale="log", xlabel="base N (non-embedding parameters)")
+    losses.set(xscale="log", xlabel="base model N (parameters)")
     losses.set(ylabel=f"{task} task loss (bits per byte)", title=f"tuned on {tuning_set}")
     losses.legend()
     closed.plot(frame["params"], frame["gap_closed"], "o-")
     closed.axhline(1, color="grey", lw=0.8)
-    closed.set(xscale="log", xlabel="base N (non-embedding parameters)")
+    closed.set(xscale="log", xlabel="base model N (parameters)")
     closed.set(ylabel="fraction of the gap closed", title="proxy-tuned by the smallest rung")
     figure.tight_layout()
     return figure
