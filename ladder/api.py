@@ -718,7 +718,7 @@ def proxy_score(
 ) -> tuple[pd.DataFrame, Path | None]:
     """Score the base steered by (expert - anti-expert) x alpha on olmo_eval tasks (default:
     the spec's train.eval tasks and limit), as `ladder collect` scores one model; the rows
-    (run "<base>+<alpha>x(<expert>-<anti-expert>)", with columns base, expert, anti_expert,
+    (run "<base>+<alpha>x(<expert> - <anti-expert>)", with columns base, expert, anti_expert,
     alpha) are appended to `output` when given. Returns the rows and the table written."""
     from ladder import observations
     from ladder.collect.collector import tokenizer_for

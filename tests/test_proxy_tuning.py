@@ -209,7 +209,7 @@ def test_tune_a_rung_and_steer_it(micro_spec, tmp_path, capsys):
     import pandas as pd
 
     rows = pd.read_parquet(table).set_index("run")
-    steered, plain = f"{rung}+1x({tuned}-{rung})", f"{tuned}+0x({tuned}-{rung})"
+    steered, plain = f"{rung}+1x({tuned} - {rung})", f"{tuned}+0x({tuned} - {rung})"
     assert rows.index.tolist() == [steered, plain]
     columns = ["base", "expert", "anti_expert", "alpha"]
     assert rows.loc[steered, columns].tolist() == [rung, tuned, rung, 1.0]

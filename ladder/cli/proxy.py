@@ -62,7 +62,7 @@ def register(sub: Any) -> None:
         "model and the anti-expert the same model untuned. All three need one vocabulary, "
         "which every rung of a ladder shares. `generate` continues prompts (each model keeps "
         "its own KV cache), `score` evaluates olmo_eval tasks as `ladder collect` does (rows "
-        "named <base>+<alpha>x(<expert>-<anti-expert>)), and `study` runs the tiny-ladder "
+        "named <base>+<alpha>x(<expert> - <anti-expert>)), and `study` runs the tiny-ladder "
         "experiment end to end.",
         [
             "ladder proxy-tune study -c configs/tiny.yaml",

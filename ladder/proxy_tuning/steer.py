@@ -3,8 +3,9 @@ under the proxy-tuned distribution (observation rows, the combination in the run
 columns of its own) and generate text.
 
 Rows of a proxy-tuned model keep the base's N, D and step (the model whose weights run), so a
-law over them is a law in the base's size; their run is named "<base>+<alpha>x(<expert>-<anti
--expert>)" and the columns `base`, `expert`, `anti_expert` and `alpha` say the same.
+law over them is a law in the base's size; their run is named "<base>+<alpha>x(<expert> -
+<anti-expert>)" (spaces around the minus: rung names have hyphens) and the columns `base`,
+`expert`, `anti_expert` and `alpha` say the same.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Steered:
     def name(self) -> str:
         """The run name of the proxy-tuned model."""
         names = (m.source.name for m in (self.base, self.expert, self.anti_expert))
-        return "{}+{:g}x({}-{})".format(next(names), self.alpha, *names)
+        return "{}+{:g}x({} - {})".format(next(names), self.alpha, *names)
 
     def columns(self) -> dict[str, object]:
         """The combination, as observation columns."""
