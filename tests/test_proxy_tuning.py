@@ -187,7 +187,7 @@ def test_cli_errors_are_one_line(folders, capsys, models, alpha, message):
 def test_tune_a_rung_and_steer_it(micro_spec, tmp_path, capsys):
     """A rung trained here, tuned on a few lines of text by `ladder tune`: the tuned rung
     loads as any rung, and steering the rung by (tuned - rung) x 1 scores as the tuned rung."""
-    spec = micro_spec()
+    spec = micro_spec(eval=None, multipliers=[0.001], checkpoint_interval=1000)
     assert main(["train", "-c", str(spec), "-q"]) == 0
     (rung,) = [p.name for p in (tmp_path / "runs").iterdir() if not p.name.startswith(".")]
     texts = tmp_path / "notes.jsonl"
