@@ -261,3 +261,23 @@ def test_gap_closed_per_base_size():
     assert summary["size"].tolist() == ["d8", "d16"]
     assert summary["gap_closed"].tolist() == pytest.approx([1.0, 0.25])
     assert summary["loss_proxy-tuned"].tolist() == [2.0, 2.6]
+
+
+def test_tune_a_hugging_face_model(micro_spec, folders, tmp_path):
+    spec = micro_spec(eval=None)
+    texts = tmp_path / "notes.txt"
+    texts.write_text("Question: What is ice?\nAnswer: frozen water\n" * 200)
+    out = tmp_path / "tuned"
+    args = ["tune", "-c", str(spec), str(folders / "base"), str(texts), "--output-dir", str(out)]
+    assert main([*args, "--lr", "1e-3", "--epochs", "3", "-q"]) == 0
+    from ladder.proxy_tuning.models import load
+
+    tuned, base = load(out, None), load(folders / "base", None)
+    assert tuned.source.params == base.source.params
+    record = json.loads((out / "tune.json").read_text())
+    assert record["last_loss"] < record["first_loss"]
+    ids = torch.tensor([[5, 17, 300]])
+    with torch.no_grad():
+        assert not torch.equal(
+            tuned.module(input_ids=ids).logits, base.module(input_ids=ids).logits
+        )

@@ -102,7 +102,7 @@ def register(sub: Any) -> None:
         parser.add_argument("--anti-expert", required=True, help="the small model untuned")
         parser.add_argument("--alpha", type=float, default=1.0, help="the steering strength >= 0")
         parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    generate.add_argument("prompts", nargs="+", help="the texts to continue")
+    generate.add_argument("prompts", nargs="+", help="the texts to continue (\\n: a newline)")
     generate.add_argument("--max-new-tokens", type=count, default=32, help="tokens per prompt")
     generate.add_argument("--sample", action="store_true", help="sample instead of greedy")
     generate.add_argument("--temperature", type=float, default=1.0, help="with --sample")
@@ -174,7 +174,7 @@ def run_generate(args: argparse.Namespace) -> int:
         args.base,
         args.expert,
         args.anti_expert,
-        [prompt.encode().decode("unicode_escape") for prompt in args.prompts],
+        [prompt.replace("\\n", "\n") for prompt in args.prompts],
         args.alpha,
         args.max_new_tokens,
         args.sample,

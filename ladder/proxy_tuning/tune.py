@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ladder.errors import LadderError
 from ladder.files import write_text
 from ladder.runfolder import mark_done, single_process_checkpoints, write_rung
+
+if TYPE_CHECKING:
+    from ladder.train_spec import TrainSpec
 
 TUNE_FILE = "tune.json"
 
@@ -109,8 +113,8 @@ def train_loop(
 
 def tune(
     model: str | Path,
-    train,
-    documents,
+    train: TrainSpec,
+    documents: Iterable[str],
     data_name: str,
     name: str | None = None,
     output: Path | None = None,
@@ -123,7 +127,6 @@ def tune(
     import torch
 
     from ladder.proxy_tuning import data, models
-    from ladder.runfolder import read_rung
     from ladder.tokenizer import load_tokenizer, token_config
 
     if train is None:
@@ -155,7 +158,7 @@ def tune(
             module.save_pretrained(output)
     else:
         _save_olmo(module, output / f"step{source.step}")
-        write_rung(output, replace(read_rung(source.folder.parent), name=name))
+        write_rung(output, replace(source.rung, name=name))
     tuned = settings.epochs * windows.size
     result = TuneResult(
         output, source.name, data_name, len(losses), tuned, peak, losses[0], losses[-1]
