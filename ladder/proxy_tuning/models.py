@@ -86,7 +86,7 @@ def resolve(name: str | Path, train: TrainSpec | None) -> Path:
         return path
     if train is not None and (train.output / str(name)).is_dir():
         return train.output / str(name)
-    where = f" nor a rung in {train.output}" if train is not None else ""
+    where = f", and no rung of that name in {train.output}" if train is not None else ""
     raise LadderError(f"model {name}: no such checkpoint or model folder{where}")
 
 
@@ -125,11 +125,12 @@ def load_olmo_core(source: Source, train: TrainSpec, device: str = "cpu"):
     return load_olmo(source.folder, model_config(train, source.rung.size), device)
 
 
-def load(name: str | Path, train: TrainSpec | None, device: str = "cpu") -> Model:
-    """The model `name` as a Hugging Face causal LM on `device`, in eval mode."""
+def load(name: str | Path | Source, train: TrainSpec | None, device: str = "cpu") -> Model:
+    """The model `name` (or an already located Source) as a Hugging Face causal LM on
+    `device`, in eval mode."""
     from ladder.collect.checkpoints import load_hf
 
-    source = locate(name, train)
+    source = name if isinstance(name, Source) else locate(name, train)
     if source.rung is not None:
         return Model(source, olmo_to_hf(load_olmo_core(source, train)).to(device))
     with quiet_transformers():

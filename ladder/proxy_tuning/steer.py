@@ -21,7 +21,7 @@ from ladder.proxy_tuning.combine import (
     check_vocabularies,
     proxy,
 )
-from ladder.proxy_tuning.models import Model, load
+from ladder.proxy_tuning.models import Model, load, locate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +73,8 @@ def load_steered(
     """Load the three models (rung names or paths, see ladder.proxy_tuning.models); LadderError
     for a bad alpha (before anything loads), a missing model or vocabularies that differ."""
     alpha = check_alpha(alpha)
-    steered = Steered(*(load(m, train, device) for m in (base, expert, anti_expert)), alpha)
+    sources = [locate(m, train) for m in (base, expert, anti_expert)]  # all there: then load
+    steered = Steered(*(load(source, train, device) for source in sources), alpha)
     check_vocabularies(
         base=steered.base.module,
         expert=steered.expert.module,
