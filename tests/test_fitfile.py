@@ -76,3 +76,17 @@ def test_a_file_that_is_not_a_fit_is_one_line(tmp_path, capsys, content, message
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "p").exists()
+
+
+def test_bundled_fit_loads_and_predicts_without_refitting():
+    """fits/olmo-paper.json (written by `ladder fit -o fits/olmo-paper.json`, the default
+    method) still reads with this version's schema and gives the README's numbers."""
+    from conftest import ROOT
+
+    fit = api.load_fit(ROOT / "fits" / "olmo-paper.json")
+    table = fit.table().set_index(["target", "task"])
+    assert table.loc[("13B-5T", "arc_easy"), "chained_predicted"] == pytest.approx(0.819, abs=5e-4)
+    assert table["chained_covered"].all()
+    assert table["chained_rel_error"].mean() == pytest.approx(0.033, abs=5e-4)
+    grid = api.predict(fit, params=[13.2e9], tokens=[5e12]).set_index("task")
+    assert grid.loc["arc_easy", "predicted"] == pytest.approx(0.819, abs=5e-3)
