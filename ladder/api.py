@@ -531,6 +531,23 @@ COLLECT_LAUNCHERS = ("local", "torchrun", "slurm")
 SLURM_SHARDS = 32
 
 
+def _eval_tasks(
+    spec: LadderSpec | None, tasks: Sequence[str], limit: int | None
+) -> tuple[list[str], int | None]:
+    """The olmo_eval tasks to score and their document limit: the ones named, else the spec's
+    in-loop evaluation's (and its limit when none is given); LadderError if none or unknown."""
+    from ladder.collect.evaluate import check_tasks
+
+    evaluation = spec.train.eval if spec is not None and spec.train is not None else None
+    tasks = list(tasks) or (list(evaluation.tasks) if evaluation else [])
+    if not tasks:
+        raise LadderError("no tasks: name them, or give the spec a train.eval.tasks list")
+    check_tasks(tasks)
+    if limit is None and evaluation is not None:
+        limit = evaluation.limit
+    return tasks, limit
+
+
 def collect(
     spec: LadderSpec | None,
     tasks: Sequence[str] = (),
@@ -562,18 +579,12 @@ def collect(
     rest."""
     from ladder import observations
     from ladder.collect import collector
-    from ladder.collect.evaluate import Evaluator, check_tasks
+    from ladder.collect.evaluate import Evaluator
     from ladder.tokenizer import load_tokenizer, token_config
 
     if launcher not in COLLECT_LAUNCHERS:
         raise LadderError(f"launcher {launcher!r}: one of {', '.join(COLLECT_LAUNCHERS)}")
-    evaluation = spec.train.eval if spec is not None and spec.train is not None else None
-    tasks = list(tasks) or (list(evaluation.tasks) if evaluation else [])
-    if not tasks:
-        raise LadderError("no tasks: name them, or give the spec a train.eval.tasks list")
-    check_tasks(tasks)
-    if limit is None and evaluation is not None:
-        limit = evaluation.limit
+    tasks, limit = _eval_tasks(spec, tasks, limit)
     tokenizer_spec = collector.tokenizer_for(spec, tokenizer, tokenizer_file)
     loaded_tokenizer = load_tokenizer(tokenizer_spec)
     if hf:
@@ -722,17 +733,11 @@ def proxy_score(
     alpha) are appended to `output` when given. Returns the rows and the table written."""
     from ladder import observations
     from ladder.collect.collector import tokenizer_for
-    from ladder.collect.evaluate import Evaluator, check_tasks
+    from ladder.collect.evaluate import Evaluator
     from ladder.proxy_tuning.steer import steered_rows
     from ladder.tokenizer import load_tokenizer
 
-    evaluation = spec.train.eval if spec is not None and spec.train is not None else None
-    tasks = list(tasks) or (list(evaluation.tasks) if evaluation else [])
-    if not tasks:
-        raise LadderError("no tasks: name them, or give the spec a train.eval.tasks list")
-    check_tasks(tasks)
-    if limit is None and evaluation is not None:
-        limit = evaluation.limit
+    tasks, limit = _eval_tasks(spec, tasks, limit)
     steered = _steered(spec, base, expert, anti_expert, alpha, device)
     if context_length is None:
         rung = steered.base.source.rung
