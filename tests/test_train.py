@@ -111,6 +111,17 @@ def _train_command(config: Path) -> list[str]:
     return [sys.executable, "-m", "ladder", "train", "-c", str(config), "-q"]
 
 
+def train_until_killed(config: Path, saved: Path) -> None:
+    """Run `ladder train` on the spec and SIGKILL it (its process group) once `saved` exists."""
+    process = subprocess.Popen(_train_command(config), start_new_session=True)
+    deadline = time.time() + 300
+    while not saved.exists() and time.time() < deadline:
+        assert process.poll() is None, "training ended before it could be killed"
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def test_sigkill_mid_rung_then_rerun_resumes_from_the_newest_intact_checkpoint(
     tmp_path, micro_spec
 ):
@@ -119,13 +130,7 @@ def test_sigkill_mid_rung_then_rerun_resumes_from_the_newest_intact_checkpoint(
     config = micro_spec()
     (rung,) = ladder_plan(load_spec(config))
     folder = tmp_path / "runs" / rung.name
-    process = subprocess.Popen(_train_command(config), start_new_session=True)
-    deadline = time.time() + 300
-    while not (folder / "step20" / "ladder-sha256.json").exists() and time.time() < deadline:
-        assert process.poll() is None, "training ended before it could be killed"
-        time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    train_until_killed(config, folder / "step20" / "ladder-sha256.json")
     assert not (folder / "DONE").exists()
     killed_at = observations.read(tmp_path / "obs.parquet")["step"].max()
     assert 10 <= killed_at < rung.steps  # step 20 saved; its rows may come after the kill

@@ -3,8 +3,6 @@ schedule OLMo-core runs, and the phases the observations are marked with."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 
@@ -13,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 from conftest import ROOT
-from test_train import _train_command
+from test_train import _train_command, train_until_killed
 
 from ladder import api, observations
 from ladder.cli import main
@@ -123,13 +121,7 @@ def test_wsds_run_killed_mid_decay_resumes_to_the_same_result(tmp_path, micro_sp
     (run,) = ladder_plan(spec)
     assert [(d.start, d.end) for d in run.decays] == [(26, 32), (58, 64)]
     folder = tmp_path / "runs" / run.name
-    process = subprocess.Popen(_train_command(config), start_new_session=True)
-    deadline = time.time() + 300
-    while not (folder / "step60" / ".metadata.json").exists() and time.time() < deadline:
-        assert process.poll() is None, "training ended before it could be killed"
-        time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    train_until_killed(config, folder / "step60" / ".metadata.json")
     assert not (folder / "DONE").exists()
     assert {26, 32, 58, 60}.issubset(step for step, _ in checkpoints(folder))
 
