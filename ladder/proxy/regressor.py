@@ -6,8 +6,9 @@ rows only. A scikit-learn estimator: `fit(X, y)` returns self, `predict(X)`, `sc
 Regressors (all from well-kept libraries):
 - `xgb`: XGBoost gradient-boosted trees (the paper's best);
 - `lgbm`: LightGBM gradient-boosted trees;
-- `poly2`, `poly3`: standardized features -> all polynomial terms of degree <= 2 or 3 ->
-  ridge regression (scikit-learn), the simple baseline.
+- `poly2`, `poly3`: standardized features -> all polynomial terms of degree <= 2 or 3,
+  standardized in turn (so that the penalty weighs every term alike) -> ridge regression
+  (scikit-learn), the simple baseline.
 
 The grids (GRIDS["default"]) are deliberately small and generic, chosen from the libraries'
 documented ranges, not from any one data set (the regressor is judged on records outside
@@ -98,6 +99,7 @@ def _estimator(kind: str, seed: int) -> Any:
         [
             ("scale", StandardScaler()),
             ("terms", PolynomialFeatures(int(kind[-1]), include_bias=False)),
+            ("rescale", StandardScaler()),
             ("ridge", Ridge()),
         ]
     )
@@ -288,12 +290,14 @@ def _dump(model: Any, kind: str) -> Any:
         return json.loads(model.get_booster().save_raw("json").decode("utf-8"))
     if kind == "lgbm":
         return model.booster_.model_to_string()
-    scale, ridge = model.named_steps["scale"], model.named_steps["ridge"]
+    steps = model.named_steps
     return {
-        "mean": scale.mean_.tolist(),
-        "scale": scale.scale_.tolist(),
-        "coef": ridge.coef_.tolist(),
-        "intercept": float(ridge.intercept_),
+        "mean": steps["scale"].mean_.tolist(),
+        "scale": steps["scale"].scale_.tolist(),
+        "terms_mean": steps["rescale"].mean_.tolist(),
+        "terms_scale": steps["rescale"].scale_.tolist(),
+        "coef": steps["ridge"].coef_.tolist(),
+        "intercept": float(steps["ridge"].intercept_),
     }
 
 
@@ -323,17 +327,25 @@ def _load(payload: Any, kind: str, n_features: int) -> Any:
 
 def _load_poly(payload: Any, kind: str, n_features: int) -> Any:
     pipeline = _estimator(kind, 0)
-    scale, terms, ridge = (pipeline.named_steps[k] for k in ("scale", "terms", "ridge"))
-    mean = np.asarray(payload["mean"], dtype=float)
-    scale_ = np.asarray(payload["scale"], dtype=float)
+    terms, ridge = pipeline.named_steps["terms"], pipeline.named_steps["ridge"]
     terms.fit(np.zeros((1, n_features)))
+    n_terms = terms.n_output_features_
+    _set_scaler(pipeline.named_steps["scale"], payload["mean"], payload["scale"], n_features)
+    _set_scaler(
+        pipeline.named_steps["rescale"], payload["terms_mean"], payload["terms_scale"], n_terms
+    )
     coef = np.asarray(payload["coef"], dtype=float)
-    if mean.shape != (n_features,) or scale_.shape != (n_features,):
-        raise ValueError(f"the scaler has {mean.size} features, not {n_features}")
-    if coef.shape != (terms.n_output_features_,):
-        raise ValueError(f"{coef.size} coefficients for {terms.n_output_features_} terms")
-    scale.mean_, scale.scale_, scale.var_ = mean, scale_, scale_**2
-    scale.n_features_in_, scale.n_samples_seen_ = n_features, 1
+    if coef.shape != (n_terms,):
+        raise ValueError(f"{coef.size} coefficients for {n_terms} terms")
     ridge.coef_, ridge.intercept_ = coef, float(payload["intercept"])
-    ridge.n_features_in_ = terms.n_output_features_
+    ridge.n_features_in_ = n_terms
     return pipeline
+
+
+def _set_scaler(scaler: Any, mean: Any, scale: Any, size: int) -> None:
+    """A fitted StandardScaler's state from its saved mean and scale."""
+    mean, scale = np.asarray(mean, dtype=float), np.asarray(scale, dtype=float)
+    if mean.shape != (size,) or scale.shape != (size,):
+        raise ValueError(f"a scaler of {mean.size} values where {size} are needed")
+    scaler.mean_, scaler.scale_, scaler.var_ = mean, scale, scale**2
+    scaler.n_features_in_, scaler.n_samples_seen_ = size, 1
