@@ -9,7 +9,7 @@ Units: N in parameters, D in tokens, task loss in bits per byte, accuracy as a f
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +20,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ladder.backtest import Split
-    from ladder.pipeline import LadderFit
+    from ladder.collect.shards import Plan
     from ladder.proxy.evaluate import Evaluation
     from ladder.proxy.regressor import ProxyRegressor
     from ladder.proxy.spec import ProxySpec
+    from ladder.results import LadderFit
     from ladder.runfolder import RungPlan
     from ladder.train.launch import Job
 
@@ -53,6 +54,19 @@ def table(spec: LadderSpec) -> pd.DataFrame:
     return observations.read(spec.data)
 
 
+def observations_for(spec: LadderSpec, data: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What the spec fits on: `data` (default: its table) and, when it trains WSD-S runs,
+    their decay bottoms as the rungs "<size>-<k>xC" (see ladder.annealed)."""
+    data = table(spec) if data is None else data
+    if spec.train is None or spec.train.schedule != "wsds":
+        return data
+    from ladder.annealed import with_annealed_rungs
+    from ladder.rungs import wsds_run_name
+
+    runs = {wsds_run_name(size.name): size.name for size in spec.train.sizes}
+    return with_annealed_rungs(data, runs, spec.train.multipliers)
+
+
 def table_spec(
     path: str | Path,
     fit_runs: Sequence[str],
@@ -62,8 +76,9 @@ def table_spec(
     **fit: Any,
 ) -> tuple[LadderSpec, pd.DataFrame]:
     """A spec for a plain observation table (no YAML): the runs to fit, the targets, the
-    tasks (default: every task of the table) with their chance accuracy (default 0.25), and
-    fit options; returns it with the table."""
+    tasks (default: every task of the table) with their chance accuracy (default: from the
+    task's family, ladder.chance, else 0.25, flagged as assumed), and fit options; returns
+    it with the table."""
     from ladder import observations
 
     frame = observations.read(path)
@@ -79,12 +94,12 @@ def table_spec(
     if stray:
         raise LadderError(f"chance {stray[0]}: not one of the tasks fitted")
     task_specs = [
-        TaskSpec.parse({"name": name, "chance": chance.get(name, 0.25)}, f"task {name!r}")
+        TaskSpec.parse({"name": name, "chance": chance.get(name)}, f"task {name!r}")
         for name in names
     ]
     spec = LadderSpec.parse(
         {
-            "name": Path(path).name.split(".")[0],
+            "name": table_name(path),
             "data": Path(path),
             "fit": {**fit, "runs": list(fit_runs)},
             "targets": list(targets),
@@ -93,6 +108,15 @@ def table_spec(
         str(path),
     )
     return spec, frame
+
+
+def table_name(path: str | Path) -> str:
+    """A table's name for its spec (and default fit file): the file name without its table
+    suffixes (exp.v1.csv.gz -> exp.v1), so that exp.v1.csv and exp.v2.csv stay apart."""
+    name = Path(path).name
+    for suffix in (".gz", ".bz2", ".xz", ".zst", ".csv", ".parquet", ".pq"):
+        name = name.removesuffix(suffix)
+    return name
 
 
 def fit(
@@ -104,7 +128,7 @@ def fit(
     """Fit every task of the spec and predict its targets (see ladder.pipeline)."""
     from ladder.pipeline import fit_ladder
 
-    return fit_ladder(table(spec) if data is None else data, spec, progress, workers)
+    return fit_ladder(observations_for(spec, data), spec, progress, workers)
 
 
 def fits_home() -> Path:
@@ -122,6 +146,91 @@ def save_fit(fit: LadderFit, output: str | Path | None = None) -> Path:
     from ladder.fitfile import to_document
 
     return write_json(output or fits_home() / f"{fit.spec.name}.json", to_document(fit))
+
+
+def load_fit(path: str | Path) -> LadderFit:
+    """A fit written by `ladder fit` (its laws, draws, points and predictions; no refit)."""
+    from ladder import fitfile
+
+    return fitfile.load(path)
+
+
+def grid(
+    params: Sequence[float] = (),
+    tokens: Sequence[float] = (),
+    compute: Sequence[float] = (),
+    tokens_per_param: float = 20.0,
+) -> tuple[list[float], list[float]]:
+    """The (N, D) points to predict at: every N with every D, or for each compute C (FLOPs)
+    the model of `tokens_per_param` (20: Chinchilla's) with C = 6 N D."""
+    import math
+
+    if compute:
+        if params or tokens:
+            raise LadderError("give either N and D, or the compute (with tokens per parameter)")
+        if tokens_per_param <= 0 or any(c <= 0 for c in compute):
+            raise LadderError("compute and tokens per parameter must be positive")
+        ns = [math.sqrt(c / (6 * tokens_per_param)) for c in compute]
+        return ns, [tokens_per_param * n for n in ns]
+    if not params or not tokens:
+        raise LadderError("give N and D (each one or more values), or the compute")
+    return [n for n in params for _ in tokens], [d for _ in params for d in tokens]
+
+
+def predict(fit: LadderFit, params: Sequence[float], tokens: Sequence[float]) -> pd.DataFrame:
+    """Every task's prediction and interval at each (N, D) (LadderFit.predict)."""
+    return fit.predict(list(params), list(tokens))
+
+
+def compare(first: LadderFit, second: LadderFit) -> pd.DataFrame:
+    """Two fits side by side: for each task both have, at each of the first fit's targets (N,
+    D), both predictions and intervals, the difference (second - first) and whether the
+    intervals overlap. LadderError if they share no task or the first has no target."""
+    import pandas as pd
+
+    shared = [name for name in first.tasks if name in second.tasks]
+    if not shared:
+        raise LadderError(
+            f"the fits share no task ({', '.join(first.tasks)} vs {', '.join(second.tasks)})"
+        )
+    if not first.spec.targets:
+        raise LadderError("the first fit has no targets to compare at")
+    rows = []
+    for target in first.spec.targets:
+        a = first.predict(target.params, target.tokens).set_index("task")
+        b = second.predict(target.params, target.tokens).set_index("task")
+        for task in shared:
+            ra, rb = a.loc[task], b.loc[task]
+            rows.append(
+                {
+                    "target": target.name,
+                    "params": target.params,
+                    "tokens": target.tokens,
+                    "task": task,
+                    "metric": ra["metric"],
+                    "first": ra["predicted"],
+                    "first_lower": ra["lower"],
+                    "first_upper": ra["upper"],
+                    "second": rb["predicted"],
+                    "second_lower": rb["lower"],
+                    "second_upper": rb["upper"],
+                    "difference": rb["predicted"] - ra["predicted"],
+                    "overlap": bool(ra["lower"] <= rb["upper"] and rb["lower"] <= ra["upper"]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def fit_spec_with_data(fit: LadderFit, spec: LadderSpec) -> LadderSpec:
+    """The fit's own spec, reading `spec`'s table: a saved fit names its table by file name
+    only; LadderError if `spec`'s table is another file."""
+    made_on = fit.spec.data.name if fit.spec.data is not None else None
+    if spec.data is None or made_on != spec.data.name:
+        raise LadderError(
+            f"the fit was made on {made_on or 'no table'}, the spec's table is "
+            f"{spec.data.name if spec.data else 'none'}; pass the spec whose data it was made on"
+        )
+    return fit.spec.replace(data=spec.data)
 
 
 def plot(
@@ -153,7 +262,7 @@ def noise(
 
     if runs is None:
         runs = [*spec.fit_runs, *(t.run for t in spec.targets if t.run)]
-    return noise_floor(table(spec) if data is None else data, spec.tasks, runs, last_n)
+    return noise_floor(observations_for(spec, data), spec.tasks, runs, last_n)
 
 
 @dataclass
@@ -191,20 +300,20 @@ def backtest(
     the rest, predict them; errors against the noise floor of `runs` (see `noise`)."""
     from ladder.backtest import backtest as run_backtests
     from ladder.backtest import held_out_split, multiplier_splits, size_splits
-    from ladder.rungs import rungs
     from ladder.variance import summarize
 
-    data = table(spec) if data is None else data
+    data = observations_for(spec, data)
     kinds = list(BACKTEST_KINDS) if list(kinds) == ["both"] else list(kinds)
     if not kinds or any(k not in BACKTEST_KINDS for k in kinds):
         raise LadderError(f"backtest kind {kinds!r}: choose from size, multiplier, both")
     if hold_out:
         splits = [held_out_split(spec.fit_runs, hold_out)]
     else:
-        all_rungs = rungs(data)
+        all_rungs = ladder_rungs(spec, data)
         if not all_rungs:
             raise LadderError(
-                "no runs named like rungs (<size>-<k>xC) in the data; hold runs out by name"
+                "no rungs in the data (runs named <size>-<k>xC, or at a standard multiple of "
+                "20 N tokens); hold runs out by name"
             )
         splits = [
             *(size_splits(all_rungs, spec.fit_runs) if "size" in kinds else []),
@@ -217,18 +326,26 @@ def backtest(
     return Backtest(spec, splits, results, floor)
 
 
+def ladder_rungs(spec: LadderSpec, data: pd.DataFrame) -> list:
+    """The table's rungs (ladder.rungs), never a target's run nor a run at a target's scale."""
+    from ladder.rungs import rungs
+    from ladder.selection import ladder_runs
+
+    allowed = set(ladder_runs(data, spec).index)
+    return rungs(data, exclude=set(data["run"].unique()) - allowed)
+
+
 def compute_vs_error(
     spec: LadderSpec, data: pd.DataFrame | None = None, progress: bool = False
 ) -> pd.DataFrame:
     """Refit on every cut-down ladder; per cut and target, compute fraction and mean error."""
     from ladder.backtest import compute_vs_error as run_cuts
     from ladder.backtest import ladder_cuts
-    from ladder.rungs import rungs
 
-    data = table(spec) if data is None else data
+    data = observations_for(spec, data)
     if not any(t.run for t in spec.targets):
         raise LadderError("compute-vs-error needs targets with actual results (a run)")
-    cuts = ladder_cuts(rungs(data), spec.fit_runs)
+    cuts = ladder_cuts(ladder_rungs(spec, data), spec.fit_runs)
     if not cuts:
         raise LadderError("no ladder cuts: the data needs rungs of at least 3 sizes")
     return run_cuts(data, spec, cuts, progress=progress)
@@ -238,27 +355,30 @@ def report(
     spec: LadderSpec,
     out_dir: str | Path,
     data: pd.DataFrame | None = None,
+    saved: LadderFit | None = None,
     runs: Sequence[str] | None = None,
     last_n: int = NOISE_LAST_N,
     formats: Sequence[str] = ("png", "pdf"),
     progress: bool = False,
 ) -> list[Path]:
-    """Fit, noise floor, size backtests and figures, with summary.md, in one folder."""
+    """Fit (or take a `saved` fit, then its spec with `spec`'s table), noise floor, size
+    backtests and figures, with summary.md, in one folder."""
     from ladder.backtest import backtest as run_backtests
     from ladder.backtest import size_splits
     from ladder.files import write_json, write_text
     from ladder.fitfile import to_document
     from ladder.plots import plot_noise, save, save_figures
     from ladder.report import format_text, markdown_summary
-    from ladder.rungs import rungs
     from ladder.variance import summarize
 
     formats = check_formats(formats)
     out = Path(out_dir)
-    data = table(spec) if data is None else data
-    result = fit(spec, data, progress=progress)
+    if saved is not None:
+        spec = fit_spec_with_data(saved, spec)
+    data = observations_for(spec, data)
+    result = saved if saved is not None else fit(spec, data, progress=progress)
     floor = summarize(noise(spec, data, runs, last_n))
-    splits = size_splits(rungs(data), spec.fit_runs)
+    splits = size_splits(ladder_rungs(spec, data), spec.fit_runs)
     backtests = run_backtests(data, spec, splits, floor, progress=progress) if splits else None
     figures = save_figures(result, out, formats) + save(
         plot_noise(floor, result), out, "noise", formats
@@ -327,6 +447,7 @@ class TrainResult:
     plan: list[RungPlan]
     jobs: list[Job]
     corpus_tokens: int | None = None
+    problems: list[str] = field(default_factory=list)
 
 
 def train(
@@ -343,8 +464,10 @@ def train(
     plan = launch.ladder_plan(spec, rungs)
     config = Path(config)
     if dry_run:
-        jobs = launch.run_slurm(spec, config, plan, dry_run=True)
-        return TrainResult(plan, jobs if spec.train.launcher == "slurm" else [])
+        problems = launch.readiness(spec)
+        slurm = spec.train.launcher == "slurm"
+        jobs = launch.run_slurm(spec, config, plan, dry_run=True) if slurm else []
+        return TrainResult(plan, jobs, None, problems)
     tokens = None
     if data.builtin_corpus_missing(spec.train):
         with _bar(progress, desc=f"tokenizing {spec.train.builtin_corpus}", unit="doc") as bar:
@@ -396,11 +519,19 @@ def prepare_data(
 
 @dataclass
 class CollectResult:
-    """The table written, the checkpoints scored and the rows added."""
+    """The table written, the checkpoints scored (or handed to shards) and the rows added; for
+    a sharded collect the number of shards and, with Slurm, the array job's id (its rows are
+    merged into the table as its tasks end)."""
 
     table: Path
     checkpoints: int
     added: int
+    shards: int = 1
+    job: str | None = None
+
+
+COLLECT_LAUNCHERS = ("local", "torchrun", "slurm")
+SLURM_SHARDS = 32
 
 
 def collect(
@@ -419,14 +550,26 @@ def collect(
     tokenizer: str | None = None,
     tokenizer_file: str | Path | None = None,
     progress: bool = False,
+    launcher: str = "local",
+    shards: int | None = None,
+    config: str | Path | None = None,
 ) -> CollectResult:
     """Score every checkpoint of the spec's rungs that lacks rows in the table (default: the
     spec's data), or one Hugging Face folder `hf`, on olmo_eval tasks (default: the spec's
-    train.eval tasks and limit), and append the rows."""
+    train.eval tasks and limit), and append the rows.
+
+    `launcher` local scores in this process; torchrun and slurm split the checkpoints into
+    `shards` (default: train.gpus_per_node ranks under torchrun, one Slurm array task per
+    checkpoint up to SLURM_SHARDS), whose workers read the spec file `config` (see
+    ladder.collect.shards). Running it again merges what killed shards left and scores the
+    rest."""
+    from ladder import observations
     from ladder.collect import collector
     from ladder.collect.evaluate import Evaluator, check_tasks
     from ladder.tokenizer import load_tokenizer, token_config
 
+    if launcher not in COLLECT_LAUNCHERS:
+        raise LadderError(f"launcher {launcher!r}: one of {', '.join(COLLECT_LAUNCHERS)}")
     evaluation = spec.train.eval if spec is not None and spec.train is not None else None
     tasks = list(tasks) or (list(evaluation.tasks) if evaluation else [])
     if not tasks:
@@ -439,6 +582,8 @@ def collect(
     if hf:
         if not output or not run:
             raise LadderError("a Hugging Face folder needs a run name and an output table")
+        if launcher != "local":
+            raise LadderError("a Hugging Face folder is one checkpoint: use the local launcher")
         out = Path(output)
         vocab = token_config(tokenizer_spec).vocab_size
         pending = [collector.hf_pending(Path(hf), run, params, tokens, step, vocab, device)]
@@ -448,8 +593,25 @@ def collect(
         out = Path(output) if output else spec.data
         if out is None:
             raise LadderError(f"spec {spec.name!r} names no data table; give an output table")
-        pending = collector.pending_checkpoints(spec, tasks, out, device)
         context_length = context_length or spec.train.sequence_length
+        if launcher != "local":
+            from ladder.collect.shards import Plan
+
+            if config is None:
+                raise LadderError("a sharded collect needs the spec file its workers read")
+            settings = Plan(
+                config=str(Path(config).resolve()),
+                table=str(out.resolve()),
+                tasks=tasks,
+                limit=limit,
+                batch_size=batch_size,
+                context_length=context_length,
+                device=device,
+                tokenizer=(tokenizer_spec.name, tokenizer_spec.file and str(tokenizer_spec.file)),
+                shards=[],
+            )
+            return _collect_sharded(spec, settings, launcher, shards)
+        pending = collector.pending_checkpoints(spec, tasks, observations.keys_in(out), device)
     if not pending:
         return CollectResult(out, 0, 0)
     evaluator = Evaluator(tasks, loaded_tokenizer, context_length or 2048, limit, batch_size)
@@ -457,6 +619,37 @@ def collect(
     with _bar(progress, total=total, unit="req", desc=f"{len(pending)} checkpoint(s)") as bar:
         added = collector.score_and_append(pending, evaluator, out, device, bar.update)
     return CollectResult(out, len(pending), added)
+
+
+def _collect_sharded(
+    spec: LadderSpec, settings: Plan, launcher: str, shards: int | None
+) -> CollectResult:
+    """Merge what earlier shards left, split the checkpoints still lacking rows into shards
+    (`settings`: a shards.Plan without them) and run them with torchrun, or submit them as a
+    Slurm array job."""
+    from dataclasses import replace
+
+    from ladder import observations
+    from ladder.collect import collector
+    from ladder.collect import shards as sharding
+
+    table = Path(settings.table)
+    before = len(observations.keys_in(table))
+    sharding.merge_all(table)
+    have = observations.keys_in(table)
+    pending = collector.pending_checkpoints(spec, settings.tasks, have, settings.device)
+    if not pending:
+        return CollectResult(table, 0, len(have) - before)
+    default = spec.train.gpus_per_node if launcher == "torchrun" else SLURM_SHARDS
+    plan = replace(settings, shards=sharding.split(pending, shards or default))
+    path = sharding.write_plan(plan)
+    if launcher == "slurm":
+        job = sharding.launch_slurm(path, len(plan.shards), spec.train.slurm)
+        return CollectResult(table, len(pending), len(have) - before, len(plan.shards), job)
+    sharding.launch_torchrun(path, len(plan.shards))
+    sharding.merge_all(table)
+    added = len(observations.keys_in(table)) - before
+    return CollectResult(table, len(pending), added, len(plan.shards))
 
 
 def _bar(progress: bool, nested: bool = False, **kwargs: Any):

@@ -19,10 +19,13 @@ import numpy as np
 import pandas as pd
 
 from ladder import __version__
+from ladder.calibration import Calibration
 from ladder.errors import LadderError
 from ladder.laws.base import decode, encode, law_from_dict
 from ladder.laws.bootstrap import Estimate
-from ladder.pipeline import LadderFit, TargetPrediction, TaskData, TaskFit
+from ladder.methods import model_from_dict, model_to_dict
+from ladder.results import LadderFit, MethodsInfo, TargetPrediction, TaskData, TaskFit
+from ladder.selection import Selection
 from ladder.spec import LadderSpec
 
 SCHEMA = "ladder-fit"
@@ -67,6 +70,8 @@ def to_document(fit: LadderFit) -> dict[str, Any]:
             for target in spec.targets
         },
         "tasks": {name: task_dict(task_fit) for name, task_fit in fit.tasks.items()},
+        "method": None if fit.methods is None else methods_dict(fit.methods),
+        "warnings": fit.warnings,
     }
 
 
@@ -75,7 +80,27 @@ def prediction_dict(p: TargetPrediction) -> dict[str, Any]:
     out: dict[str, Any] = {"metric": p.metric, **p.headline.to_dict()}
     for part, estimate in p.parts().items():
         out[part] = estimate.to_dict()
+    if p.members:
+        out["members"] = p.members
     return out
+
+
+def methods_dict(info: MethodsInfo) -> dict[str, Any]:
+    """How the method was chosen and its intervals calibrated, with the evidence: every
+    candidate's rollout predictions."""
+    selection = info.selection
+    return {
+        "asked": info.method,
+        "candidates": selection.candidates,
+        "unavailable": selection.unavailable,
+        "chosen": selection.chosen,
+        "rule": selection.rule,
+        "ranking": selection.ranking().to_dict(),
+        "calibration": info.calibration.to_dict(),
+        "rollout_coverage": info.coverage.to_dict("records"),
+        "noise": info.noise,
+        "scores": selection.scores.to_dict("records"),
+    }
 
 
 def task_dict(task_fit: TaskFit) -> dict[str, Any]:
@@ -83,12 +108,15 @@ def task_dict(task_fit: TaskFit) -> dict[str, Any]:
     points = {"step1": encode_frame(data.step1_points)}
     if data.step2_points is not None:
         points["step2"] = encode_frame(data.step2_points)
-    return {
+    out = {
         "laws": {key: law.to_dict() for key, law in task_fit.laws.items()},
         "bootstrap_converged": task_fit.converged,
         "anchor": data.anchor,
         "points": points,
     }
+    if task_fit.model is not None:
+        out["model"] = model_to_dict(task_fit.model)
+    return out
 
 
 def encode_frame(frame: pd.DataFrame) -> dict[str, Any]:
@@ -141,17 +169,41 @@ def from_document(document: Any, source: str = "fit file") -> LadderFit:
                 step1_points=decode_frame(points["step1"]),
                 step2_points=decode_frame(points["step2"]) if "step2" in points else None,
                 anchor=bool(raw["anchor"]),
+                window=spec.fit.final_window,
             )
             laws = {key: law_from_dict(law) for key, law in raw["laws"].items()}
-            task_fit = TaskFit(data, laws)
+            model = model_from_dict(raw["model"]) if "model" in raw else None
+            task_fit = TaskFit(data, laws, model=model)
             for target in spec.targets:
                 task_fit.predictions[target.name] = _prediction(
                     target, document["targets"][target.name]["tasks"][task.name]
                 )
             tasks[task.name] = task_fit
+        methods = None if document.get("method") is None else _methods(document["method"])
+        warnings = list(document.get("warnings", []))
     except (KeyError, TypeError, ValueError) as exc:
         raise LadderError(f"{source}: a malformed fit ({type(exc).__name__}: {exc})") from None
-    return LadderFit(spec=spec, tasks=tasks)
+    if methods is not None:
+        for name, task_fit in tasks.items():
+            task_fit.calibration, task_fit.noise = methods.calibration, methods.noise[name]
+    return LadderFit(spec=spec, tasks=tasks, methods=methods, warnings=warnings)
+
+
+def _methods(raw: dict[str, Any]) -> MethodsInfo:
+    selection = Selection(
+        list(raw["candidates"]),
+        dict(raw["unavailable"]),
+        pd.DataFrame(raw["scores"]),
+        list(raw["chosen"]),
+        str(raw["rule"]),
+    )
+    return MethodsInfo(
+        raw["asked"],
+        selection,
+        Calibration(**raw["calibration"]),
+        pd.DataFrame(raw["rollout_coverage"]),
+        {k: float(v) for k, v in raw["noise"].items()},
+    )
 
 
 def _prediction(target: Any, raw: dict[str, Any]) -> TargetPrediction:
@@ -164,6 +216,7 @@ def _prediction(target: Any, raw: dict[str, Any]) -> TargetPrediction:
             _float(e["lower"]),
             _float(e["upper"]),
             None if e["actual"] is None else float(e["actual"]),
+            bool(e.get("clipped", False)),
         )
 
     return TargetPrediction(

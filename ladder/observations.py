@@ -1,14 +1,20 @@
 """The observation table: one row per (run, step, task); validate, read and write it.
 
-Columns (see design.md): run, params (N, parameters), tokens (D, tokens seen), step, task,
-task_loss (bits per byte of the correct answer), accuracy (in [0, 1]; may be missing for
-loss-only data). Optional columns (flops, seed, split, other metrics) are kept as they are.
+Required columns: run, params (N, parameters), tokens (D, tokens seen at this step), step,
+task, task_loss (the intermediate feature; its unit is the row's `loss_unit`, bits per byte of
+the correct answer unless said otherwise). `accuracy` (a fraction in [0, 1]) may be missing for
+loss-only data. Optional columns with a meaning (OPTIONAL) are checked too; any other column
+(seed, split, ...) is kept as it is.
+`ladder train` and `ladder collect` add learning_rate (AdamW's learning rate of the step's
+update) and lr_phase (warmup, stable, decay or bottom: see ladder.schedule; `bottom` rows are
+annealed points).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,58 +23,97 @@ import pandas as pd
 from ladder.errors import LadderError
 from ladder.files import atomic_write, locked
 
-REQUIRED = ("run", "params", "tokens", "step", "task", "task_loss")
-OPTIONAL_ACCURACY = "accuracy"
-INTEGER_COLUMNS = ("params", "tokens", "step")
+BITS_PER_BYTE = "bits per byte"
+NATS_PER_TOKEN = "nats per token"
+LOSS_UNITS = (BITS_PER_BYTE, NATS_PER_TOKEN)
+INT64_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Column:
+    """A numeric column: its meaning and unit, and the closed range its values must lie in."""
+
+    meaning: str
+    low: float = -np.inf
+    high: float = np.inf
+    whole: bool = False  # an integer column
+
+
+REQUIRED = {
+    "params": Column("N, parameters", 1, INT64_MAX, whole=True),
+    "tokens": Column("D, tokens seen at this step", 0, INT64_MAX, whole=True),
+    "step": Column("training step", 0, INT64_MAX, whole=True),
+    "task_loss": Column("the intermediate feature, in the row's loss_unit", 0),
+}
+OPTIONAL = {
+    "accuracy": Column("the accuracy predicted (length-normalized for rc tasks), fraction", 0, 1),
+    "len_norm": Column("length-normalized accuracy, fraction", 0, 1),
+    "acc": Column("plain accuracy, fraction", 0, 1),
+    "soft": Column("probability of the correct choice normalized over the choices", 0, 1),
+    "soft_log": Column("the natural log of `soft`", high=0),
+    "ce_loss": Column("cross-entropy of the correct answer per character, nats", 0),
+    "learning_rate": Column("the learning rate at this step", 0),
+}
+TEXT = ("run", "task")
 
 
 def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
     """Check the schema and return a normalized copy; raise LadderError naming the first bad cell.
 
-    Rows are never dropped silently: a NaN in a required column, a non-positive N or D, an
-    accuracy outside [0, 1] or a duplicated (run, step, task) is an error.
+    Rows are never dropped silently: a missing or non-finite required value, a value outside
+    its column's range (N and D within int64, losses >= 0, accuracies in [0, 1]), an unknown
+    loss unit, a task with accuracy on some rows but not others, or a duplicated
+    (run, step, task) is an error.
     """
-    missing = [c for c in REQUIRED if c not in table.columns]
+    missing = [c for c in (*TEXT, *REQUIRED) if c not in table.columns]
     if missing:
         raise LadderError(
-            f"{source}: missing column(s) {', '.join(missing)}; "
-            f"required: {', '.join(REQUIRED)} (and optionally {OPTIONAL_ACCURACY})"
+            f"{source}: missing column(s) {', '.join(missing)}; required: "
+            f"{', '.join((*TEXT, *REQUIRED))} (and optionally accuracy)"
         )
     if table.empty:
         raise LadderError(f"{source}: the table has no rows")
+
+    def fail(mask: pd.Series, column: str, problem: str) -> None:
+        if mask.any():
+            row = int(np.flatnonzero(mask.to_numpy())[0])
+            value = table[column].iloc[row] if column in table.columns else None
+            raise LadderError(f"{source}: row {row + 2}, column {column!r}: {problem} ({value!r})")
+
     out = table.copy()
-    if OPTIONAL_ACCURACY not in out.columns:
-        out[OPTIONAL_ACCURACY] = np.nan
-    for column in (*REQUIRED, OPTIONAL_ACCURACY):
-        if column in ("run", "task"):
-            bad = out[column].isna() | (out[column].astype(str).str.strip() == "")
-            out[column] = out[column].astype(str)
-        else:
-            values = pd.to_numeric(out[column], errors="coerce")
-            bad = values.isna() & (out[column].notna() if column == OPTIONAL_ACCURACY else True)
-            if column != OPTIONAL_ACCURACY:
-                bad |= ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
-            out[column] = values
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise LadderError(
-                f"{source}: row {row + 2}, column {column!r}: "
-                f"missing or not a number ({table[column].iloc[row]!r})"
-            )
-    for column, low in (("params", 1), ("tokens", 0), ("step", 0)):
-        bad = out[column] < low
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise LadderError(f"{source}: row {row + 2}, column {column!r}: must be >= {low}")
-    for column in INTEGER_COLUMNS:
-        out[column] = out[column].round().astype("int64")
-    accuracy = out[OPTIONAL_ACCURACY]
-    bad = accuracy.notna() & ((accuracy < 0) | (accuracy > 1))
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise LadderError(
-            f"{source}: row {row + 2}, column 'accuracy': {accuracy.iloc[row]} is outside [0, 1]"
+    for column in TEXT:
+        fail(out[column].isna() | (out[column].astype(str).str.strip() == ""), column, "missing")
+        out[column] = out[column].astype(str)
+    if "loss_unit" not in out.columns:
+        out["loss_unit"] = BITS_PER_BYTE
+    out["loss_unit"] = out["loss_unit"].fillna(BITS_PER_BYTE)
+    fail(~out["loss_unit"].isin(LOSS_UNITS), "loss_unit", f"one of {', '.join(LOSS_UNITS)}")
+    if "accuracy" not in out.columns:
+        out["accuracy"] = np.nan
+    for column, rule in (REQUIRED | OPTIONAL).items():
+        if column not in out.columns:
+            continue
+        raw = out[column]
+        if pd.api.types.is_bool_dtype(raw):
+            fail(raw.notna(), column, "a boolean, not a number")
+        values = pd.to_numeric(raw, errors="coerce").astype(float)
+        fail(values.isna() & raw.notna(), column, "not a number")
+        if column in REQUIRED:
+            fail(values.isna(), column, "missing")
+        fail(np.isinf(values), column, "not finite")
+        fail(
+            (values < rule.low) | (values > rule.high),
+            column,
+            f"outside [{rule.low:g}, {rule.high:g}]",
         )
+        if rule.whole:
+            fail(values.notna() & (values != values.round()), column, "not a whole number")
+            out[column] = values.astype("int64")
+        else:
+            out[column] = values
+    known = out.groupby("task")["accuracy"].agg(lambda a: a.notna().any())
+    partial = out["accuracy"].isna() & out["task"].map(known)
+    fail(partial, "accuracy", "missing, although the task has accuracy on other rows")
     duplicated = out.duplicated(["run", "step", "task"])
     if duplicated.any():
         row = int(np.flatnonzero(duplicated.to_numpy())[0])
@@ -112,15 +157,21 @@ def write(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     return atomic_write(path, save)
 
 
-def require_runs(table: pd.DataFrame, runs: Sequence[str], what: str) -> None:
-    """LadderError naming `what` and the first of `runs` that the table does not have."""
-    present = set(table["run"].unique())
-    missing = [run for run in runs if run not in present]
+def require(table: pd.DataFrame, column: str, names: Sequence[str], what: str) -> None:
+    """LadderError naming `what` and the first of `names` that the table's `column` (run or
+    task) does not have, with those it has."""
+    present = set(table[column].unique())
+    missing = [name for name in names if name not in present]
     if missing:
         raise LadderError(
-            f"{what}: run {missing[0]!r} is not in the data "
-            f"(runs present: {', '.join(sorted(present))})"
+            f"{what}: {column} {missing[0]!r} is not in the data "
+            f"({column}s present: {', '.join(sorted(present))})"
         )
+
+
+def require_runs(table: pd.DataFrame, runs: Sequence[str], what: str) -> None:
+    """LadderError naming `what` and the first of `runs` that the table does not have."""
+    require(table, "run", runs, what)
 
 
 def append(rows: pd.DataFrame, path: str | os.PathLike) -> int:

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ladder.laws.bootstrap import interval
-from ladder.pipeline import LadderFit, TaskFit
+from ladder.results import LadderFit, TaskFit
 from ladder.rungs import multiplier_in_name, multiplier_label
 
 MARKERS = {"0.5xC": "D", "1xC": "s", "2xC": "P", "5xC": "p", "10xC": "*"}

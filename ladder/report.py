@@ -9,7 +9,7 @@ from typing import Any
 
 from ladder import __version__
 from ladder.laws.bootstrap import Estimate
-from ladder.pipeline import LadderFit
+from ladder.results import LadderFit
 
 CONVERGED_NOTE = 0.95  # below this fraction of converged refits, the printed report says so
 
@@ -31,52 +31,84 @@ def _num(value: float | None) -> str:
     return _fmt(value, ".3f")
 
 
+def _rel(e: Estimate | None) -> str:
+    return "-" if e is None or e.rel_error is None else f"{100 * e.rel_error:.1f}%"
+
+
 def _row(label: str, width: int, e: Estimate, unit: Any, extra: str = "") -> str:
-    rel = "-" if e.rel_error is None else f"{100 * e.rel_error:.1f}%"
-    interval = f"[{unit(e.lower)}, {unit(e.upper)}]"
+    interval = f"[{unit(e.lower)}, {unit(e.upper)}]" + ("c" if e.clipped else "")
+    miss = " x" if e.covered is False else "  "
     return (
-        f"  {label:<{width}}{unit(e.predicted):>9}  {interval:<16}{unit(e.actual):>9}"
-        f"{unit(e.abs_error):>9}{rel:>9}{extra}"
+        f"  {label:<{width}}{unit(e.predicted):>9}  {interval:<16}{unit(e.actual):>9}{miss}"
+        f"{unit(e.abs_error):>7}{_rel(e):>9}{extra}"
     )
 
 
+def method_text(fit: LadderFit) -> str:
+    """How the predictions were made and their intervals calibrated, in a few lines."""
+    opts = fit.spec.fit
+    if fit.methods is None:
+        resamples = f"{opts.bootstrap:,} bootstrap resamples" if opts.bootstrap else "none"
+        return (
+            "Method: paper (arXiv 2412.04403: task bpb from (N, D), then a sigmoid); "
+            f"intervals: {resamples}"
+        )
+    info, selection = fit.methods, fit.methods.selection
+    ranking = ", ".join(f"{m} {100 * v:.1f}%" for m, v in selection.ranking().items())
+    chosen = ", ".join(selection.chosen) if selection.chosen else info.method
+    lines = [f"Method: {info.method}: {chosen} ({selection.rule})"]
+    lines.append(f"  rollout error per candidate (mean relative error): {ranking}")
+    if selection.unavailable:
+        missing = "; ".join(f"{m}: {why}" for m, why in selection.unavailable.items())
+        lines.append(f"  not available on this table: {missing}")
+    c = info.calibration
+    coverage = ", ".join(f"{100 * r:.0f}%" for r in info.coverage.get("coverage", [])) or "-"
+    lines.append(
+        f"  intervals: {100 * c.level:g}%, calibrated on {c.n} rollout predictions (split-"
+        f"conformal on |ln(pred/actual)| / d^{c.gamma:.2f}, d the extrapolation distance) plus "
+        f"each task's checkpoint noise; coverage of held-out rollouts: {coverage}"
+    )
+    return "\n".join(lines)
+
+
 def format_text(fit: LadderFit) -> str:
-    """Per target, one row per task: prediction, interval, actual, errors, and the step-1
-    (task loss) and step-2 relative errors; with no targets, each task's fitted laws."""
+    """The method, then per target one row per task: prediction, interval, actual (x when
+    outside the interval), errors, and the step-1 (task loss) and step-2 relative errors;
+    with no targets, each task's fitted laws; then the warnings (marked ! on their rows)."""
     level = f"{100 * fit.spec.fit.level:g}%"
-    width = max(16, *(len(t.task.label) + 2 for t in fit.tasks.values()))
-    blocks = []
+    width = max(16, *(len(t.task.label) + 3 for t in fit.tasks.values()))
+    flagged = {(w["task"], w["target"]) for w in fit.warnings}
+    blocks = [method_text(fit)]
     for target in fit.spec.targets:
         actual = f"; actual from run {target.run}" if target.run else ""
         lines = [f"{target.name}  (N = {target.params:.4g}, D = {target.tokens:.4g}{actual})"]
         first = next(iter(fit.tasks.values())).predictions[target.name]
-        if first.chained is not None:
-            lines.append(
-                f"  {'task':<{width}}{'pred':>9}  {level + ' interval':<16}{'actual':>9}"
-                f"{'abs err':>9}{'rel err':>9}{'step1 rel':>11}{'step2 rel':>11}"
-            )
-        else:
-            lines.append(
-                f"  {'task':<{width}}{'pred loss':>9}  {level + ' interval':<16}{'actual':>9}"
-                f"{'abs err':>9}{'rel err':>9}"
-            )
+        head = "pred" if first.chained is not None else "pred loss"
+        extra = f"{'step1 rel':>11}{'step2 rel':>11}" if first.chained is not None else ""
+        lines.append(
+            f"  {'task':<{width}}{head:>9}  {level + ' interval':<16}{'actual':>9}  "
+            f"{'abs err':>7}{'rel err':>9}{extra}"
+        )
         for task_fit in fit.tasks.values():
             p = task_fit.predictions[target.name]
+            name = task_fit.task.name
+            mark = " !" if {(name, None), (name, target.name)} & flagged else ""
+            label = task_fit.task.label + mark
             if p.chained is None:
-                lines.append(_row(task_fit.task.label, width, p.step1, _num))
-                continue
-            step1 = "-" if p.step1.rel_error is None else f"{100 * p.step1.rel_error:.1f}%"
-            step2 = "-" if p.step2 is None else f"{100 * p.step2.rel_error:.1f}%"
-            extra = f"{step1:>11}{step2:>11}"
-            lines.append(_row(task_fit.task.label, width, p.chained, _pct, extra))
+                lines.append(_row(label, width, p.step1, _num))
+            else:
+                steps = f"{_rel(p.step1):>11}{_rel(p.step2):>11}"
+                lines.append(_row(label, width, p.chained, _pct, steps))
         blocks.append("\n".join(lines))
     if not fit.spec.targets:  # nothing to predict: the fitted laws are the result
         for task_fit in fit.tasks.values():
-            laws = [("step 1", task_fit.step1), ("step 2", task_fit.step2)]
             blocks.append(
                 "\n".join(
                     [f"{task_fit.task.label}: no targets in the spec; the fitted laws"]
-                    + [f"  {name}, {law.summary()}" for name, law in laws if law is not None]
+                    + [
+                        f"  {name}, {law.summary()}"
+                        for name, law in task_fit.headline_laws().items()
+                    ]
                 )
             )
     shaky = [
@@ -90,10 +122,21 @@ def format_text(fit: LadderFit) -> str:
             f"Note: bootstrap refits converged for fewer than {CONVERGED_NOTE:.0%} of resamples "
             f"({'; '.join(shaky)}); those intervals rest on the resamples that converged."
         )
+    if fit.warnings:
+        labels = {name: t.task.label for name, t in fit.tasks.items()}
+        blocks.append(
+            "Warnings (rows marked !):\n"
+            + "\n".join(
+                f"  {labels.get(w['task'], w['task'])}"
+                f"{', ' + w['target'] if w['target'] else ''}: {w['message']}"
+                for w in fit.warnings
+            )
+        )
     blocks.append(
-        "Accuracy in points (task loss in bits per byte); rel err = |pred - actual| / actual.\n"
-        "step1 rel: step 1's task-loss error; step2 rel: step 2's accuracy error given the "
-        "actual task loss."
+        "Accuracy in points, task loss in bits per byte; x: the actual is outside the interval; "
+        "c: clipped to [chance, 100];\nrel err = |pred - actual| / actual; step1 rel: the "
+        "task-loss prediction's error; step2 rel: step 2's accuracy error given the actual task "
+        "loss."
     )
     return "\n\n".join(blocks)
 
@@ -210,16 +253,111 @@ PLAN_FORMATS = {
 }
 
 
-def format_plan(frame: Any, train: Any) -> str:
+DECAY_FORMATS = {
+    "rung": "",
+    "run": "",
+    "pre_decay_step": ",",
+    "bottom_step": ",",
+    "decay_steps": ",",
+    "tokens": ",",
+    "cosine_flops": ".3g",
+}
+
+
+def format_plan(rungs: list[Any], train: Any) -> str:
     """The training plan as a table (N non-embedding parameters, D tokens, batch in sequences,
-    peak LR, steps, FLOPs = 6ND, GPU-hours at the spec's MFU), with the ladder's totals."""
-    head = (
-        f"sequence length {train.sequence_length:,}; cosine decay to "
-        f"{train.final_lr_fraction:.0%} of peak; GPU-hours on {train.gpu.upper()} at "
-        f"{train.mfu:.0%} MFU; launcher {train.launcher}"
+    peak LR, steps, FLOPs = 6ND, GPU-hours at the spec's MFU), with the ladder's totals; for
+    WSD-S runs also their decay points (steps, D at each bottom, what a cosine rung of that D
+    costs) and the compute saved against the cosine ladder of the same points."""
+    from ladder.train.plan import decay_frame, plan_frame, saving
+
+    frame = plan_frame(rungs)
+    cost = f"GPU-hours on {train.gpu.upper()} at {train.mfu:.0%} MFU; launcher {train.launcher}"
+    if train.schedule == "wsds":
+        options = train.wsds_options
+        schedule = (
+            f"WSD-S: one run per size, the peak LR ({options.lr_factor:g} x the cosine rule's) "
+            f"after warm-up, linear decays to 0 over {options.decay_fraction:.0%} of each "
+            "period, ending at each multiplier"
+        )
+    else:
+        schedule = f"cosine decay to {train.final_lr_fraction:.0%} of peak"
+    lines = [
+        f"sequence length {train.sequence_length:,}; {schedule}; {cost}",
+        format_frame(frame, PLAN_FORMATS),
+        f"total: {len(frame)} runs, {frame['tokens'].sum():,.0f} tokens, "
+        f"{frame['flops'].sum():.3g} FLOPs, {frame['gpu_hours'].sum():,.1f} GPU-hours",
+    ]
+    saved = saving(rungs)
+    if saved is not None:
+        decays = decay_frame(rungs)
+        lines += [
+            "",
+            f"decay points (annealed rungs): checkpoints every {train.checkpoint_interval:,} "
+            "steps and at each pre-decay and bottom step, evaluated there too",
+            format_frame(decays, DECAY_FORMATS),
+            f"a cosine ladder of the same {len(decays)} points: {saved.cosine_flops:.3g} FLOPs; "
+            f"the WSD-S runs save {saved.fraction:.0%} of it ({saved.wsds_flops:.3g} FLOPs)",
+        ]
+    return "\n".join(lines)
+
+
+def _points(value: Any, metric: str) -> str:
+    return _pct(value) if metric == "accuracy" else _num(value)
+
+
+def format_grid(frame: Any, level: float) -> str:
+    """`ladder predict`'s table: per (N, D), each task's prediction and interval (accuracy in
+    points, task loss in bits per byte)."""
+    lines = []
+    for (n, d), rows in frame.groupby(["params", "tokens"], sort=False):
+        lines.append(f"N = {n:.4g}, D = {d:.4g} (C = {6 * n * d:.3g} FLOPs, D/N = {d / n:.3g})")
+        width = max(8, *(len(t) + 2 for t in rows["task"]))
+        lines.append(f"  {'task':<{width}}{'pred':>8}  {100 * level:g}% interval")
+        for _, r in rows.iterrows():
+            unit = r["metric"]
+            interval = f"[{_points(r['lower'], unit)}, {_points(r['upper'], unit)}]"
+            lines.append(f"  {r['task']:<{width}}{_points(r['predicted'], unit):>8}  {interval}")
+        lines.append("")
+    lines.append("Accuracy in points; task loss in bits per byte.")
+    return "\n".join(lines)
+
+
+def format_comparison(frame: Any, first: str, second: str) -> str:
+    """`ladder compare`'s table: both predictions, the difference and whether the intervals
+    overlap, per target and task."""
+    lines = []
+    for target, rows in frame.groupby("target", sort=False):
+        n, d = rows["params"].iloc[0], rows["tokens"].iloc[0]
+        lines.append(f"{target}  (N = {n:.4g}, D = {d:.4g})")
+        width = max(8, *(len(t) + 2 for t in rows["task"]))
+        lines.append(
+            f"  {'task':<{width}}{first[:16]:>18}{second[:16]:>18}{'difference':>12}  intervals"
+        )
+        for _, r in rows.iterrows():
+            unit = r["metric"]
+
+            def cell(prefix: str, r=r, unit=unit) -> str:
+                low, high = _points(r[f"{prefix}_lower"], unit), _points(r[f"{prefix}_upper"], unit)
+                return f"{_points(r[prefix], unit)} [{low}, {high}]"
+
+            scale = 100 if unit == "accuracy" else 1
+            diff = _fmt(scale * r["difference"], "+.1f" if unit == "accuracy" else "+.3f")
+            overlap = "overlap" if r["overlap"] else "apart"
+            cells = f"{cell('first'):>18}{cell('second'):>18}{diff:>12}"
+            lines.append(f"  {r['task']:<{width}}{cells}  {overlap}")
+        lines.append("")
+    lines.append(
+        "Accuracy in points (task loss in bits per byte); difference = second - first; apart: "
+        "the intervals do not overlap."
     )
-    total = (
-        f"total: {len(frame)} rungs, {frame['tokens'].sum():,.0f} tokens, "
-        f"{frame['flops'].sum():.3g} FLOPs, {frame['gpu_hours'].sum():,.1f} GPU-hours"
-    )
-    return "\n".join([head, format_frame(frame, PLAN_FORMATS), total])
+    return "\n".join(lines)
+
+
+def write_frame(frame: Any, path: str | Path) -> Path:
+    """A table as CSV, or as JSON records for a .json path (written atomically)."""
+    from ladder.files import write_json, write_text
+
+    if str(path).endswith(".json"):
+        return write_json(path, frame.to_dict("records"))
+    return write_text(path, frame.to_csv(index=False))

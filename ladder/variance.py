@@ -39,6 +39,15 @@ def noise_floor(
     return pd.DataFrame(rows)
 
 
+def accuracy_noise(
+    table: pd.DataFrame, tasks: Sequence[TaskSpec], runs: Sequence[str], last_n: int = 10
+) -> dict[str, float]:
+    """Each task's accuracy noise (a fraction): the SD over the last `last_n` evaluations of
+    each run, median over the runs (0 where no run has two evaluations)."""
+    medians = noise_floor(table, tasks, runs, last_n).groupby("task")["accuracy_sd"].median()
+    return {task: float(0.0 if np.isnan(value) else value) for task, value in medians.items()}
+
+
 def summarize(noise: pd.DataFrame) -> pd.DataFrame:
     """Per task: the median over runs of each noise column (robust to one noisy run)."""
     columns = ["loss_sd", "loss_cv", "accuracy_sd", "accuracy_cv"]

@@ -47,8 +47,8 @@ columns = [
 fit.table()[columns].round(3)
 
 # %%
-print(fit.tasks["mmlu"].step1.summary())
-print(fit.tasks["mmlu"].step2.summary())
+for name, law in fit.tasks["mmlu"].headline_laws().items():
+    print(name, law.summary(), sep=": ")
 
 # %% [markdown]
 # ## Step 1: task loss against tokens, one curve per model size

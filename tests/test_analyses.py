@@ -54,7 +54,7 @@ def test_noise_of_a_single_evaluation_is_missing_not_zero(paper_spec, paper_tabl
 
 
 def test_splits_hold_out_by_construction(paper_spec, paper_table):
-    all_rungs = rungs(paper_table)
+    all_rungs = api.ladder_rungs(paper_spec, paper_table)
     by_size = size_splits(all_rungs, paper_spec.fit_runs)
     assert [s.name for s in by_size] == ["190M-760M -> 1B", "190M-1B -> 3B"]
     assert set(by_size[1].held_out) == {f"3B-{m}xC" for m in ("0.5", "1", "2", "5", "10")}
@@ -120,7 +120,7 @@ def test_noise_defaults_to_the_fit_and_target_runs(paper_spec, paper_table):
 
 
 def test_backtest_kinds_and_held_out_runs(paper_spec, paper_table):
-    spec = paper_spec.with_fit(bootstrap=0)
+    spec = paper_spec.with_fit(bootstrap=0, method="paper")
     both = api.backtest(spec, paper_table, kinds=["both"])
     names = [s.name for s in both.splits]
     assert names == ["190M-760M -> 1B", "190M-1B -> 3B"] + [f"without {m}xC" for m in (1, 2, 5, 10)]
@@ -144,7 +144,8 @@ def test_variance_and_backtest_commands(tmp_path, capsys):
     assert mmlu["accuracy_sd"] == pytest.approx(0.0009927395, rel=1e-6)
     assert "MMLU" in capsys.readouterr().out
     out = tmp_path / "backtest.json"
-    code = main(["backtest", "-q", "--kind", "multiplier", "--bootstrap", "0", "-o", str(out)])
+    args = ["--kind", "multiplier", "--bootstrap", "0", "--method", "paper", "-o", str(out)]
+    code = main(["backtest", "-q", *args])
     assert code == 0
     results = json.loads(out.read_text())["results"]
     assert {r["split"] for r in results} == {f"without {m}xC" for m in (1, 2, 5, 10)}
@@ -154,7 +155,8 @@ def test_variance_and_backtest_commands(tmp_path, capsys):
 
 
 def test_report_writes_tables_figures_and_summary(tmp_path):
-    written = api.report(api.spec().with_fit(bootstrap=200), tmp_path, formats=["png"])
+    spec = api.spec().with_fit(bootstrap=200, method="paper")
+    written = api.report(spec, tmp_path, formats=["png"])
     names = {p.name for p in written}
     for name in (
         "summary.md",
@@ -171,8 +173,25 @@ def test_report_writes_tables_figures_and_summary(tmp_path):
 
 
 def test_compute_vs_error_command_writes_table_and_figure(tmp_path, capsys):
-    assert main(["compute-vs-error", "-q", "--output-dir", str(tmp_path), "--formats", "png"]) == 0
+    args = ["--output-dir", str(tmp_path), "--formats", "png", "--method", "paper"]
+    assert main(["compute-vs-error", "-q", *args]) == 0
     table = pd.read_csv(tmp_path / "compute_vs_error.csv")
     assert len(table) == 2 * 18  # 18 cut-down ladders x 2 targets
     assert np.isfinite(table["mean_abs_error"]).all()
     assert (tmp_path / "compute_vs_error.png").stat().st_size > 10_000
+
+
+def test_rungs_are_found_by_name_or_by_n_and_d(paper_table):
+    from ladder.rungs import parse_rung, rungs
+
+    assert parse_rung("peteish-final-190M-1xC") == ("190M", 1.0)
+    assert parse_rung("190M-1xC-rerun") is None
+    renamed = paper_table.replace(
+        {"run": {"190M-2xC": "peteish-final-190M-2xC", "370M-5xC": "my-run-17"}}
+    )
+    found = {
+        r.run: (r.size, r.multiplier) for r in rungs(renamed, exclude=["peteish13_eval_final"])
+    }
+    assert found["peteish-final-190M-2xC"] == ("190M", 2.0)
+    assert found["my-run-17"] == ("371M", 5.0)
+    assert "190M-1xC-rerun" not in found and "peteish13_eval_final" not in found

@@ -46,13 +46,19 @@ def test_default_fit_prints_both_targets_and_writes_json(tmp_path):
             assert set(task) >= KEYS
             assert task["lower"] < task["predicted"] < task["upper"]
             assert task["abs_error"] == pytest.approx(abs(task["predicted"] - task["actual"]))
-            assert {"step1", "step2", "single_step", "flops", "flops_step1"} <= set(task)
-    mmlu = document["targets"]["13B-5T"]["tasks"]["mmlu"]
+            assert {"step1", "step2", "members"} <= set(task)
+    method = document["method"]
+    assert method["asked"] == "auto" and len(method["chosen"]) == 3
+    assert set(method["chosen"]) <= set(method["ranking"]) and method["calibration"]["n"] > 50
+    assert "Method: auto" in result.stdout and "rollout error per candidate" in result.stdout
+    args = ["fit", "-q", "--method", "paper", "--bootstrap", "0", "-o", str(out)]
+    assert main(args) == 0
+    paper = json.loads(out.read_text())
+    assert paper["spec"]["fit"]["bootstrap"] == 0 and paper["method"] is None
+    mmlu = paper["targets"]["13B-5T"]["tasks"]["mmlu"]
     assert mmlu["predicted"] == pytest.approx(0.51268, abs=5e-4)
-    step1 = document["tasks"]["mmlu"]["laws"]["step1"]
+    step1 = paper["tasks"]["mmlu"]["laws"]["step1"]
     assert set(step1["params"]) == {"E", "ln_A", "alpha", "ln_B", "beta"}
-    assert main(["fit", "-q", "--bootstrap", "0", "-o", str(out)]) == 0
-    assert json.loads(out.read_text())["spec"]["fit"]["bootstrap"] == 0
 
 
 def fit_json(tmp_path, *args: str) -> dict:
@@ -75,6 +81,8 @@ def test_table_mode_with_targets_on_the_command_line(tmp_path):
         "70B=70e9,15e12",
         "--tasks",
         "hellaswag_val_rc_5shot",
+        "--method",
+        "paper",
     )
     hellaswag = document["targets"]["13B-5T"]["tasks"]["hellaswag_val_rc_5shot"]
     assert hellaswag["predicted"] == pytest.approx(0.8530, abs=1e-3)
@@ -91,6 +99,7 @@ def test_table_spec_from_python_is_the_command_lines(paper_table):
         ["hellaswag_val_rc_5shot", "piqa_val_rc_5shot"],
         {"piqa_val_rc_5shot": 0.5},
         bootstrap=0,
+        method="paper",
     )
     assert spec.name == "olmo-ladder" and len(table) == len(paper_table)
     assert [t.chance for t in spec.tasks] == [0.25, 0.5]
@@ -115,11 +124,14 @@ def test_loss_only_table_fits_step_1_only(tmp_path, paper_table):
 def test_no_targets_prints_the_fitted_laws(tmp_path, capsys):
     args = ["fit", str(ROOT / "data/olmo-ladder.parquet"), "--fit-runs", SMALL_RUNS]
     args += ["--tasks", "hellaswag_val_rc_5shot", "--bootstrap", "0"]
-    assert main([*args, "-o", str(tmp_path / "fit.json")]) == 0
+    assert main([*args, "--method", "paper", "-o", str(tmp_path / "fit.json")]) == 0
     out = capsys.readouterr().out
     assert "hellaswag_val_rc_5shot: no targets in the spec; the fitted laws" in out
-    assert "step 1, PowerLaw: L(N, D) = 0.5019 + 11.23 / N^0.1955 + 60.37 / D^0.2565" in out
-    assert "step 2, Sigmoid: acc(L) = -0.7301 / (1 + exp(-12.74 (L - 0.7667))) + 0.9921" in out
+    assert "step1, PowerLaw: L(N, D) = 0.5019 + 11.23 / N^0.1955 + 60.37 / D^0.2565" in out
+    assert "step2, Sigmoid: acc(L) = -0.7301 / (1 + exp(-12.74 (L - 0.7667))) + 0.9921" in out
+    assert main([*args, "--method", "flops", "-o", str(tmp_path / "fit.json")]) == 0
+    out = capsys.readouterr().out
+    assert "flops step1, PowerLaw: L(C) = " in out and "flops step2, Sigmoid" in out
 
 
 def _bad_table(tmp_path, paper_table, change):
@@ -167,6 +179,8 @@ BAD_INPUTS = {
             _bad_table(tmp, t, lambda d: d),
             "--fit-runs",
             "190M-1xC,190M-2xC,370M-1xC",
+            "--method",
+            "paper",
         ],
         "3 point(s) to fit 5 parameters",
     ),

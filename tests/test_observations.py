@@ -44,11 +44,23 @@ def small_table() -> pd.DataFrame:
     ("change", "message"),
     [
         (lambda d: d.drop(columns="run"), "missing column(s) run"),
-        (lambda d: d.assign(task_loss=[1.0, np.nan, 1.0]), "row 3, column 'task_loss'"),
-        (lambda d: d.assign(params=[1e8, 0, 1e8]), "row 3, column 'params': must be >= 1"),
-        (lambda d: d.assign(accuracy=[0.3, 1.2, 0.3]), "1.2 is outside [0, 1]"),
+        (lambda d: d.assign(task_loss=[1.0, np.nan, 1.0]), "row 3, column 'task_loss': missing"),
+        (lambda d: d.assign(task_loss=[1.0, -0.1, 1.0]), "row 3, column 'task_loss': outside [0,"),
+        (lambda d: d.assign(task_loss=[1.0, np.inf, 1.0]), "row 3, column 'task_loss': not finite"),
+        (lambda d: d.assign(params=[1e8, 0, 1e8]), "row 3, column 'params': outside [1,"),
+        (lambda d: d.assign(params=[1e8, 1e30, 1e8]), "row 3, column 'params': outside [1, 9.2"),
+        (lambda d: d.assign(tokens=[1e9, 1.5, 1e9]), "row 3, column 'tokens': not a whole number"),
+        (lambda d: d.assign(step=[True, False, True]), "row 2, column 'step': a boolean"),
+        (lambda d: d.assign(accuracy=[0.3, 1.2, 0.3]), "row 3, column 'accuracy': outside [0, 1]"),
+        (
+            lambda d: d.assign(accuracy=[0.3, np.nan, 0.3]),
+            "row 3, column 'accuracy': missing, although the task has accuracy on other rows",
+        ),
+        (lambda d: d.assign(soft=[0.3, 0.2, 1.5]), "row 4, column 'soft': outside [0, 1]"),
+        (lambda d: d.assign(learning_rate=[1e-3, -1, 0]), "column 'learning_rate': outside"),
+        (lambda d: d.assign(loss_unit=["nats", "", None]), "row 2, column 'loss_unit': one of"),
         (lambda d: d.assign(step=[1, 1, 1]), "duplicate (run, step, task) = (a, 1, t)"),
-        (lambda d: d.assign(tokens=["x", 1, 1]), "row 2, column 'tokens'"),
+        (lambda d: d.assign(tokens=["x", 1, 1]), "row 2, column 'tokens': not a number"),
         (lambda d: d.iloc[0:0], "no rows"),
     ],
 )
@@ -118,8 +130,9 @@ def test_importer_rejects_tokens_that_contradict_the_name(tmp_path):
     with pytest.raises(LadderError, match="implies 1 x 20 N"):
         olmo_logs.import_logs([path], {"100M": 1_000_000_000})  # 1xC would be 2e10 tokens
     rows = olmo_logs.import_logs([path], {"100M": 100_000_000})  # 2e9 = 20 x 1e8
-    assert list(rows.columns[:7]) == ["run", "params", "tokens", "step", "task", "task_loss",
-                                      "accuracy"]  # fmt: skip
+    assert set(rows.columns) == {"run", "params", "tokens", "step", "task", "task_loss",
+                                 "loss_unit", "accuracy", "len_norm"}  # fmt: skip
+    assert rows["loss_unit"].unique().tolist() == ["bits per byte"]
     with pytest.raises(LadderError, match="no parameter count"):
         olmo_logs.import_logs([path], {"7B": 7})
 

@@ -4,7 +4,6 @@ submitting to a real Slurm."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
+from conftest import ROOT
 
 from ladder import observations
 from ladder.cli import main
@@ -139,71 +140,6 @@ def test_sigkill_mid_rung_then_rerun_resumes(tmp_path, micro_spec):
     assert again.returncode == 0 and f"{rung.name}: done" in again.stdout
 
 
-SLURM_CONF = """ClusterName=ladder-test
-SlurmctldHost={host}
-AuthType=auth/none
-CredType=cred/none
-SlurmUser={user}
-SlurmdUser={user}
-SlurmctldPort={port}
-SlurmdPort={port2}
-StateSaveLocation={root}/state
-SlurmdSpoolDir={root}/spool
-SlurmctldPidFile={root}/slurmctld.pid
-SlurmdPidFile={root}/slurmd.pid
-SlurmctldLogFile={root}/slurmctld.log
-SlurmdLogFile={root}/slurmd.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-ReturnToService=2
-MpiDefault=none
-JobCompType=jobcomp/none
-AccountingStorageType=accounting_storage/none
-NodeName={host} CPUs={cpus} RealMemory=2000 State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
-"""
-
-
-@pytest.fixture
-def slurm(tmp_path_factory, monkeypatch):
-    """A one-node Slurm (slurmctld + slurmd on localhost, Debian's slurm-wlm)."""
-    if not shutil.which("slurmctld") or not shutil.which("slurmd"):
-        if os.environ.get("LADDER_NO_SLURM"):
-            pytest.skip("LADDER_NO_SLURM is set and slurm-wlm is not installed")
-        pytest.fail("slurm-wlm is not installed (apt-get install slurm-wlm; see README)")
-    root = tmp_path_factory.mktemp("slurm")
-    for sub in ("state", "spool"):
-        (root / sub).mkdir()
-    host = subprocess.run(["hostname", "-s"], capture_output=True, text=True).stdout.strip()
-    conf = root / "slurm.conf"
-    conf.write_text(
-        SLURM_CONF.format(
-            host=host,
-            user=subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip(),
-            port=16817 + os.getpid() % 1000,
-            port2=17817 + os.getpid() % 1000,
-            root=root,
-            cpus=os.cpu_count(),
-        )
-    )
-    monkeypatch.setenv("SLURM_CONF", str(conf))
-    subprocess.run(["slurmctld", "-c"], check=True)
-    subprocess.run(["slurmd"], check=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        state = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
-        if state.stdout.strip() in ("idle", "mixed"):
-            break
-        time.sleep(0.5)
-    else:
-        pytest.fail(f"slurm did not come up: {(root / 'slurmctld.log').read_text()[-2000:]}")
-    yield root
-    subprocess.run(["scontrol", "shutdown"], check=False)
-    time.sleep(1)
-
-
 def test_slurm_launcher_trains_the_ladder_on_a_real_slurm(tmp_path, micro_spec, slurm, capsys):
     config = micro_spec(
         launcher="slurm",
@@ -231,3 +167,22 @@ def test_slurm_launcher_trains_the_ladder_on_a_real_slurm(tmp_path, micro_spec, 
     table = observations.read(tmp_path / "obs.parquet")
     assert sorted(table["run"].unique()) == sorted(r.name for r in rungs)
     assert sorted(table.groupby("run")["step"].max()) == sorted(r.steps for r in rungs)
+
+
+def test_dry_run_checks_the_spec_end_to_end(tmp_path, capsys):
+    spec = yaml.safe_load((ROOT / "configs" / "olmo-paper.yaml").read_text())
+    spec["data"] = str(ROOT / "data" / "olmo-ladder.parquet")
+    spec["train"] |= {"launcher": "local", "output": str(tmp_path / "runs")}
+    spec["train"]["corpus"] = [str(tmp_path / "missing.npy")]
+    path = tmp_path / "paper.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["train", "-c", str(path), "--dry-run", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "not ready: corpus file(s) missing" in out and "dolma2-tokenizer.json" in out
+    assert not (tmp_path / "runs").exists()
+    # the paper's original eval names (hellaswag_rc_5shot, ...) would feed its tasks nothing
+    spec["train"]["eval"]["tasks"][4] = "hellaswag_rc_5shot"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["train", "-c", str(path), "--dry-run", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "task 'hellaswag': its source 'hellaswag_val_rc_5shot' is not among" in err

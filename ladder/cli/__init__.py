@@ -13,16 +13,16 @@ import sys
 from collections.abc import Sequence
 
 from ladder import __version__
-from ladder.cli import analyses, collect, data, fit, proxy, train
-from ladder.cli.common import HelpFormatter, wrap
+from ladder.cli import analyses, collect, data, fit, predict, proxy, train
+from ladder.cli.common import HelpFormatter, Parser, wrap
 from ladder.config import ValidationError, describe
 from ladder.errors import LadderError
 
-VERB_GROUPS = (fit, analyses, train, collect, data, proxy)
+VERB_GROUPS = (fit, predict, analyses, train, collect, data, proxy)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ladder",
         formatter_class=HelpFormatter,
         description=wrap(
@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  ladder fit\n  ladder backtest --kind size\n  ladder fit --help",
     )
     parser.add_argument("--version", action="version", version=f"ladder {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=Parser
+    )
     for group in VERB_GROUPS:
         group.register(sub)
     return parser

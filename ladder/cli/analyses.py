@@ -8,6 +8,7 @@ from typing import Any
 from ladder import api
 from ladder.cli.common import (
     add_config,
+    add_method,
     add_noise_args,
     add_output,
     add_output_dir,
@@ -25,11 +26,18 @@ def register(sub: Any) -> None:
         sub,
         "plot",
         "draw step 1, step 2 and the chained predictions",
-        "Fit a spec and draw the paper-style figures with intervals: step1, step2, chained "
-        "and residuals, one panel per task.",
-        ["ladder plot", "ladder plot -c configs/tiny.yaml --output-dir tiny-plots --formats png"],
+        "Draw the paper-style figures with intervals (step1, step2, chained and residuals, one "
+        "panel per task) of a saved fit (FIT, written by `ladder fit -o`; nothing is refitted) "
+        "or of a fresh fit of the spec.",
+        [
+            "ladder plot",
+            "ladder fit -o fit.json && ladder plot fit.json --output-dir plots",
+            "ladder plot -c configs/tiny.yaml --output-dir tiny-plots --formats png",
+        ],
     )
+    plot.add_argument("fit", nargs="?", metavar="FIT", help="a fit file (instead of fitting)")
     add_config(plot)
+    add_method(plot)
     add_output_dir(plot, "plots", "folder for the figures")
     plot.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
     add_quiet(plot)
@@ -62,6 +70,7 @@ def register(sub: Any) -> None:
         ["ladder backtest", "ladder backtest --kind size", "ladder backtest --hold-out 1B-10xC"],
     )
     add_config(backtest)
+    add_method(backtest)
     backtest.add_argument(
         "--kind", default="size,multiplier", help="size, multiplier, or both (comma-separated)"
     )
@@ -88,6 +97,7 @@ def register(sub: Any) -> None:
         ["ladder compute-vs-error --output-dir cve"],
     )
     add_config(cve)
+    add_method(cve)
     add_output_dir(cve, "compute-vs-error", "folder for the CSV and the figure")
     cve.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
     add_quiet(cve)
@@ -97,11 +107,17 @@ def register(sub: Any) -> None:
         sub,
         "report",
         "fit tables, figures and a Markdown summary in one folder",
-        "Fit the spec, compute the noise floor and the size backtests, and write fit.json, "
-        "fit.txt, noise.csv, backtest.csv, the figures and summary.md to --output-dir.",
-        ["ladder report --output-dir my-report"],
+        "Fit the spec (or take the saved FIT), compute the noise floor and the size backtests on "
+        "the spec's table, and write fit.json, fit.txt, noise.csv, backtest.csv, the figures "
+        "and summary.md to --output-dir.",
+        [
+            "ladder report --output-dir my-report",
+            "ladder report fit.json --output-dir my-report",
+        ],
     )
+    report.add_argument("fit", nargs="?", metavar="FIT", help="a fit file (instead of fitting)")
     add_config(report)
+    add_method(report)
     add_output_dir(report, None, "folder for the report")
     report.add_argument("--bootstrap", type=int, help="resamples (default: the spec's)")
     report.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
@@ -111,15 +127,13 @@ def register(sub: Any) -> None:
 
 
 def _spec(args: argparse.Namespace):
-    spec = api.spec(args.config)
-    if getattr(args, "bootstrap", None) is not None:
-        spec = spec.with_fit(bootstrap=args.bootstrap)
-    return spec
+    """The spec of --config with the fit options given as flags (--method, --bootstrap)."""
+    changes = {key: getattr(args, key, None) for key in ("method", "bootstrap")}
+    return api.spec(args.config).with_fit(**{k: v for k, v in changes.items() if v is not None})
 
 
 def run_plot(args: argparse.Namespace) -> int:
-    spec = _spec(args)
-    fit = api.fit(spec, progress=progress(args))
+    fit = api.load_fit(args.fit) if args.fit else api.fit(_spec(args), progress=progress(args))
     paths = api.plot(fit, args.output_dir, split(args.formats))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
@@ -181,7 +195,7 @@ def run_compute_vs_error(args: argparse.Namespace) -> int:
     from ladder.report import CVE_FORMATS, format_frame
 
     formats = api.check_formats(split(args.formats))
-    spec = api.spec(args.config).with_fit(bootstrap=0)
+    spec = _spec(args).with_fit(bootstrap=0)
     results = api.compute_vs_error(spec, progress=progress(args))
     print(format_frame(results.dropna(subset=["target"]), CVE_FORMATS))
     out = Path(args.output_dir)
@@ -196,6 +210,7 @@ def run_report(args: argparse.Namespace) -> int:
     paths = api.report(
         spec,
         args.output_dir,
+        saved=api.load_fit(args.fit) if args.fit else None,
         runs=split(args.runs) or None,
         last_n=args.last_n,
         formats=split(args.formats),

@@ -16,6 +16,14 @@ from typing import Any
 from ladder.errors import LadderError
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (and exit code 2), like every other
+    error of `ladder`."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Defaults shown in every option's help; descriptions (wrapped by `wrap`) and examples
     kept as written."""
@@ -45,6 +53,14 @@ def add_config(parser: argparse.ArgumentParser) -> None:
         "-c",
         metavar="SPEC",
         help="ladder spec (YAML; default: the bundled configs/olmo-paper.yaml)",
+    )
+
+
+def add_method(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--method",
+        help="auto (the default), paper (arXiv 2412.04403 exactly), ensemble, or a method's "
+        "name (see `ladder fit --help`)",
     )
 
 

@@ -17,6 +17,7 @@ from ladder.cli.common import (
     split,
 )
 from ladder.errors import LadderError
+from ladder.methods import PRESETS
 
 
 def register(sub: Any) -> None:
@@ -56,17 +57,44 @@ def register(sub: Any) -> None:
         metavar="TASK=P",
         help="chance accuracy of a table task (default 0.25; repeatable)",
     )
-    fit.add_argument("--bootstrap", type=int, help="bootstrap resamples (default: the spec's)")
-    fit.add_argument("--level", type=fraction, help="interval coverage (default: the spec's)")
-    fit.add_argument("--seed", type=int, help="bootstrap seed (default: the spec's)")
+    fit.add_argument(
+        "--method",
+        help="auto (the default: the mean of the candidate methods that best predict the "
+        "ladder's own held-out rungs), paper (arXiv 2412.04403 exactly, bootstrap intervals), "
+        "ensemble (every candidate), or one method: "
+        + "; ".join(f"{name} ({m.about})" for name, m in PRESETS.items()),
+    )
+    fit.add_argument("--top-k", type=int, help="auto: how many candidates to average (3)")
+    fit.add_argument(
+        "--final-window", type=int, help="step 1: average each run's last K evaluations (5)"
+    )
+    fit.add_argument(
+        "--skip-fraction", type=float, help="step 2: drop each run's first share of checkpoints"
+    )
+    fit.add_argument("--moving-average", type=int, help="step 2: smooth over K checkpoints (5)")
+    fit.add_argument("--bootstrap", type=int, help="paper method: bootstrap resamples (1000)")
+    fit.add_argument("--level", type=fraction, help="interval coverage (0.95)")
+    fit.add_argument("--seed", type=int, help="random seed of the fits (0)")
     add_output(fit, "write the fit here (JSON)")
     add_quiet(fit)
     fit.set_defaults(func=run)
 
 
+OPTION_FLAGS = (
+    "method",
+    "top_k",
+    "final_window",
+    "skip_fraction",
+    "moving_average",
+    "bootstrap",
+    "seed",
+    "level",
+)
+
+
 def fit_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The fit options given as flags."""
-    values = {key: getattr(args, key, None) for key in ("bootstrap", "seed", "level")}
+    """The fit options given as flags (validated with the spec)."""
+    values = {key: getattr(args, key, None) for key in OPTION_FLAGS}
     return {key: value for key, value in values.items() if value is not None}
 
 

@@ -123,7 +123,9 @@ class Law:
             return jac / np.maximum(self._model(theta, x), TINY)[..., None]
         return jac
 
-    def _starts(self) -> np.ndarray:
+    def _starts(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Starting points, shape (n_starts, p): the first parameters' `init`, then draws from
+        their start ranges (seeded). Laws whose scale depends on the data override this."""
         rng = np.random.default_rng(self.seed)
         first = np.array([p.init for p in self.parameters])
         low = np.array([p.start_range[0] for p in self.parameters])
@@ -174,7 +176,7 @@ class Law:
             return self._residual_jacobian(values(params), x)
 
         # every start at once by the batched solver, then lmfit polishes the best one
-        starts = np.clip(self._starts(), *self._bounds())
+        starts = np.clip(self._starts(x, y), *self._bounds())
         thetas, _ = self._solve_batch(
             x, y, np.ones((len(starts), len(y))), starts, max_iter=START_ITERATIONS, rtol=1e-6
         )
@@ -338,6 +340,13 @@ class Law:
             for spec, value in zip(self.parameters, self.theta_, strict=True)
             if np.isclose(value, [spec.min, spec.max], rtol=1e-6, atol=1e-8).any()
         ]
+
+    def __str__(self) -> str:
+        return self.form() if hasattr(self, "params_") else "unfitted"
+
+    def form(self) -> str:
+        """The fitted law written out with its parameters' values."""
+        raise NotImplementedError
 
     def summary(self) -> str:
         """A short fit report: the law, each parameter with its standard error, residuals."""

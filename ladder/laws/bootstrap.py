@@ -97,6 +97,7 @@ class Estimate:
     lower: float
     upper: float
     actual: float | None = None
+    clipped: bool = False  # the prediction or an end was moved into the metric's range
 
     @classmethod
     def from_samples(
@@ -107,6 +108,19 @@ class Estimate:
         lower, upper = interval(samples, level)
         known = actual is not None and np.isfinite(actual)
         return cls(float(point), lower, upper, float(actual) if known else None)
+
+    def clip(self, low: float, high: float) -> Estimate:
+        """This estimate with its prediction and ends moved into [low, high] (an accuracy:
+        [chance, 1]); `clipped` says whether anything moved. NaN ends stay NaN."""
+
+        def into(value: float) -> float:
+            return value if np.isnan(value) else float(min(max(value, low), high))
+
+        ends = (into(self.predicted), into(self.lower), into(self.upper))
+        moved = ends != (self.predicted, self.lower, self.upper) and not (
+            np.isnan(self.lower) and np.isnan(ends[1])
+        )
+        return Estimate(*ends, self.actual, self.clipped or bool(moved))
 
     @property
     def abs_error(self) -> float | None:
@@ -133,4 +147,5 @@ class Estimate:
             "abs_error": self.abs_error,
             "rel_error": self.rel_error,
             "covered": self.covered,
+            "clipped": self.clipped,
         }

@@ -88,6 +88,31 @@ class ChainedPredictor(Predictor):
         return sample(self.step2, sample(self.step1, x), paired=True)
 
 
+@dataclass
+class DirectAccuracy(Predictor):
+    """Accuracy straight from (N, D) (Krajewski et al., arXiv 2512.08894): a law without a
+    floor fitted on y = -log((acc - chance) / (1 - chance)); acc = chance + (1 - chance) e^-y,
+    which tends to 1 at infinite scale and to chance at none."""
+
+    law: PowerLaw
+    chance: float
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.law.inputs
+
+    def _accuracy(self, y: np.ndarray) -> np.ndarray:
+        return self.chance + (1 - self.chance) * np.exp(-y)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self._accuracy(self.law.predict(x))
+
+    def sample(self, x: np.ndarray) -> np.ndarray:
+        if not hasattr(self.law, "draws_"):
+            return np.empty((0, len(self.law._as_x(x))))
+        return self._accuracy(sample(self.law, x))
+
+
 def single_step_baseline(
     huber_delta: float | None = DEFAULT_HUBER_DELTA, n_starts: int = 8, seed: int = 0
 ) -> PowerLaw:

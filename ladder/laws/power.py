@@ -3,6 +3,9 @@
     L(N, D) = E + A / N**alpha + B / D**beta      (N parameters, D tokens; L in bits per byte)
     L(C)    = E + A / C**alpha                    (C training FLOPs)
 
+With `floor=False` there is no E: y = A / N**alpha + B / D**beta, the form of the direct
+accuracy law (ladder.laws.chain.DirectAccuracy), which vanishes at infinite scale.
+
 A and B are fitted on a log scale (parameters ln_A, ln_B) so that N ~ 1e9 and D ~ 1e12 stay
 well conditioned. Residuals are log(predicted) - log(observed) under a Huber loss, as in the paper.
 With `sign=-1` the same form rises with scale, E - A / N**alpha - B / D**beta: the single-step
@@ -23,7 +26,8 @@ DEFAULT_HUBER_DELTA = 1e-3
 
 
 class PowerLaw(Law):
-    """Sum of power laws in one variable (C) or two (N, D), plus an irreducible term E.
+    """Sum of power laws in one variable (C) or two (N, D), plus an irreducible term E
+    (unless `floor` is False).
 
     `x` for fit/predict: an array of shape (n, 2) of (N, D), or (n,) / (n, 1) of C.
     """
@@ -36,6 +40,7 @@ class PowerLaw(Law):
         log_residuals: bool = True,
         n_starts: int = 8,
         seed: int = 0,
+        floor: bool = True,
     ):
         variables = tuple(variables)
         if variables not in (("N", "D"), ("C",)):
@@ -46,6 +51,7 @@ class PowerLaw(Law):
         self.variables = variables
         self.sign = sign
         self.log_residuals = log_residuals
+        self.floor = floor
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -56,6 +62,7 @@ class PowerLaw(Law):
             "variables": list(self.variables),
             "sign": self.sign,
             "log_residuals": self.log_residuals,
+            "floor": self.floor,
             **super().get_params(),
         }
 
@@ -72,7 +79,7 @@ class PowerLaw(Law):
                 min=0.0,
                 max=1.0 if rising else np.inf,
             ),
-        ]
+        ][: int(self.floor)]
         for i, (coef, exponent) in enumerate(terms):
             # the paper's starting point: a = 3 (A ~ 20), b = 6 (B ~ 400), exponents 0.1 / 0.2
             init_coef = 2.0 if rising else (3.0, 6.0)[i]
@@ -86,31 +93,31 @@ class PowerLaw(Law):
 
     def _terms(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Each power-law term A_i / X_i**alpha_i, shape (..., n, k)."""
-        coef = theta[..., 1::2][..., None, :]
-        exponent = theta[..., 2::2][..., None, :]
+        first = int(self.floor)
+        coef = theta[..., first::2][..., None, :]
+        exponent = theta[..., first + 1 :: 2][..., None, :]
         return np.exp(coef - exponent * np.log(x))
 
     def _model(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
-        return theta[..., 0, None] + self.sign * self._terms(theta, x).sum(axis=-1)
+        total = self.sign * self._terms(theta, x).sum(axis=-1)
+        return theta[..., 0, None] + total if self.floor else total
 
     def _jacobian(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
         terms = self.sign * self._terms(theta, x)
-        k = terms.shape[-1]
-        jac = np.empty((*terms.shape[:-1], 1 + 2 * k))
-        jac[..., 0] = 1.0
-        jac[..., 1::2] = terms
-        jac[..., 2::2] = -terms * np.log(x)
+        k, first = terms.shape[-1], int(self.floor)
+        jac = np.empty((*terms.shape[:-1], first + 2 * k))
+        if self.floor:
+            jac[..., 0] = 1.0
+        jac[..., first::2] = terms
+        jac[..., first + 1 :: 2] = -terms * np.log(x)
         return jac
 
-    def __str__(self) -> str:
-        if not hasattr(self, "params_"):
-            return "unfitted"
+    def form(self) -> str:
         p = self.params_
         op = "+" if self.sign > 0 else "-"
-        parts = [
-            f"{p['E']:.4g}",
-            f"{op} {np.exp(p['ln_A']):.4g} / {self.variables[0]}^{p['alpha']:.4g}",
-        ]
+        parts = [f"{p['E']:.4g}"] if self.floor else []
+        parts.append(f"{op} {np.exp(p['ln_A']):.4g} / {self.variables[0]}^{p['alpha']:.4g}")
         if len(self.variables) == 2:
             parts.append(f"{op} {np.exp(p['ln_B']):.4g} / D^{p['beta']:.4g}")
-        return f"L({', '.join(self.variables)}) = " + " ".join(parts)
+        text = " ".join(parts)
+        return f"L({', '.join(self.variables)}) = " + (text if self.floor else text[2:])

@@ -4,7 +4,9 @@
 
 With a in [-1, 0] accuracy falls as loss rises: it tends to b as L -> 0 and to a + b (about
 chance) as L grows. The starting point follows the paper: a = chance - 1, L0 = 0.9, k = 3,
-b = 1. Residuals are plain accuracy differences (least squares, or Huber when asked).
+b = 1, for task losses in bits per byte; with `data_starts` (any other intermediate feature,
+e.g. a validation loss in nats per token), the starts span the data's own range of L instead.
+Residuals are plain accuracy differences (least squares, or Huber when asked).
 """
 
 from __future__ import annotations
@@ -27,16 +29,36 @@ class Sigmoid(Law):
         huber_delta: float | None = None,
         n_starts: int = 8,
         seed: int = 0,
+        data_starts: bool = False,
     ):
         if not 0.0 <= chance < 1.0:
             raise ValueError(f"chance must be in [0, 1), not {chance}")
         super().__init__(huber_delta=huber_delta, n_starts=n_starts, seed=seed)
         self.chance = chance
+        self.data_starts = data_starts
 
     inputs = ("L",)
 
     def get_params(self) -> dict[str, Any]:
-        return {"chance": self.chance, **super().get_params()}
+        return {"chance": self.chance, "data_starts": self.data_starts, **super().get_params()}
+
+    def _starts(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The paper's starts, or (`data_starts`) the midpoint L0 at quantiles of the data's
+        L and the slope k spread around 4 / (the data's range of L)."""
+        if not self.data_starts:
+            return super()._starts(x, y)
+        loss = x[:, 0][x[:, 0] > 0] if (x[:, 0] > 0).any() else x[:, 0]
+        spread = max(float(np.ptp(loss)), 1e-3)
+        midpoints = np.quantile(loss, np.linspace(0.1, 0.9, self.n_starts))
+        slopes = (4.0 / spread) * np.geomspace(0.5, 2.0, self.n_starts)[::-1]
+        return np.column_stack(
+            [
+                np.full(self.n_starts, self.chance - 1.0),
+                midpoints,
+                slopes,
+                np.full(self.n_starts, min(1.0, float(np.max(y)) + 0.05)),
+            ]
+        )
 
     @property
     def parameters(self) -> tuple[Param, ...]:
@@ -66,9 +88,7 @@ class Sigmoid(Law):
         jac[..., 3] = 1.0
         return jac
 
-    def __str__(self) -> str:
-        if not hasattr(self, "params_"):
-            return "unfitted"
+    def form(self) -> str:
         p = self.params_
         return (
             f"acc(L) = {p['a']:.4g} / (1 + exp(-{p['k']:.4g} (L - {p['L0']:.4g}))) + {p['b']:.4g}"

@@ -1,0 +1,102 @@
+"""The trust checks: each diagnostic fires on a synthetic ladder built to trigger it and stays
+silent on the bundled ladder (whose default fit has no warnings: tests/test_methods.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ladder import api
+from ladder.spec import LadderSpec
+
+SIZES = [100e6, 200e6, 400e6, 800e6]
+MULTIPLIERS = [1, 2, 5, 10]
+
+
+def synthetic(kind: str = "normal", seed: int = 0) -> pd.DataFrame:
+    """A 4 x 4 ladder (20 checkpoints a run) from known laws: task loss
+    0.6 + 30 / N^0.25 + 400 / D^0.25 and a sigmoid; `kind` breaks it: `flat` (no change with
+    scale), `reversed` (loss rises, accuracy falls with scale), `collinear` (every run at 20
+    tokens per parameter)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, n in enumerate(SIZES):
+        for m in MULTIPLIERS:
+            multiplier = 1 + 0.0 * m if kind == "collinear" else m
+            final = 20 * multiplier * n
+            run = f"s{i}-{m}xC"
+            for step in range(1, 21):
+                d = final * step / 20
+                loss = 0.6 + 30 / n**0.25 + 400 / d**0.25
+                if kind == "flat":
+                    loss = 1.0 + rng.normal(0, 0.01)
+                if kind == "reversed":
+                    loss = 2.5 - 0.3 * (30 / n**0.25 + 400 / d**0.25)
+                acc = 0.25 + 0.7 / (1 + np.exp(5 * (loss - 1.0)))
+                rows.append(
+                    {
+                        "run": run if kind != "collinear" else f"s{i}-{m}",
+                        "params": n,
+                        "tokens": d * (1 + 0.001 * m if kind == "collinear" else 1),
+                        "step": step,
+                        "task": "t",
+                        "task_loss": loss * np.exp(rng.normal(0, 0.003)),
+                        "accuracy": np.clip(acc + rng.normal(0, 0.003), 0, 1),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def fit(table: pd.DataFrame, target=(8e9, 2e11), method: str = "flops"):
+    runs = sorted(table["run"].unique())
+    spec = LadderSpec.parse(
+        {
+            "name": "synthetic",
+            "fit": {"runs": runs, "method": method, "bootstrap": 0},
+            "targets": [{"name": "T", "params": target[0], "tokens": target[1]}],
+            "tasks": [{"name": "t", "chance": 0.25}],
+        },
+        "synthetic",
+    )
+    return api.fit(spec, table, workers=1)
+
+
+def checks(result) -> set[str]:
+    return {w["check"] for w in result.warnings}
+
+
+def test_a_sound_synthetic_ladder_raises_nothing():
+    assert checks(fit(synthetic())) == set()
+
+
+@pytest.mark.parametrize(("kind", "check"), [("flat", "trend"), ("reversed", "trend")])
+def test_no_trend_and_reversed_ladders_are_flagged(kind, check):
+    result = fit(synthetic(kind), method="paper")
+    assert check in checks(result)
+    message = next(w["message"] for w in result.warnings if w["check"] == check)
+    assert "does not" in message and "Spearman" in message
+
+
+def test_every_run_at_one_ratio_is_flagged_as_unidentifiable():
+    result = fit(synthetic("collinear"), method="paper")
+    message = next(w["message"] for w in result.warnings if w["check"] == "design")
+    assert "tokens per parameter" in message and "cannot tell N from D" in message
+
+
+def test_a_far_target_is_flagged_with_its_ratios():
+    result = fit(synthetic(), target=(1e12, 1e15))
+    (far,) = [w for w in result.warnings if w["check"] == "far"]
+    assert far["target"] == "T" and "1.25e+03x the largest fit N" in far["message"]
+
+
+def test_a_change_within_the_noise_is_flagged():
+    table = synthetic()
+    largest = table[table["run"] == "s3-10xC"]
+    result = fit(table, target=(largest["params"].iloc[0] * 1.05, largest["tokens"].max()))
+    assert "noise" in checks(result)
+
+
+def test_bounds_and_loose_exponents_are_flagged_for_a_single_law():
+    result = fit(synthetic("flat"), method="paper")
+    assert {"bounds", "stderr"} & checks(result)

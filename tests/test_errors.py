@@ -1,0 +1,250 @@
+"""The error contract of every verb: bad input is one line on stderr and exit code 2, never a
+traceback or an "internal error", and nothing is written. Plus fuzzing of the two readers of
+untrusted input (the observation table and the spec loader), and tables never destroyed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ladder import observations
+from ladder.cli import main
+from ladder.errors import LadderError
+from ladder.spec import parse_spec
+
+TABLE = str(ROOT / "data" / "olmo-ladder.parquet")
+RUNS = "190M-1xC,190M-2xC,190M-5xC,190M-10xC,370M-1xC,370M-2xC,370M-5xC,370M-10xC"
+
+
+def _files(tmp):
+    """Inputs the cases point at: a non-UTF-8 spec, a header-only log, a directory, a link."""
+    (tmp / "latin1.yaml").write_bytes(b"name: caf\xe9\n")
+    (tmp / "header.csv").write_text("_step,throughput/total_tokens,eval/downstream_bpb/x_bpb\n")
+    (tmp / "a-folder").mkdir()
+    (tmp / "link.json").symlink_to(tmp / "elsewhere.json")
+    (tmp / "notfit.json").write_text('{"schema": "something else"}')
+
+
+CASES = {
+    "level out of range": (["fit", "--level", "1.5"], "between 0 and 1"),
+    "negative bootstrap": (["fit", "--bootstrap", "-5"], "fit.bootstrap"),
+    "bootstrap not a whole number": (["fit", "--bootstrap", "1e9"], "invalid int value"),
+    "oversized bootstrap": (["fit", "--bootstrap", "1000000"], "fit.bootstrap"),
+    "negative seed": (["fit", "--seed", "-1"], "fit.seed"),
+    "non-finite skip fraction": (["fit", "--skip-fraction", "nan"], "fit.skip_fraction"),
+    "zero final window": (["fit", "--final-window", "0"], "fit.final_window"),
+    "unknown method": (["fit", "--method", "magic"], "unknown method 'magic'"),
+    "duplicate target": (
+        ["fit", "--target", "A=1e9,1e12", "--target", "A=2e9,1e12"],
+        "target 'A' is defined twice",
+    ),
+    "target at N = 1e300": (["fit", "--target", "A=1e300,1e12"], "out of range"),
+    "non-UTF-8 spec": (["fit", "-c", "{tmp}/latin1.yaml"], "not UTF-8 text"),
+    "output is a folder": (["fit", "-o", "{tmp}/a-folder"], "not a regular file"),
+    "output is a symlink": (["fit", "-o", "{tmp}/link.json"], "a symlink"),
+    "output is a device": (["fit", "-o", "/dev/null"], "not a regular file"),
+    "bad chance": (
+        ["fit", TABLE, "--fit-runs", RUNS, "--chance", "piqa_val_rc_5shot=abc"],
+        "expected NAME=NUMBER",
+    ),
+    "missing fit file": (
+        ["predict", "{tmp}/none.json", "--params", "1e9", "--tokens", "1e12"],
+        "no such file",
+    ),
+    "not a fit file": (
+        ["predict", "{tmp}/notfit.json", "--params", "1", "--tokens", "1"],
+        "not a ladder fit",
+    ),
+    "compare a missing file": (["compare", "{tmp}/none.json", "{tmp}/none.json"], "no such file"),
+    "plot a folder": (["plot", "{tmp}/a-folder"], "no such file"),
+    "bad figure format": (["plot", "--formats", "gif", "--output-dir", "{tmp}/p"], "figure format"),
+    "noise over one evaluation": (["variance", "--last-n", "1"], "last_n must be at least 2"),
+    "noise of an unknown run": (["variance", "--runs", "nope"], "run 'nope' is not in the data"),
+    "unknown backtest kind": (["backtest", "--kind", "sideways"], "choose from size"),
+    "hold out an unknown run": (["backtest", "--hold-out", "nope", "--method", "paper"], "'nope'"),
+    "import a missing log": (
+        ["import", "olmo-logs", "{tmp}/none.csv", "-o", "{tmp}/t.parquet"],
+        "no such file",
+    ),
+    "import a header-only log": (
+        [
+            "import",
+            "olmo-logs",
+            "{tmp}/header.csv",
+            "--params",
+            "header=1e9",
+            "-o",
+            "{tmp}/t.parquet",
+        ],
+        "no rows",
+    ),
+    "import with bad params": (
+        ["import", "olmo-logs", "{tmp}/header.csv", "--params", "x=-3", "-o", "{tmp}/t.parquet"],
+        "expected NAME=NUMBER",
+    ),
+    "prepare without input": (["prepare-data", "-o", "{tmp}/t.npy"], "give input files"),
+    "prepare a missing file": (
+        ["prepare-data", "{tmp}/none.txt", "-o", "{tmp}/t.npy"],
+        "no such file",
+    ),
+    "train an unknown rung": (
+        ["train", "-c", str(ROOT / "configs" / "tiny.yaml"), "--rungs", "nope", "--dry-run"],
+        "unknown rung 'nope'",
+    ),
+    "collect an unknown task": (
+        ["collect", "--tasks", "arc_eazy", "-c", str(ROOT / "configs" / "tiny.yaml")],
+        "unknown task",
+    ),
+    "collect a missing folder": (
+        [
+            "collect",
+            "--hf",
+            "{tmp}/none",
+            "--run",
+            "x",
+            "--tasks",
+            "piqa_rc_0shot",
+            "-o",
+            "{tmp}/t.parquet",
+        ],
+        "not a Hugging Face model folder",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_one_line_exit_2(case, tmp_path, capsys):
+    _files(tmp_path)
+    before = set(tmp_path.rglob("*"))
+    args, message = CASES[case]
+    code = main([a.replace("{tmp}", str(tmp_path)) for a in args])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "internal error" not in err
+    assert set(tmp_path.rglob("*")) == before  # nothing written, no temporary file left
+
+
+def test_the_error_contract_holds_through_the_installed_command(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "ladder", "fit", "--bootstrap", "true"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2 and "invalid int value" in result.stderr
+
+
+def test_import_adds_to_a_table_instead_of_replacing_it(tmp_path, paper_table, capsys):
+    out = tmp_path / "t.csv"
+    one = paper_table[paper_table["run"] == "190M-1xC"]
+    two = paper_table[paper_table["run"] == "370M-1xC"]
+    one.to_csv(tmp_path / "one.csv", index=False)
+    two.to_csv(tmp_path / "two.csv", index=False)
+    assert main(["import", "csv", str(tmp_path / "one.csv"), "-o", str(out)]) == 0
+    assert main(["import", "csv", str(tmp_path / "two.csv"), "-o", str(out)]) == 0
+    assert main(["import", "csv", str(tmp_path / "one.csv"), "-o", str(out)]) == 0
+    assert "kept as they were" in capsys.readouterr().out
+    assert len(observations.read(out)) == len(one) + len(two)
+    assert main(["import", "csv", str(tmp_path / "two.csv"), "-o", str(out), "--replace"]) == 0
+    assert len(observations.read(out)) == len(two)
+
+
+def test_concurrent_imports_both_land(tmp_path, paper_table):
+    """Two imports into one table at once: the lock queues them, no rows are lost."""
+    out = tmp_path / "t.parquet"
+    sources = []
+    for i, run in enumerate(["190M-1xC", "370M-1xC", "760M-1xC", "1B-1xC"]):
+        path = tmp_path / f"{i}.parquet"
+        paper_table[paper_table["run"] == run].to_parquet(path)
+        sources.append(path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "ladder", "import", "csv", str(path), "-o", str(out)], env=env
+        )
+        for path in sources
+    ]
+    assert [p.wait(timeout=120) for p in processes] == [0, 0, 0, 0]
+    assert set(observations.read(out)["run"]) == {"190M-1xC", "370M-1xC", "760M-1xC", "1B-1xC"}
+
+
+TEXT = st.text(min_size=0, max_size=8)
+CELL = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    TEXT,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "run": CELL,
+                "params": CELL,
+                "tokens": CELL,
+                "step": CELL,
+                "task": CELL,
+                "task_loss": CELL,
+                "accuracy": CELL,
+            }
+        ),
+        min_size=0,
+        max_size=6,
+    )
+)
+def test_the_table_reader_accepts_or_names_the_bad_cell(rows):
+    """Any table: either a valid one comes back (every value in its range) or a LadderError."""
+    frame = pd.DataFrame(
+        rows, columns=["run", "params", "tokens", "step", "task", "task_loss", "accuracy"]
+    )
+    try:
+        table = observations.validate(frame, source="fuzz")
+    except LadderError as exc:
+        assert str(exc).startswith("fuzz:") and "\n" not in str(exc)
+        return
+    assert (table["params"] >= 1).all() and (table["tokens"] >= 0).all()
+    assert np.isfinite(table["task_loss"]).all() and (table["task_loss"] >= 0).all()
+    accuracy = table["accuracy"].dropna()
+    assert ((accuracy >= 0) & (accuracy <= 1)).all()
+
+
+YAML_VALUE = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), TEXT),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(TEXT, children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["name", "data", "fit", "targets", "tasks", "train", "methods", "x"]),
+        YAML_VALUE,
+        max_size=6,
+    )
+)
+def test_the_spec_loader_accepts_or_names_the_mistake(raw):
+    """Any mapping (as YAML could give): a valid spec or one line of LadderError."""
+    try:
+        spec = parse_spec(yaml.safe_load(yaml.safe_dump(raw)), "fuzz.yaml")
+    except LadderError as exc:
+        assert str(exc).startswith("fuzz.yaml") and "\n" not in str(exc)
+        return
+    assert spec.fit_runs and spec.name

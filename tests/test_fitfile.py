@@ -1,0 +1,78 @@
+"""Fits reload: a fit written by `ladder fit` reads back with the same laws, draws, points and
+predictions, and `ladder plot` / `ladder report` draw from it without refitting."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ladder import api, fitfile
+from ladder.cli import main
+from ladder.errors import LadderError
+
+
+@pytest.fixture(scope="module")
+def small_fit(paper_spec, paper_table):
+    spec = paper_spec.with_fit(bootstrap=200, method="paper").with_tasks(["mmlu", "piqa"])
+    return api.fit(spec, paper_table, workers=1)
+
+
+def test_a_fit_round_trips_exactly(small_fit, tmp_path):
+    path = api.save_fit(small_fit, tmp_path / "fit.json")
+    back = api.load_fit(path)
+    assert back.spec.replace(data=None) == small_fit.spec.replace(data=None)
+    pd.testing.assert_frame_equal(back.table(), small_fit.table())
+    for name, task in small_fit.tasks.items():
+        again = back.tasks[name]
+        pd.testing.assert_frame_equal(again.step2_points, task.step2_points)
+        for key, law in task.laws.items():
+            np.testing.assert_array_equal(again.laws[key].draws_.thetas, law.draws_.thetas)
+        x = np.array([[3e10, 1e13]])  # a new point: the reloaded laws predict the same interval
+        assert again.chained.estimate(x, 0.9) == task.chained.estimate(x, 0.9)
+    # and the document is standard JSON (no NaN), schema-versioned, with units
+    document = json.loads(path.read_text())
+    assert document["schema_version"] == fitfile.SCHEMA_VERSION
+    assert document["units"]["task_loss"] == "bits per byte of the correct answer"
+
+
+def test_plot_draws_a_saved_fit_without_refitting(small_fit, tmp_path, monkeypatch):
+    path = api.save_fit(small_fit, tmp_path / "fit.json")
+    fresh = api.plot(small_fit, tmp_path / "fresh", ["png"])
+
+    def no_refit(*args, **kwargs):
+        raise AssertionError("refitted")
+
+    monkeypatch.setattr(api, "fit", no_refit)
+    assert main(["plot", str(path), "--output-dir", str(tmp_path / "saved"), "-q"]) == 0
+    for figure in fresh:
+        assert (tmp_path / "saved" / figure.name).read_bytes() == figure.read_bytes()
+
+
+def test_report_from_a_saved_fit_checks_its_table(small_fit, tmp_path, paper_spec):
+    written = api.report(paper_spec, tmp_path / "r", saved=small_fit, formats=["png"])
+    document = json.loads((tmp_path / "r" / "fit.json").read_text())
+    assert set(document["tasks"]) == {"mmlu", "piqa"} and len(written) > 5
+    other = paper_spec.replace(data=tmp_path / "other.parquet")
+    with pytest.raises(LadderError, match=r"the fit was made on olmo-ladder\.parquet"):
+        api.report(other, tmp_path / "r2", saved=small_fit)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "not a ladder fit file"),
+        ('{"schema": "other"}', 'not a ladder fit (no "schema": "ladder-fit")'),
+        ('{"schema": "ladder-fit", "schema_version": 99}', "fit schema version 99"),
+        ('{"schema": "ladder-fit", "schema_version": 1, "spec": {}}', "spec: name: missing"),
+    ],
+)
+def test_a_file_that_is_not_a_fit_is_one_line(tmp_path, capsys, content, message):
+    path = tmp_path / "fit.json"
+    path.write_text(content)
+    assert main(["plot", str(path), "--output-dir", str(tmp_path / "p"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "p").exists()

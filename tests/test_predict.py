@@ -1,0 +1,96 @@
+"""`ladder predict` and `ladder compare`: saved fits used on any grid and side by side."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ladder import api
+from ladder.cli import main
+from ladder.errors import LadderError
+
+
+@pytest.fixture(scope="module")
+def fits(paper_spec, paper_table, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fits")
+    spec = paper_spec.with_tasks(["mmlu", "piqa"])
+    auto = api.fit(spec, paper_table)
+    paper = api.fit(spec.with_fit(method="paper", bootstrap=200), paper_table, workers=1)
+    return {
+        "auto": (auto, api.save_fit(auto, folder / "auto.json")),
+        "paper": (paper, api.save_fit(paper, folder / "paper.json")),
+    }
+
+
+def test_predict_at_a_target_is_the_fits_own_prediction(fits):
+    for fit, _ in fits.values():
+        target = fit.spec.targets[1]
+        grid = fit.predict(target.params, target.tokens).set_index("task")
+        for name, task_fit in fit.tasks.items():
+            headline = task_fit.predictions[target.name].headline
+            assert grid.loc[name, "predicted"] == pytest.approx(headline.predicted, rel=1e-12)
+            assert grid.loc[name, "lower"] == pytest.approx(headline.lower, rel=1e-12)
+
+
+def test_predictions_rise_with_scale_and_intervals_widen_with_distance(fits):
+    fit, _ = fits["auto"]
+    grid = fit.predict([1e9, 1e10, 1e11], [2e10, 2e11, 2e12])
+    mmlu = grid[grid["task"] == "mmlu"]
+    assert np.all(np.diff(mmlu["predicted"]) > 0)
+    assert np.all(np.diff(mmlu["upper"] - mmlu["lower"]) > 0)
+
+
+def test_predict_from_the_command_line(fits, tmp_path, capsys):
+    _, path = fits["auto"]
+    out = tmp_path / "grid.csv"
+    args = ["predict", str(path), "--params", "7e9,1.3e10", "--tokens", "4e12", "-o", str(out)]
+    assert main(args) == 0
+    assert "N = 7e+09, D = 4e+12" in capsys.readouterr().out
+    grid = pd.read_csv(out)
+    assert len(grid) == 4 and set(grid["task"]) == {"mmlu", "piqa"}
+    assert main(["predict", str(path), "--compute", "1e24", "--tokens-per-param", "100"]) == 0
+    n = np.sqrt(1e24 / 600)
+    assert f"N = {n:.4g}, D = {100 * n:.4g}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--params", "7e9"], "give N and D"),
+        (["--params", "0", "--tokens", "1e12"], "--params '0': expected a positive number"),
+        (["--compute", "1e24", "--params", "7e9"], "give either N and D, or the compute"),
+        (["--compute", "1e24", "--tokens-per-param", "-1"], "must be positive"),
+    ],
+)
+def test_predict_bad_grids_are_one_line(fits, capsys, flags, message):
+    _, path = fits["auto"]
+    assert main(["predict", str(path), *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_compare_two_fits_side_by_side(fits, tmp_path, capsys):
+    (auto, a), (paper, b) = fits["auto"], fits["paper"]
+    frame = api.compare(auto, paper)
+    assert len(frame) == 4  # two targets x two tasks
+    row = frame[(frame["target"] == "13B-5T") & (frame["task"] == "mmlu")].iloc[0]
+    expected = paper.tasks["mmlu"].predictions["13B-5T"].chained.predicted
+    assert row["second"] == pytest.approx(expected, rel=1e-12)
+    assert row["difference"] == pytest.approx(row["second"] - row["first"])
+    assert bool(row["overlap"]) == (
+        row["first_lower"] <= row["second_upper"] and row["second_lower"] <= row["first_upper"]
+    )
+    out = tmp_path / "c.json"
+    assert main(["compare", str(a), str(b), "-o", str(out)]) == 0
+    assert "difference" in capsys.readouterr().out
+    assert len(json.loads(out.read_text())) == 4
+
+
+def test_compare_needs_a_shared_task(fits, paper_spec, paper_table):
+    fit, _ = fits["auto"]
+    other = api.fit(paper_spec.with_tasks(["hellaswag"]).with_fit(method="flops"), paper_table)
+    with pytest.raises(LadderError, match="share no task"):
+        api.compare(fit, other)
