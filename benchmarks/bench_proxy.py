@@ -172,8 +172,11 @@ def report(results: list[dict]) -> str:
         "`fast`) its one fast setting without a search where the search over every held-out "
         "language would take hours on 2 cores. The "
         "published `poly2`/`poly3` are an elastic net on each feature's powers, ours a ridge "
-        "on all polynomial terms: compare them loosely. Time: the cell's wall time (both "
-        "regressors, all folds), 2 cores, under the heavy-job lock.",
+        "on all polynomial terms: compare them loosely; trained on NusaTranslation's 8 "
+        "languages and tested on MT560 (cross data set) the polynomials extrapolate far "
+        "outside their training range and their errors explode (shown as measured). Time: "
+        "the cell's wall time (with and without proxies, all folds), 2 cores, under the "
+        "heavy-job lock.",
         "",
     ]
     by_setting: dict[str, list[dict]] = {}
@@ -230,9 +233,37 @@ def report(results: list[dict]) -> str:
             errors = " | ".join(f"{rows[f'{m}_error'].mean():.4f}" for m in methods)
             lines.append(f"| {target} | {errors} |")
         lines.append("")
+    lines += checks(results)
     total = sum(cell["seconds"] for cell in results)
     lines.append(f"Total wall time of all parts: {total / 60:.1f} min ({date.today()}).")
     return "\n".join(lines) + "\n"
+
+
+def checks(results: list[dict]) -> list[str]:
+    """The issue's tolerances (XGBoost, all features and NLPerf: random split within 10% of
+    the paper, leave one language out within 15%), cell by cell."""
+    lines = [
+        "## Against the tolerances (XGBoost, with proxies and NLPerf)",
+        "",
+        "| setting | data set | model | with proxies Δ | NLPerf Δ | tolerance | holds |",
+        "| --- " * 7 + "|",
+    ]
+    for cell in results:
+        if cell["setting"] not in TOLERANCE or cell["regressor"] != "xgb":
+            continue
+        tolerance = TOLERANCE[cell["setting"]]
+        deltas = [
+            ours / theirs - 1
+            for ours, theirs in zip(
+                (cell["proxy_rmse"], cell["baseline_rmse"]), published(cell), strict=True
+            )
+        ]
+        holds = "yes" if all(abs(d) <= tolerance for d in deltas) else "**no**"
+        lines.append(
+            f"| {cell['setting']} | {cell['dataset']} | {cell['model']} | {deltas[0]:+.0%} "
+            f"| {deltas[1]:+.0%} | {tolerance:.0%} | {holds} |"
+        )
+    return [*lines, ""]
 
 
 def _key(cell: dict) -> tuple:

@@ -8,9 +8,10 @@ scored ("record models"): the rungs larger than every fit run (the 3B rungs of t
 ladder) and, unless `with_targets` is off, the spec's targets that name a run.
 
 Leave one task out: a spec task is predicted by a regressor trained only on the records of
-the other tasks. Every table task (each split of each benchmark) is a record task; those of
-the same benchmark as the held-out task (another split, or a part of it such as an MMLU
-group) are left out with it, so nothing of the held-out task reaches the regressor.
+the other tasks. Every table task with accuracies (each split of each benchmark; not the
+loss-only held-out validation sets) is a record task; those of the same benchmark as the
+held-out task (another split, or a part of it such as an MMLU group) are left out with it, so
+nothing of the held-out task reaches the regressor.
 """
 
 from __future__ import annotations
@@ -119,7 +120,10 @@ def leave_one_task_out(
     models = record_models(table, spec, with_targets)
     if not models:
         raise LadderError("no records: no rung is larger than the fit runs and no target")
-    single = [TaskSpec.parse({"name": name}, f"task {name!r}") for name in table["task"].unique()]
+    if "accuracy" not in table.columns:
+        raise LadderError("the ladder as proxies needs accuracies: the table has none")
+    scored = table.loc[table["accuracy"].notna(), "task"].unique()
+    single = [TaskSpec.parse({"name": name}, f"task {name!r}") for name in scored]
     records = pd.concat([task_records(table, spec, t, models) for t in single], ignore_index=True)
     features = ladder_features(spec)
     records = features.check(records, "ladder records")
