@@ -9,7 +9,7 @@ from conftest import ROOT
 from nbclient import NotebookClient
 
 NOTEBOOKS = ROOT / "notebooks"
-FIGURES = {"two_step_fit": 4, "noise_and_backtests": 2}
+FIGURES = {"two_step_fit": 4, "noise_and_backtests": 2, "proxy": 3}
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))

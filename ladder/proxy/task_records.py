@@ -1,0 +1,153 @@
+"""The ladder's rungs as proxy models: experiment records from an observation table, one per
+(task, model), and leave-one-task-out predictions of the targets.
+
+A record's proxy scores are the fit runs' final accuracies on the task (each run's mean over
+its last `final_window` evaluations, as step 1's points); its other features are log10 N and
+log10 D of the model scored; its target is that model's final accuracy on the task. Models
+scored ("record models"): the rungs larger than every fit run (the 3B rungs of the paper's
+ladder) and, unless `with_targets` is off, the spec's targets that name a run.
+
+Leave one task out: a spec task is predicted by a regressor trained only on the records of
+the other tasks. Every table task with accuracies (each split of each benchmark; not the
+loss-only held-out validation sets) is a record task; those of the same benchmark as the
+held-out task (another split, or a part of it such as an MMLU group) are left out with it, so
+nothing of the held-out task reaches the regressor.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ladder.errors import LadderError
+from ladder.points import final_points, task_frame
+from ladder.proxy.features import FeatureSet
+from ladder.proxy.regressor import ProxyRegressor
+from ladder.rungs import rungs
+from ladder.spec import LadderSpec, TaskSpec
+
+SPLIT = re.compile(r"_(?:train|val|dev|test)(?=_|$)")
+SCALE = ("log10_params", "log10_tokens")
+
+
+def family(task: str) -> str:
+    """A table task's benchmark: its name without the split ("arc_easy_val_rc_5shot" and
+    "arc_easy_test_rc_5shot" -> "arc_easy_rc_5shot")."""
+    return SPLIT.sub("", task)
+
+
+@dataclass
+class RecordModel:
+    """A model whose scores are record targets: a name, its run, N and final D."""
+
+    name: str
+    run: str
+    params: float
+    tokens: float
+
+
+def record_models(table: pd.DataFrame, spec: LadderSpec, with_targets: bool) -> list[RecordModel]:
+    """The rungs above the largest fit run, then (`with_targets`) the targets with a run."""
+    fit_runs = set(spec.fit_runs)
+    largest = max(r.params for r in rungs(table) if r.run in fit_runs) if fit_runs else 0
+    models = [
+        RecordModel(r.run, r.run, r.params, r.tokens)
+        for r in rungs(table)
+        if r.params > largest and r.run not in fit_runs
+    ]
+    if with_targets:
+        models += [RecordModel(t.name, t.run, t.params, t.tokens) for t in spec.targets if t.run]
+    return models
+
+
+def task_records(
+    table: pd.DataFrame, spec: LadderSpec, task: TaskSpec, models: list[RecordModel]
+) -> pd.DataFrame:
+    """One task's records: one row per model, the fit runs' final accuracies as columns."""
+    frame = task_frame(table, task)
+    window = spec.fit.final_window
+    proxies = final_points(frame, spec.fit_runs, window).set_index("run")["accuracy"]
+    finals = final_points(frame, [m.run for m in models], window).set_index("run")["accuracy"]
+    rows = [
+        {
+            "task": task.name,
+            "model": m.name,
+            SCALE[0]: np.log10(m.params),
+            SCALE[1]: np.log10(m.tokens),
+            **proxies.to_dict(),
+            "accuracy": finals[m.run],
+        }
+        for m in models
+    ]
+    return pd.DataFrame(rows)
+
+
+def ladder_features(spec: LadderSpec) -> FeatureSet:
+    """Target accuracy; proxies the fit runs' accuracies; features log10 N and log10 D."""
+    return FeatureSet(target="accuracy", proxies=tuple(spec.fit_runs), features=SCALE)
+
+
+@dataclass
+class LeaveOneTaskOut:
+    """Per spec task and target: the proxy regressor's prediction and the actual accuracy;
+    the records it was trained on and the mean feature importances."""
+
+    predictions: pd.DataFrame
+    records: pd.DataFrame
+    importances: pd.Series
+
+
+def leave_one_task_out(
+    table: pd.DataFrame,
+    spec: LadderSpec,
+    regressor: str = "xgb",
+    grid: str | dict = "default",
+    cv_folds: int = 5,
+    seed: int = 0,
+    with_targets: bool = True,
+    n_jobs: int = 1,
+    progress: bool = False,
+) -> LeaveOneTaskOut:
+    """Predict every target with a run on every spec task from the records of the other
+    tasks (see the module's docstring)."""
+    targets = [t for t in spec.targets if t.run]
+    if not targets:
+        raise LadderError("the ladder as proxies needs targets with actual results (a run)")
+    models = record_models(table, spec, with_targets)
+    if not models:
+        raise LadderError("no records: no rung is larger than the fit runs and no target")
+    if "accuracy" not in table.columns:
+        raise LadderError("the ladder as proxies needs accuracies: the table has none")
+    scored = table.loc[table["accuracy"].notna(), "task"].unique()
+    single = [TaskSpec.parse({"name": name}, f"task {name!r}") for name in scored]
+    records = pd.concat([task_records(table, spec, t, models) for t in single], ignore_index=True)
+    features = ladder_features(spec)
+    records = features.check(records, "ladder records")
+    rows, importances = [], []
+    for task in tqdm(spec.tasks, desc="leave one task out", disable=not progress):
+        held = {family(name) for name in task.sources}
+        train = records[~records["task"].map(family).isin(held)]
+        fitted = ProxyRegressor(regressor, grid, cv_folds, seed, n_jobs).fit(
+            train[features.columns], train[features.target]
+        )
+        importances.append(fitted.importances())
+        test = task_records(
+            table, spec, task, [RecordModel(t.name, t.run, t.params, t.tokens) for t in targets]
+        )
+        for (_, row), predicted in zip(test.iterrows(), fitted.predict(test), strict=True):
+            rows.append(
+                {
+                    "task": task.name,
+                    "target": row["model"],
+                    "predicted": float(predicted),
+                    "actual": float(row["accuracy"]),
+                    "n_train": len(train),
+                    "cv_rmse": fitted.cv_rmse_,
+                }
+            )
+    mean_importance = pd.concat(importances, axis=1).mean(axis=1).sort_values(ascending=False)
+    return LeaveOneTaskOut(pd.DataFrame(rows), records, mean_importance)
