@@ -5,7 +5,8 @@
 Scores ARC-Easy (rc, 0-shot; one request per answer choice) and HellaSwag (rc, 0-shot; four
 long continuations) with randomly initialized OLMo-core models of the tiny ladder's d16
 geometry and OLMo-core's `olmo2_1M` config, requests left-truncated to 256 tokens. Building
-the requests is excluded; the model's forward pass and olmo_eval's metric are included.
+the requests is excluded; the model's forward pass (output layer at the answer positions) and
+olmo_eval's metric are included.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 import torch
 
 from ladder.collect.evaluate import Evaluator
+from ladder.collect.logits import olmo_core_logits
 from ladder.sizes import padded_vocab_size
 from ladder.tokenizer import load_tokenizer, token_config
 from ladder.train_spec import Size, TokenizerSpec
@@ -41,7 +43,7 @@ def main() -> None:
             for batch in (int(b) for b in args.batch_sizes.split(",")):
                 evaluator = Evaluator([task], tokenizer, 256, args.limit, batch)
                 start = time.perf_counter()
-                evaluator.score(model)
+                evaluator.score(olmo_core_logits(model))
                 seconds = time.perf_counter() - start
                 print(
                     f"{name:>4} ({params / 1e6:.1f}M params) {task:<20} batch {batch:>3}: "

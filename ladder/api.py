@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ladder.backtest import Split
+    from ladder.collect.shards import Plan
     from ladder.results import LadderFit
     from ladder.runfolder import RungPlan
     from ladder.train.launch import Job
@@ -48,6 +49,19 @@ def table(spec: LadderSpec) -> pd.DataFrame:
     if spec.data is None:
         raise LadderError(f"spec {spec.name!r} names no data table")
     return observations.read(spec.data)
+
+
+def observations_for(spec: LadderSpec, data: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What the spec fits on: `data` (default: its table) and, when it trains WSD-S runs,
+    their decay bottoms as the rungs "<size>-<k>xC" (see ladder.annealed)."""
+    data = table(spec) if data is None else data
+    if spec.train is None or spec.train.schedule != "wsds":
+        return data
+    from ladder.annealed import with_annealed_rungs
+    from ladder.rungs import wsds_run_name
+
+    runs = {wsds_run_name(size.name): size.name for size in spec.train.sizes}
+    return with_annealed_rungs(data, runs, spec.train.multipliers)
 
 
 def table_spec(
@@ -111,7 +125,7 @@ def fit(
     """Fit every task of the spec and predict its targets (see ladder.pipeline)."""
     from ladder.pipeline import fit_ladder
 
-    return fit_ladder(table(spec) if data is None else data, spec, progress, workers)
+    return fit_ladder(observations_for(spec, data), spec, progress, workers)
 
 
 def fits_home() -> Path:
@@ -261,7 +275,7 @@ def noise(
 
     if runs is None:
         runs = [*spec.fit_runs, *(t.run for t in spec.targets if t.run)]
-    return noise_floor(table(spec) if data is None else data, spec.tasks, runs, last_n)
+    return noise_floor(observations_for(spec, data), spec.tasks, runs, last_n)
 
 
 @dataclass
@@ -301,7 +315,7 @@ def backtest(
     from ladder.backtest import held_out_split, multiplier_splits, size_splits
     from ladder.variance import summarize
 
-    data = table(spec) if data is None else data
+    data = observations_for(spec, data)
     kinds = list(BACKTEST_KINDS) if list(kinds) == ["both"] else list(kinds)
     if not kinds or any(k not in BACKTEST_KINDS for k in kinds):
         raise LadderError(f"backtest kind {kinds!r}: choose from size, multiplier, both")
@@ -341,7 +355,7 @@ def compute_vs_error(
     from ladder.backtest import compute_vs_error as run_cuts
     from ladder.backtest import ladder_cuts
 
-    data = table(spec) if data is None else data
+    data = observations_for(spec, data)
     if not any(t.run for t in spec.targets):
         raise LadderError("compute-vs-error needs targets with actual results (a run)")
     cuts = ladder_cuts(ladder_rungs(spec, data), spec.fit_runs)
@@ -378,7 +392,7 @@ def report(
     out = Path(out_dir)
     if saved is not None:
         spec = fit_spec_with_data(saved, spec)
-    data = table(spec) if data is None else data
+    data = observations_for(spec, data)
     result = saved if saved is not None else fit(spec, data, progress=progress)
     floor = summarize(noise(spec, data, runs, last_n))
     splits = size_splits(ladder_rungs(spec, data), spec.fit_runs)
@@ -521,11 +535,19 @@ def prepare_data(
 
 @dataclass
 class CollectResult:
-    """The table written, the checkpoints scored and the rows added."""
+    """The table written, the checkpoints scored (or handed to shards) and the rows added; for
+    a sharded collect the number of shards and, with Slurm, the array job's id (its rows are
+    merged into the table as its tasks end)."""
 
     table: Path
     checkpoints: int
     added: int
+    shards: int = 1
+    job: str | None = None
+
+
+COLLECT_LAUNCHERS = ("local", "torchrun", "slurm")
+SLURM_SHARDS = 32
 
 
 def collect(
@@ -544,14 +566,26 @@ def collect(
     tokenizer: str | None = None,
     tokenizer_file: str | Path | None = None,
     progress: bool = False,
+    launcher: str = "local",
+    shards: int | None = None,
+    config: str | Path | None = None,
 ) -> CollectResult:
     """Score every checkpoint of the spec's rungs that lacks rows in the table (default: the
     spec's data), or one Hugging Face folder `hf`, on olmo_eval tasks (default: the spec's
-    train.eval tasks and limit), and append the rows."""
+    train.eval tasks and limit), and append the rows.
+
+    `launcher` local scores in this process; torchrun and slurm split the checkpoints into
+    `shards` (default: train.gpus_per_node ranks under torchrun, one Slurm array task per
+    checkpoint up to SLURM_SHARDS), whose workers read the spec file `config` (see
+    ladder.collect.shards). Running it again merges what killed shards left and scores the
+    rest."""
+    from ladder import observations
     from ladder.collect import collector
     from ladder.collect.evaluate import Evaluator, check_tasks
     from ladder.tokenizer import load_tokenizer, token_config
 
+    if launcher not in COLLECT_LAUNCHERS:
+        raise LadderError(f"launcher {launcher!r}: one of {', '.join(COLLECT_LAUNCHERS)}")
     evaluation = spec.train.eval if spec is not None and spec.train is not None else None
     tasks = list(tasks) or (list(evaluation.tasks) if evaluation else [])
     if not tasks:
@@ -564,6 +598,8 @@ def collect(
     if hf:
         if not output or not run:
             raise LadderError("a Hugging Face folder needs a run name and an output table")
+        if launcher != "local":
+            raise LadderError("a Hugging Face folder is one checkpoint: use the local launcher")
         out = Path(output)
         vocab = token_config(tokenizer_spec).vocab_size
         pending = [collector.hf_pending(Path(hf), run, params, tokens, step, vocab, device)]
@@ -573,8 +609,25 @@ def collect(
         out = Path(output) if output else spec.data
         if out is None:
             raise LadderError(f"spec {spec.name!r} names no data table; give an output table")
-        pending = collector.pending_checkpoints(spec, tasks, out, device)
         context_length = context_length or spec.train.sequence_length
+        if launcher != "local":
+            from ladder.collect.shards import Plan
+
+            if config is None:
+                raise LadderError("a sharded collect needs the spec file its workers read")
+            settings = Plan(
+                config=str(Path(config).resolve()),
+                table=str(out.resolve()),
+                tasks=tasks,
+                limit=limit,
+                batch_size=batch_size,
+                context_length=context_length,
+                device=device,
+                tokenizer=(tokenizer_spec.name, tokenizer_spec.file and str(tokenizer_spec.file)),
+                shards=[],
+            )
+            return _collect_sharded(spec, settings, launcher, shards)
+        pending = collector.pending_checkpoints(spec, tasks, observations.keys_in(out), device)
     if not pending:
         return CollectResult(out, 0, 0)
     evaluator = Evaluator(tasks, loaded_tokenizer, context_length or 2048, limit, batch_size)
@@ -582,6 +635,37 @@ def collect(
     with _bar(progress, total=total, unit="req", desc=f"{len(pending)} checkpoint(s)") as bar:
         added = collector.score_and_append(pending, evaluator, out, device, bar.update)
     return CollectResult(out, len(pending), added)
+
+
+def _collect_sharded(
+    spec: LadderSpec, settings: Plan, launcher: str, shards: int | None
+) -> CollectResult:
+    """Merge what earlier shards left, split the checkpoints still lacking rows into shards
+    (`settings`: a shards.Plan without them) and run them with torchrun, or submit them as a
+    Slurm array job."""
+    from dataclasses import replace
+
+    from ladder import observations
+    from ladder.collect import collector
+    from ladder.collect import shards as sharding
+
+    table = Path(settings.table)
+    before = len(observations.keys_in(table))
+    sharding.merge_all(table)
+    have = observations.keys_in(table)
+    pending = collector.pending_checkpoints(spec, settings.tasks, have, settings.device)
+    if not pending:
+        return CollectResult(table, 0, len(have) - before)
+    default = spec.train.gpus_per_node if launcher == "torchrun" else SLURM_SHARDS
+    plan = replace(settings, shards=sharding.split(pending, shards or default))
+    path = sharding.write_plan(plan)
+    if launcher == "slurm":
+        job = sharding.launch_slurm(path, len(plan.shards), spec.train.slurm)
+        return CollectResult(table, len(pending), len(have) - before, len(plan.shards), job)
+    sharding.launch_torchrun(path, len(plan.shards))
+    sharding.merge_all(table)
+    added = len(observations.keys_in(table)) - before
+    return CollectResult(table, len(pending), added, len(plan.shards))
 
 
 def _bar(progress: bool, nested: bool = False, **kwargs: Any):

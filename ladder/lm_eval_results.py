@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import logsumexp
 
 from ladder.errors import LadderError
 from ladder.observations import validate
@@ -152,11 +153,24 @@ def answer_text(continuation: str) -> str:
     return continuation[1:] if continuation[:1].isspace() else continuation
 
 
-def task_loss(samples_path: str | Path, metric: str) -> tuple[float, float | None, int]:
-    """Mean bits per byte of the correct continuation over a samples file, the mean of the
-    per-sample `metric` (None where the samples lack it) and the number of documents."""
+@dataclass(frozen=True)
+class SampleMetrics:
+    """What a samples file gives, averaged over its documents: the task loss (bits per byte
+    of the correct continuation), soft (the probability of the correct choice normalized over
+    the choices) and soft_log (its natural log), the mean of the per-sample accuracy metric
+    (None where the samples lack it) and the number of documents."""
+
+    task_loss: float
+    soft: float
+    soft_log: float
+    score: float | None
+    documents: int
+
+
+def task_loss(samples_path: str | Path, metric: str) -> SampleMetrics:
+    """The metrics of one samples file (SampleMetrics)."""
     path = Path(samples_path)
-    losses, scores = [], []
+    losses, scores, soft_logs = [], [], []
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
@@ -172,11 +186,19 @@ def task_loss(samples_path: str | Path, metric: str) -> tuple[float, float | Non
             if size == 0:
                 raise LadderError(f"{source}: the correct continuation is empty")
             losses.append(-loglik[gold] / (math.log(2) * size))
+            soft_logs.append(loglik[gold] - logsumexp(loglik))
             scores.append(sample.get(metric))
     if not losses:
         raise LadderError(f"{path}: no samples")
     score = None if None in scores else float(np.mean(scores))
-    return float(np.mean(losses)), score, len(losses)
+    soft_log = np.asarray(soft_logs)
+    return SampleMetrics(
+        float(np.mean(losses)),
+        float(np.mean(np.exp(soft_log))),
+        float(np.mean(soft_log)),
+        score,
+        len(losses),
+    )
 
 
 def samples_file(results_path: Path, task: str) -> Path:
@@ -213,7 +235,8 @@ def _rows(
         metric = next(m for m in ACCURACY_METRICS if f"{m},none" in results[task])
         accuracy = float(results[task][f"{metric},none"])
         samples = samples_file(path, task)
-        loss, score, documents = task_loss(samples, metric)
+        measured = task_loss(samples, metric)
+        documents, score = measured.documents, measured.score
         expected = ((data.get("n-samples") or {}).get(task) or {}).get("effective", documents)
         if documents != expected or (score is not None and abs(score - accuracy) > 1e-6):
             raise LadderError(
@@ -227,9 +250,12 @@ def _rows(
                 "tokens": checkpoint.tokens,
                 "step": checkpoint.step,
                 "task": task,
-                "task_loss": loss,
+                "task_loss": measured.task_loss,
                 "accuracy": accuracy,
                 "accuracy_metric": metric,
+                "acc": float(results[task]["acc,none"]),
+                "soft": measured.soft,
+                "soft_log": measured.soft_log,
                 "documents": documents,
             }
         )

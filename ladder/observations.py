@@ -5,6 +5,9 @@ task, task_loss (the intermediate feature; its unit is the row's `loss_unit`, bi
 the correct answer unless said otherwise). `accuracy` (a fraction in [0, 1]) may be missing for
 loss-only data. Optional columns with a meaning (OPTIONAL) are checked too; any other column
 (seed, split, ...) is kept as it is.
+`ladder train` and `ladder collect` add learning_rate (AdamW's learning rate of the step's
+update) and lr_phase (warmup, stable, decay or bottom: see ladder.schedule; `bottom` rows are
+annealed points).
 """
 
 from __future__ import annotations
@@ -154,15 +157,21 @@ def write(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     return atomic_write(path, save)
 
 
-def require_runs(table: pd.DataFrame, runs: Sequence[str], what: str) -> None:
-    """LadderError naming `what` and the first of `runs` that the table does not have."""
-    present = set(table["run"].unique())
-    missing = [run for run in runs if run not in present]
+def require(table: pd.DataFrame, column: str, names: Sequence[str], what: str) -> None:
+    """LadderError naming `what` and the first of `names` that the table's `column` (run or
+    task) does not have, with those it has."""
+    present = set(table[column].unique())
+    missing = [name for name in names if name not in present]
     if missing:
         raise LadderError(
-            f"{what}: run {missing[0]!r} is not in the data "
-            f"(runs present: {', '.join(sorted(present))})"
+            f"{what}: {column} {missing[0]!r} is not in the data "
+            f"({column}s present: {', '.join(sorted(present))})"
         )
+
+
+def require_runs(table: pd.DataFrame, runs: Sequence[str], what: str) -> None:
+    """LadderError naming `what` and the first of `runs` that the table does not have."""
+    require(table, "run", runs, what)
 
 
 def append(rows: pd.DataFrame, path: str | os.PathLike) -> int:

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from ladder.errors import LadderError
-from ladder.observations import require_runs
+from ladder.observations import require, require_runs
 from ladder.spec import TaskSpec
 
 KEYS = ["run", "step"]
@@ -26,15 +26,6 @@ TASK_LOSS = "task_loss"
 SOFT_LOG = "soft_log"
 FEATURE_UNITS = {TASK_LOSS: "bits per byte", SOFT_LOG: "nats (-log p of the correct choice)"}
 LR_MOMENTUM = 0.999  # Tissue et al.'s decay of the annealing momentum, per optimizer step
-
-
-def _require_tasks(table: pd.DataFrame, names: Sequence[str], what: str) -> None:
-    present = set(table["task"].unique())
-    missing = [name for name in names if name not in present]
-    if missing:
-        raise LadderError(
-            f"{what}: {missing[0]!r} is not in the table (it has: {', '.join(sorted(present))})"
-        )
 
 
 def task_frame(table: pd.DataFrame, task: TaskSpec, feature: str = TASK_LOSS) -> pd.DataFrame:
@@ -48,7 +39,7 @@ def task_frame(table: pd.DataFrame, task: TaskSpec, feature: str = TASK_LOSS) ->
     the validation set "c4_en-validation"); checkpoints without it are dropped. A missing
     source task or column is an error naming it.
     """
-    _require_tasks(table, list(task.sources), f"task {task.name!r}")
+    require(table, "task", list(task.sources), f"task {task.name!r}")
     values = ["task_loss", "accuracy"]
     if feature == SOFT_LOG:
         if SOFT_LOG not in table.columns:
@@ -77,7 +68,7 @@ def task_frame(table: pd.DataFrame, task: TaskSpec, feature: str = TASK_LOSS) ->
         if out[SOFT_LOG].isna().any():
             raise LadderError(f"task {task.name!r}: soft_log is missing on some checkpoints")
         return out.assign(feature=-out.pop(SOFT_LOG))
-    _require_tasks(table, [feature], f"task {task.name!r}, feature")
+    require(table, "task", [feature], f"task {task.name!r}, feature")
     other = table.loc[table["task"] == feature, [*KEYS, "task_loss"]]
     return out.merge(other.rename(columns={"task_loss": "feature"}), on=KEYS, how="inner")
 

@@ -1,8 +1,10 @@
 """A trained rung's folder, shared by `ladder train` (which writes it) and `ladder collect`
 (which reads it), so that neither imports the other.
 
-Layout of train.output/<rung>: `rung.json` (the rung's plan), OLMo-core's `stepN` checkpoints
-(complete once their `.metadata.json` is written) and, once the last step is saved, `DONE`.
+Layout of train.output/<run> (a rung "<size>-<k>xC", or a WSD-S run "<size>-wsds"): `rung.json`
+(the run's plan), OLMo-core's `stepN` checkpoints (complete once their `.metadata.json` is
+written; a WSD-S run has one right before and one at the bottom of each decay besides the
+regular ones) and, once the last step is saved, `DONE`.
 """
 
 from __future__ import annotations
@@ -30,9 +32,30 @@ STEP = re.compile(r"^step(\d+)$")
 
 
 @dataclass(frozen=True)
+class DecayPoint:
+    """One decay of a WSD-S run, ending at its k x C point: the learning rate is at its peak
+    up to step `start` (the pre-decay checkpoint) and falls linearly to the floor over steps
+    start + 1 ... `end` (the decay bottom: the annealed rung "<size>-<k>xC", D = end x tokens
+    per step)."""
+
+    multiplier: float
+    start: int
+    end: int
+
+    @property
+    def steps(self) -> int:
+        """The decay's length in optimizer steps."""
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
 class RungPlan:
     """One run of the ladder. params: N (non-embedding); tokens: D as trained (whole steps);
-    batch_size in sequences; warmup_steps and steps in optimizer steps; flops = 6 N D."""
+    batch_size in sequences; learning_rate is the peak; warmup_steps and steps in optimizer
+    steps; flops = 6 N D. schedule: `cosine` (decay to final_lr_fraction x peak at the last
+    step) or `wsds` (decays to final_lr_fraction x peak ending at each of `decays`, each
+    decay_fraction of its period; the run's `multiplier` is the last one's). Plans written
+    before schedules existed read as cosine with the 10% floor they were trained with."""
 
     name: str
     size: str
@@ -47,10 +70,20 @@ class RungPlan:
     steps: int
     flops: float
     gpu_hours: float
+    schedule: str = "cosine"
+    final_lr_fraction: float = 0.1
+    decay_fraction: float | None = None
+    decays: tuple[DecayPoint, ...] = ()
 
     @property
     def tokens_per_step(self) -> int:
         return self.batch_size * self.sequence_length
+
+    @property
+    def fixed_steps(self) -> tuple[int, ...]:
+        """The steps checkpointed and evaluated besides the regular intervals: right before
+        and at the bottom of each decay (none for a cosine run)."""
+        return tuple(sorted({step for d in self.decays for step in (d.start, d.end)}))
 
 
 def rung_dir(train: TrainSpec, name: str) -> Path:
@@ -76,8 +109,10 @@ def read_rung(folder: Path) -> RungPlan:
     if not path.is_file():
         raise LadderError(f"{folder}: no {RUNG_FILE}; was it trained by `ladder train`?")
     try:
-        return RungPlan(**json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as exc:
+        fields = json.loads(path.read_text(encoding="utf-8"))
+        fields["decays"] = tuple(DecayPoint(**d) for d in fields.get("decays", ()))
+        return RungPlan(**fields)
+    except (ValueError, TypeError, AttributeError) as exc:
         raise LadderError(f"{path}: not a rung plan written by `ladder train` ({exc})") from None
 
 

@@ -1,5 +1,6 @@
 """Rungs: runs of the ladder at a size and a token multiplier, "<size>-<k>xC" (1xC = 20 N
-tokens). The one home of the rung-name grammar and of finding a table's rungs.
+tokens), and a size's WSD-S run "<size>-wsds". The one home of the run-name grammar and of
+finding a table's rungs.
 
 A run is a rung when its name is "<size>-<k>xC" (190M-1xC), or ends so (OLMo-ladder's own
 peteish-final-190M-1xC), or, named otherwise, when its final D is a standard multiple of 20 N
@@ -34,6 +35,12 @@ def multiplier_label(multiplier: float) -> str:
 def rung_name(size: str, multiplier: float) -> str:
     """The run name of a rung: "<size>-<k>xC"."""
     return f"{size}-{multiplier_label(multiplier)}xC"
+
+
+def wsds_run_name(size: str) -> str:
+    """The run name of a size's WSD-S run: "<size>-wsds" (not a rung; its decay bottoms are
+    the rungs "<size>-<k>xC")."""
+    return f"{size}-wsds"
 
 
 def parse_rung(run: str) -> tuple[str, float] | None:

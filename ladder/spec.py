@@ -36,17 +36,28 @@ MIN_TAIL_RESAMPLES = 5  # resamples beyond each end of an interval, at least
 
 
 class TaskSpec(Config):
-    """A task to predict: `source` maps table task names to weights (one name: a plain task);
-    `chance`: the accuracy of guessing, the sigmoid's floor (default: 1 / the number of choices
-    of the sources' task family, ladder.chance; 0.25 for an unknown family, and `chance_from`
-    then says "assumed"); `method`: this task's own method (default: the fit's)."""
+    """A task to predict (an item of `tasks`)."""
 
-    name: str = Field(min_length=1)
-    source: dict[str, PositiveFloat] = Field(default_factory=dict, min_length=0)
-    display: str = ""
-    chance: Annotated[Float, Field(ge=0.0, lt=1.0)] = ASSUMED
-    chance_from: Literal["spec", "task", "assumed"] = "spec"
-    method: str | None = None
+    name: str = Field(min_length=1, description="The task's name in reports and fit files.")
+    source: dict[str, PositiveFloat] = Field(
+        default_factory=dict,
+        min_length=0,
+        description="The table task it is (a name; default: `name`), or a mapping of table "
+        "tasks to positive weights whose weighted mean it is (e.g. MMLU's four groups).",
+    )
+    display: str = Field("", description="The label in printed tables and figures.")
+    chance: Annotated[Float, Field(ge=0.0, lt=1.0)] = Field(
+        ASSUMED,
+        description="Accuracy of guessing, a fraction: the sigmoid's floor and the lower clip "
+        "of intervals. Default: 1 / the number of choices of the sources' task family "
+        "(ladder/chance.py); 0.25 for an unknown family, with a warning.",
+    )
+    chance_from: Literal["spec", "task", "assumed"] = Field(
+        "spec", description="Where `chance` came from (set by ladder; not to be written)."
+    )
+    method: str | None = Field(
+        None, description="This task's own method (default: `fit.method`); see `fit.method`."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -89,10 +100,12 @@ class TaskSpec(Config):
 class TargetSpec(Config):
     """A model to predict: N (parameters) and D (tokens); `run` holds its actual results."""
 
-    name: SafeName
-    params: PositiveInt
-    tokens: PositiveInt
-    run: str | None = None
+    name: SafeName = Field(description="The target's name (letters, digits, . _ + = -).")
+    params: PositiveInt = Field(description="N, parameters (6.9e9 style numbers are fine).")
+    tokens: PositiveInt = Field(description="D, training tokens.")
+    run: str | None = Field(
+        None, description="The table run holding its actual results, if it was trained."
+    )
 
 
 class Method(Config):
@@ -102,49 +115,87 @@ class Method(Config):
     fit's, on checkpoints at D >= `late_fraction` of each run's final D if given), direct (the
     direct accuracy law), or ensemble (the mean of the named `members`)."""
 
-    kind: Literal["chained", "direct", "ensemble"] = "chained"
-    feature: str = "task_loss"
-    step1: Literal["nd", "flops", "shared", "lr"] = "nd"
-    anchor: Bool | None = None
-    late_fraction: Annotated[Float, Field(gt=0.0, le=1.0)] | None = None
-    members: tuple[str, ...] = ()
-    about: str = ""
+    kind: Literal["chained", "direct", "ensemble"] = Field(
+        "chained",
+        description="chained (scale -> feature -> accuracy), direct (accuracy straight from "
+        "N and D, Krajewski et al.) or ensemble (the mean of `members`).",
+    )
+    feature: str = Field(
+        "task_loss",
+        description="The intermediate feature: task_loss (the task's bits per byte), soft_log "
+        "(-ln of the probability of the correct choice normalized over the choices) or a "
+        "table task whose loss is used (e.g. c4_en-validation, nats per token).",
+    )
+    step1: Literal["nd", "flops", "shared", "lr"] = Field(
+        "nd",
+        description="Step 1's form: nd (E + A/N^alpha + B/D^beta per task), flops (E + "
+        "A/C^alpha, C = 6ND), shared (exponents shared across the tasks) or lr (every "
+        "checkpoint, learning-rate-aware).",
+    )
+    anchor: Bool | None = Field(
+        None, description="Whether step 2 also fits (loss 0, accuracy 1); default: fit.anchor."
+    )
+    late_fraction: Annotated[Float, Field(gt=0.0, le=1.0)] | None = Field(
+        None,
+        description="Step 2 on the checkpoints at D >= this share of each run's final D only "
+        "(default: all after fit.skip_fraction).",
+    )
+    members: tuple[str, ...] = Field((), description="An ensemble's member methods.")
+    about: str = Field("", description="A line on the method, shown in --help.")
 
 
 class FitOptions(Config):
-    """How the two steps are fitted (the spec's `fit` section).
+    """How the laws are fitted and the targets predicted (the spec's `fit` section)."""
 
-    runs: the runs to fit the laws on (default: every rung of the `train` section).
-    step2_runs: the runs whose checkpoints step 2 is fitted on (default: `runs`); they may be
-    other models than step 1's (public ones, or a WSD-S run whose decay bottoms are step 1's).
-    final_window: step 1 uses the mean of the last `final_window` evaluations of each run.
-    skip_fraction: step 2 drops this fraction of each run's earliest checkpoints.
-    moving_average: step 2 smooths task loss and accuracy over this many checkpoints.
-    huber_delta: Huber threshold on step 1's log residuals.
-    anchor: step 2 also fits the ideal point (loss 0, accuracy 1).
-    bootstrap: resamples for the paper method's bootstrap intervals (0: none); level: the
-    intervals' coverage.
-    method: how accuracy is predicted: auto (the default: the mean of the `top_k` candidate
-    methods that predict the ladder's own held-out rungs best, ladder.selection), paper (arXiv
-    2412.04403 exactly, with bootstrap intervals), ensemble (the mean of every candidate), or a
-    method's name (ladder.methods.PRESETS, or one of the spec's `methods`).
-    candidates: the methods auto chooses among (default: every preset that the table allows).
-    """
-
-    runs: tuple[str, ...] | None = None
-    step2_runs: tuple[str, ...] | None = None
-    final_window: PositiveInt = 5
-    skip_fraction: Annotated[Float, Field(ge=0.0, lt=1.0)] = 0.1
-    moving_average: PositiveInt = 5
-    huber_delta: PositiveFloat = 1e-3
-    n_starts: Annotated[Int, Field(ge=1, le=1000)] = 8
-    anchor: Bool = True
-    bootstrap: Annotated[Int, Field(ge=0, le=MAX_BOOTSTRAP)] = 1000
-    level: Annotated[Float, Field(gt=0.0, lt=1.0)] = 0.95
-    seed: Annotated[Int, Field(ge=0)] = 0
-    method: str = "auto"
-    top_k: Annotated[Int, Field(ge=1, le=20)] = 3
-    candidates: tuple[str, ...] | None = None
+    runs: tuple[str, ...] | None = Field(
+        None, description="The runs to fit the laws on (default: every rung `train` trains)."
+    )
+    step2_runs: tuple[str, ...] | None = Field(
+        None,
+        description="The runs whose checkpoints step 2 is fitted on (default: `runs`, or with "
+        "train.schedule: wsds the WSD-S runs of their sizes): other models may serve, e.g. "
+        "public ones.",
+    )
+    final_window: PositiveInt = Field(
+        5, description="Step 1 uses the mean of each run's last this many evaluations."
+    )
+    skip_fraction: Annotated[Float, Field(ge=0.0, lt=1.0)] = Field(
+        0.1, description="Step 2 drops this share of each run's earliest checkpoints."
+    )
+    moving_average: PositiveInt = Field(
+        5, description="Step 2 smooths task loss and accuracy over this many checkpoints."
+    )
+    huber_delta: PositiveFloat = Field(
+        1e-3, description="Huber threshold on step 1's log residuals (the paper's 1e-3)."
+    )
+    n_starts: Annotated[Int, Field(ge=1, le=1000)] = Field(
+        8, description="Starting points of each law's fit."
+    )
+    anchor: Bool = Field(True, description="Step 2 also fits the ideal point (loss 0, acc 1).")
+    bootstrap: Annotated[Int, Field(ge=0, le=MAX_BOOTSTRAP)] = Field(
+        1000,
+        description="Resamples of the paper method's bootstrap intervals (0: none; at least "
+        "5 beyond each end of the interval, 200 for 95%).",
+    )
+    level: Annotated[Float, Field(gt=0.0, lt=1.0)] = Field(
+        0.95, description="The intervals' coverage, a fraction."
+    )
+    seed: Annotated[Int, Field(ge=0)] = Field(0, description="Seed of every random draw.")
+    method: str = Field(
+        "auto",
+        description="How accuracy is predicted: auto (the mean of the `top_k` candidates that "
+        "best predict the ladder's own held-out rungs; intervals calibrated on them), paper "
+        "(arXiv 2412.04403 exactly, bootstrap intervals), ensemble (the mean of every "
+        "candidate), or one method: paper, flops, shared, lr, c4, soft, direct, or the "
+        "spec's `methods`.",
+    )
+    top_k: Annotated[Int, Field(ge=1, le=20)] = Field(
+        3, description="How many candidates auto averages."
+    )
+    candidates: tuple[str, ...] | None = Field(
+        None,
+        description="The methods auto chooses among (default: every preset the table allows).",
+    )
 
     @field_validator("runs", "step2_runs")
     @classmethod
@@ -177,14 +228,20 @@ def min_bootstrap(level: float) -> int:
 class LadderSpec(Config):
     """A ladder spec: the data, the fit, the targets and tasks, and optionally `train`."""
 
-    name: SafeName
-    description: str = ""
-    data: Path | None = None
-    fit: FitOptions = Field(default_factory=FitOptions)
-    targets: tuple[TargetSpec, ...] = ()
-    tasks: tuple[TaskSpec, ...] = ()
-    methods: dict[str, Method] = Field(default_factory=dict)
-    train: TrainSpec | None = None
+    name: SafeName = Field(
+        description="The spec's name, used for its default fit file (default: the file name)."
+    )
+    description: str = Field("", description="Free text.")
+    data: Path | None = Field(None, description="The observation table, relative to the spec file.")
+    fit: FitOptions = Field(default_factory=FitOptions, description="How to fit (below).")
+    targets: tuple[TargetSpec, ...] = Field((), description="The models to predict.")
+    tasks: tuple[TaskSpec, ...] = Field((), description="The tasks to predict.")
+    methods: dict[str, Method] = Field(
+        default_factory=dict, description="Methods of the spec's own, by name (below)."
+    )
+    train: TrainSpec | None = Field(
+        None, description="How to train the ladder's rungs (`ladder train`; below)."
+    )
 
     @field_validator("data", mode="after")
     @classmethod
@@ -209,8 +266,11 @@ class LadderSpec(Config):
 
     @property
     def step2_runs(self) -> tuple[str, ...]:
-        """The runs whose checkpoints step 2 is fitted on: fit.step2_runs, else the fit runs."""
-        return self.fit.step2_runs if self.fit.step2_runs is not None else self.fit_runs
+        """The runs whose checkpoints step 2 is fitted on: fit.step2_runs, else the fit runs
+        (for a WSD-S ladder, the WSD-S runs of their sizes: see TrainSpec.step2_runs_of)."""
+        if self.fit.step2_runs is not None:
+            return self.fit.step2_runs
+        return self.fit_runs if self.train is None else self.train.step2_runs_of(self.fit_runs)
 
     def without_runs(self, held_out: Sequence[str]) -> LadderSpec:
         """A copy fitted on `runs` and `step2_runs` minus the held-out runs (backtests)."""

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from olmo_core.nn.transformer import TransformerConfig
 
 LAUNCHERS = ("local", "torchrun", "slurm")
+SCHEDULES = ("cosine", "wsds")
 BUILTIN_CORPORA = {
     "python-docs": "the CPython documentation topics and standard-library docstrings"
 }
@@ -123,6 +124,20 @@ class EvalSpec(Config):
     batch_size: PositiveInt = 32
 
 
+class WSDSSpec(Config):
+    """The WSD-S schedule's knobs (`schedule: wsds`; see ladder.schedule for the rules).
+
+    decay_fraction: each decay's length as a fraction of its period, the steps since the
+    previous decay bottom (since step 0 for the first): 0.2 puts 10% of the tokens of every
+    point of a doubling ladder (0.5, 1, 2, 4, 8 x C) in its decay, 20% for the first point.
+    lr_factor: the peak learning rate is this many times the cosine rule's (sizes.learning_rate
+    with the spec's lr_divisor); 2 is OLMo-core's WSD-S ladder's choice.
+    """
+
+    decay_fraction: Annotated[Float, Field(gt=0.0, le=0.5)] = 0.2
+    lr_factor: PositiveFloat = 2.0
+
+
 class SlurmSpec(Config):
     """sbatch settings: partition, time limit, account, whether to ask for GPUs
     (gpus_per_node of them) and any extra #SBATCH lines (no control characters: each value
@@ -152,15 +167,20 @@ class TrainSpec(Config):
     batch_size: global batch in sequences (None: the paper's rule from N, rounded to a multiple
     of `batch_multiple`); microbatch: sequences per device per forward (None: the whole batch).
     warmup_tokens_per_param: linear warm-up over this many x N tokens; final_lr_fraction: the
-    cosine decay's floor. checkpoint_interval is in steps. builtin_corpus: a built-in corpus
-    (BUILTIN_CORPORA) that `ladder train` tokenizes into the one `corpus` file when that file
-    is missing, so a fresh clone trains without a separate prepare step.
+    cosine decay's floor. schedule: `cosine` (the paper's: one run per size and multiplier) or
+    `wsds` (one run per size whose decays end at every multiplier; knobs in `wsds`).
+    checkpoint_interval is in steps. validation: a token file of held-out text whose language
+    modelling loss the in-loop evaluator records as the task named after the file (its stem),
+    in bits per byte. builtin_corpus: a built-in corpus (BUILTIN_CORPORA) that `ladder train`
+    tokenizes into the one `corpus` file (and `validation`, from documents held out of the
+    corpus) when one is missing, so a fresh clone trains without a separate prepare step.
     """
 
     sizes: Annotated[tuple[Size, ...], BeforeValidator(_listed), Field(min_length=1)]
     multipliers: Annotated[tuple[PositiveFloat, ...], BeforeValidator(_listed), Field(min_length=1)]
     corpus: Annotated[tuple[Path, ...], BeforeValidator(_listed), Field(min_length=1)]
     output: Path
+    validation: Path | None = None
     builtin_corpus: Literal[tuple(BUILTIN_CORPORA)] | None = None  # type: ignore[valid-type]
     sequence_length: PositiveInt = 4096
     tokenizer: TokenizerSpec = Field(default_factory=TokenizerSpec)
@@ -170,6 +190,8 @@ class TrainSpec(Config):
     lr_divisor: PositiveFloat = 4.0
     warmup_tokens_per_param: Annotated[Float, Field(ge=0.0)] = 1.0
     final_lr_fraction: Annotated[Float, Field(ge=0.0, le=1.0)] = 0.1
+    schedule: Literal[SCHEDULES] = "cosine"  # type: ignore[valid-type]
+    wsds: WSDSSpec | None = None
     weight_decay: Annotated[Float, Field(ge=0.0)] = 0.1
     z_loss: Annotated[Float, Field(ge=0.0)] = 1e-5
     checkpoint_interval: PositiveInt = 1000
@@ -192,6 +214,11 @@ class TrainSpec(Config):
     def _output_path(cls, value: Path, info: ValidationInfo) -> Path:
         return resolve_path(value, info)
 
+    @field_validator("validation", mode="after")
+    @classmethod
+    def _validation_path(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return None if value is None else resolve_path(value, info)
+
     @model_validator(mode="after")
     def _consistent(self) -> TrainSpec:
         names = [size.name for size in self.sizes]
@@ -201,13 +228,41 @@ class TrainSpec(Config):
             raise ValueError("multipliers: must be distinct")
         if self.builtin_corpus is not None and len(self.corpus) != 1:
             raise ValueError("builtin_corpus: needs exactly one corpus file to write")
+        if self.wsds is not None and self.schedule != "wsds":
+            raise ValueError("wsds: set only with `schedule: wsds`")
+        if self.validation is not None and self.validation in self.corpus:
+            raise ValueError("validation: must not be one of the corpus files")
         return self
 
+    @property
+    def wsds_options(self) -> WSDSSpec:
+        """The WSD-S knobs (their defaults when the spec gives none)."""
+        return self.wsds or WSDSSpec()
+
     def rung_names(self) -> list[str]:
-        """Every rung's run name, sizes in the spec's order, then multipliers ascending."""
+        """Every rung's name ("<size>-<k>xC"), sizes in the spec's order, then multipliers
+        ascending: the cosine runs, or the WSD-S runs' decay bottoms."""
         from ladder.rungs import rung_name
 
         return [rung_name(s.name, m) for s in self.sizes for m in sorted(self.multipliers)]
+
+    def run_names(self) -> list[str]:
+        """The runs that train: every rung (cosine), or one "<size>-wsds" run per size."""
+        from ladder.rungs import wsds_run_name
+
+        if self.schedule == "wsds":
+            return [wsds_run_name(size.name) for size in self.sizes]
+        return self.rung_names()
+
+    def step2_runs_of(self, fit_runs: tuple[str, ...]) -> tuple[str, ...]:
+        """Step 2's default runs for these fit runs: the fit runs themselves (cosine), or the
+        WSD-S runs of their sizes, whose every checkpoint is a point of step 2 (wsds)."""
+        from ladder.rungs import parse_rung, wsds_run_name
+
+        if self.schedule != "wsds":
+            return fit_runs
+        sizes = {parsed[0] for run in fit_runs if (parsed := parse_rung(run))}
+        return tuple(wsds_run_name(s.name) for s in self.sizes if s.name in sizes)
 
     def size(self, name: str) -> Size:
         """The size called `name`."""

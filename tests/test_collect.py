@@ -1,20 +1,26 @@
-"""The evaluator: olmo_eval's scoring of hand-built models (a perfect one, a uniform one), the
-collector's agreement with the library used directly, idempotent appends and bad input."""
+"""The evaluator: olmo_eval's scoring of hand-built models (a perfect one, a uniform one),
+answer-position scoring equal to full logits and to the library on several tasks, the
+collector's agreement with the in-loop evaluator, idempotent appends, bad input, and sharded
+collects (a real Slurm array job, a killed shard finished by a rerun under torchrun)."""
 
 from __future__ import annotations
 
 import math
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import write_micro_spec
 
 from ladder import observations
 from ladder.cli import main
 from ladder.collect.evaluate import Evaluator, build_requests, score_task, to_rows
+from ladder.collect.logits import full_logits
 from ladder.errors import LadderError
 from ladder.tokenizer import load_tokenizer
 from ladder.train_spec import TokenizerSpec
@@ -34,32 +40,38 @@ def requests(tokenizer):
 
 
 def oracle(requests):
-    """A model that puts all its mass on the correct continuation's tokens (requests arrive in
-    order, so row i of the k-th call is the next sample)."""
-    samples = iter(requests.samples)
-
-    def forward(ids: torch.Tensor) -> torch.Tensor:
-        logits = torch.zeros(*ids.shape, VOCAB)
-        for row in range(ids.shape[0]):
-            sample = next(samples)
-            if sample["cont_id"] != sample["label_id"]:
-                continue
-            start = sample["ctx_len"] - 1
+    """A model that, after any prefix of a correct answer's query, puts all its mass on that
+    answer's next token (the requests come in length-sorted batches, so it recognizes them
+    by their tokens)."""
+    following = {}
+    for sample in requests.samples:
+        if sample["cont_id"] == sample["label_id"]:
+            answer = sample["query"] + sample["continuation"][-1:]
             for offset, token in enumerate(sample["continuation"]):
-                logits[row, start + offset, token] = 1e4
+                following[tuple(answer[: sample["ctx_len"] + offset])] = token
+
+    def logits_at(ids: torch.Tensor, rows: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+        logits = torch.zeros(len(rows), VOCAB)
+        for n, (row, column) in enumerate(zip(rows.tolist(), columns.tolist(), strict=True)):
+            token = following.get(tuple(ids[row, : column + 1].tolist()))
+            if token is not None:
+                logits[n, token] = 1e4
         return logits
 
-    return forward
+    return logits_at
 
 
 def test_perfect_model_has_zero_bpb_and_full_accuracy(requests):
     score = score_task(oracle(requests), requests, TASK)
     assert score.task_loss == pytest.approx(0.0, abs=1e-6)
     assert score.acc == 1.0 and score.accuracy == 1.0 and score.documents == 20
+    # nearly all the choices' probability is on the correct one (not all: a wrong answer that
+    # extends the correct one loses only its extra tokens' probability)
+    assert 0.99 < score.soft <= 1.0 and -0.01 < score.soft_log <= 0.0
 
 
 def test_uniform_model_bpb_is_tokens_times_log2_vocab_over_bytes(requests):
-    score = score_task(lambda ids: torch.zeros(*ids.shape, VOCAB), requests, TASK)
+    score = score_task(full_logits(lambda ids: torch.zeros(*ids.shape, VOCAB)), requests, TASK)
     correct = [s for s in requests.samples if s["cont_id"] == s["label_id"]]
     theory = np.mean(
         [s["cont_len"] * math.log2(VOCAB) / s["cont_byte_len_no_leading_space"] for s in correct]
@@ -80,7 +92,7 @@ def test_collector_agrees_with_the_library_used_directly(tokenizer, requests):
         return out(head(ids))
 
     evaluator = Evaluator([TASK], tokenizer, context_length=256, limit=20, batch_size=7)
-    (score,) = evaluator.score(forward)
+    (score,) = evaluator.score(full_logits(forward))
     metric = ICLMetric(metric_type="len_norm")
     with torch.no_grad():
         batch = requests.collate_fn(requests.samples)
@@ -90,6 +102,74 @@ def test_collector_agrees_with_the_library_used_directly(tokenizer, requests):
     assert score.task_loss == pytest.approx(float(direct["bpb_v1"]), rel=1e-5)
     rows = to_rows([score], run="r", params=10, tokens=100, step=1)
     assert rows["accuracy"].iloc[0] == score.len_norm  # rc task: length-normalized
+
+
+EQUALITY_TASKS = [
+    "arc_easy_rc_0shot",
+    "hellaswag_rc_5shot",  # long, ragged answers
+    "piqa_rc_0shot",
+    "winogrande_rc_0shot",  # the choices change the context, not the answer
+    "boolq_rc_0shot",
+    "arc_easy_mc_5shot",
+    "arc_easy_val_mc_5shot_fast",  # all choices scored at one position
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    """A random OLMo-core model of the tiny ladder's geometry and a random tiny Llama (Hugging
+    Face), each as (logits at the answer positions, full forward)."""
+    from ladder.collect.logits import hf_logits, olmo_core_logits
+    from ladder.train_spec import Size
+
+    torch.manual_seed(0)
+    size = Size(name="d16", d_model=16, n_layers=2, n_heads=2)
+    olmo = size.transformer_config(VOCAB).build(init_device="cpu").eval()
+    llama = tiny_llama(tmp_path_factory.mktemp("llama"))
+    return {
+        "olmo-core": (olmo_core_logits(olmo), olmo),
+        "hf": (hf_logits(llama), lambda ids: llama(input_ids=ids).logits),
+    }
+
+
+@pytest.mark.parametrize("task", EQUALITY_TASKS)
+def test_answer_position_scoring_equals_full_logits_and_the_library(task, tokenizer, tiny_models):
+    from ladder.collect.evaluate import loglikelihoods, reported_metric
+
+    requests = build_requests(task, tokenizer, context_length=256, limit=6)
+    for logits_at, forward in tiny_models.values():
+        fast = score_task(logits_at, requests, task, batch_size=5)
+        full = score_task(full_logits(forward), requests, task, batch_size=5)
+        direct = {kind: direct_scores(forward, requests, kind) for kind in ("acc", "len_norm")}
+        reported = direct[reported_metric(task)]
+        expected = {
+            "task_loss": direct["acc"]["bpb_v1"],
+            "ce_loss": direct["acc"]["ce_loss_v1"],
+            "soft": reported["soft_v1"],
+            "soft_log": reported["soft_log_v1"],
+        }
+        for score in (fast, full):
+            accuracies = (direct["acc"]["acc_v1"], direct["len_norm"]["len_norm_v1"])
+            assert (score.acc, score.len_norm) == accuracies
+            for key, value in expected.items():
+                assert getattr(score, key) == pytest.approx(value, rel=1e-6), key
+        assert fast.requests == len(requests.samples) and fast.documents == 6
+
+        # per request, in the order of the samples although batched by length
+        batch = requests.collate_fn(requests.samples)
+        with torch.no_grad():
+            logits = forward(batch["input_ids"])
+        expected_ll = [
+            -float(
+                torch.nn.functional.cross_entropy(
+                    logits[i, s["ctx_len"] - 1 : s["ctx_len"] - 1 + s["cont_len"]],
+                    torch.tensor(s["continuation"]),
+                    reduction="sum",
+                )
+            )
+            for i, s in enumerate(requests.samples)
+        ]
+        assert loglikelihoods(logits_at, requests, batch_size=5) == pytest.approx(expected_ll)
 
 
 def test_append_is_idempotent(tmp_path):
@@ -157,11 +237,12 @@ def tiny_llama(folder, vocab: int = VOCAB):
     return model.eval()
 
 
-def direct_scores(forward, requests) -> dict[str, float]:
-    """olmo_eval's ICLMetric on all the requests at once: the library used directly."""
+def direct_scores(forward, requests, kind: str = "len_norm") -> dict[str, float]:
+    """olmo_eval's ICLMetric on all the requests at once, on full logits: the library used
+    directly."""
     from olmo_eval import ICLMetric
 
-    metric = ICLMetric(metric_type="len_norm")
+    metric = ICLMetric(metric_type=kind)
     with torch.no_grad():
         batch = requests.collate_fn(requests.samples)
         metric.update(batch, forward(batch["input_ids"]))
@@ -200,29 +281,50 @@ def test_hf_folder_with_a_smaller_vocabulary_is_a_tokenizer_mismatch(tmp_path, c
     assert not (tmp_path / "o.parquet").exists()
 
 
-def test_collect_rescores_olmo_core_checkpoints_as_trained(tmp_path, micro_spec, capsys):
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, corpus) -> Path:
+    """A one-rung micro ladder (13 checkpoints) trained once, with its in-loop rows in
+    obs.parquet beside the spec; the spec's path (its Slurm settings ask for no GPU)."""
+    config = write_micro_spec(
+        tmp_path_factory.mktemp("micro"), corpus, slurm={"gpus": False, "time": "00:10:00"}
+    )
+    train = [sys.executable, "-m", "ladder", "train", "-c", str(config), "-q"]
+    done = subprocess.run(train, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return config
+
+
+def collect_args(config: Path, table: Path, *extra: str) -> list[str]:
+    return ["collect", "-c", str(config), "-o", str(table), "-q", *extra]
+
+
+@pytest.fixture(scope="module")
+def one_process(trained, tmp_path_factory) -> pd.DataFrame:
+    """The rows of a one-process `ladder collect` of the trained checkpoints."""
+    table = tmp_path_factory.mktemp("one") / "one.parquet"
+    assert main(collect_args(trained, table)) == 0
+    return observations.read(table)
+
+
+def test_collect_rescores_olmo_core_checkpoints_as_trained(trained, one_process, capsys):
     from ladder.collect.checkpoints import load_olmo
     from ladder.runfolder import model_config
     from ladder.spec import load_spec
     from ladder.train.launch import ladder_plan
 
-    config = micro_spec()
-    train = [sys.executable, "-m", "ladder", "train", "-c", str(config), "-q"]
-    done = subprocess.run(train, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    in_loop = observations.read(tmp_path / "obs.parquet")
-    table = tmp_path / "collected.parquet"
-    assert main(["collect", "-c", str(config), "-o", str(table), "-q"]) == 0
-    collected = observations.read(table)
+    in_loop = observations.read(trained.parent / "obs.parquet")
+    collected = one_process
     assert collected["step"].tolist() == in_loop["step"].tolist()  # step0 (D = 0) is skipped
     assert collected["tokens"].tolist() == in_loop["tokens"].tolist()
-    assert collected["accuracy"].tolist() == in_loop["accuracy"].tolist()
-    assert np.allclose(collected["task_loss"], in_loop["task_loss"], rtol=1e-5)
+    for column in ("accuracy", "acc", "len_norm"):
+        assert collected[column].tolist() == in_loop[column].tolist()
+    for column in ("task_loss", "ce_loss", "soft", "soft_log"):
+        assert np.allclose(collected[column], in_loop[column], rtol=1e-5), column
 
-    spec = load_spec(config)
+    spec = load_spec(trained)
     (rung,) = ladder_plan(spec)
     size = model_config(spec.train, rung.size)
-    final = tmp_path / "runs" / rung.name / f"step{rung.steps}"
+    final = trained.parent / "runs" / rung.name / f"step{rung.steps}"
     model = load_olmo(final, size)
     tokenizer = load_tokenizer(TokenizerSpec())
     direct = direct_scores(model, build_requests(TASK, tokenizer, context_length=64, limit=4))
@@ -230,9 +332,76 @@ def test_collect_rescores_olmo_core_checkpoints_as_trained(tmp_path, micro_spec,
     assert last["step"] == rung.steps
     assert last["accuracy"] == pytest.approx(direct["len_norm_v1"])
     assert last["task_loss"] == pytest.approx(direct["bpb_v1"], rel=1e-5)
+    assert last["soft"] == pytest.approx(direct["soft_v1"], rel=1e-5)
 
-    for out in (table, tmp_path / "obs.parquet"):  # the in-loop table has every row too
+    table = trained.parent / "again.parquet"
+    observations.write(collected, table)
+    for out in (table, trained.parent / "obs.parquet"):  # the in-loop table has every row too
         capsys.readouterr()
-        assert main(["collect", "-c", str(config), "-o", str(out), "-q"]) == 0
+        assert main(collect_args(trained, out)) == 0
         assert "nothing to collect" in capsys.readouterr().out
     assert len(observations.read(table)) == len(collected)
+
+
+def test_sharded_collect_on_a_real_slurm_equals_one_process(
+    trained, one_process, slurm, tmp_path, capsys
+):
+    table = tmp_path / "it's a folder" / "sharded.parquet"  # quoted in the sbatch script
+    assert main(collect_args(trained, table, "--launcher", "slurm", "--shards", "3")) == 0
+    assert "submitted Slurm array job" in capsys.readouterr().out
+    folder = table.parent / "sharded.parquet.collect"
+    script = (folder / "job.sbatch").read_text()
+    assert "#SBATCH --array=0-2\n" in script and "--gpus" not in script
+    assert f"#SBATCH --output='{tmp_path}/it'\"'\"'s a folder/" in script
+    deadline = time.time() + 300
+    while subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout.strip():
+        assert time.time() < deadline, "the array job did not end"
+        time.sleep(1)
+    logs = "".join(path.read_text() for path in folder.glob("slurm-*.out"))
+    assert logs.count("rows merged into the table") == 3, logs[-3000:]
+    pd.testing.assert_frame_equal(observations.read(table), one_process, rtol=1e-6)
+    assert not list(folder.glob("shard-*.parquet"))  # merged and removed
+    assert main(collect_args(trained, table, "--launcher", "slurm")) == 0
+    assert "nothing to collect" in capsys.readouterr().out
+
+
+def test_killed_shard_is_finished_by_running_the_same_command_again(
+    trained, one_process, tmp_path, monkeypatch, capsys
+):
+    from ladder.collect import shards
+
+    table = tmp_path / "t.parquet"
+    killed = []
+
+    def kill_shard_zero(plan: Path, count: int) -> None:
+        """Shard 0 is killed after its first checkpoint; shard 1 never starts."""
+        worker = [sys.executable, "-m", shards.WORKER, "--plan", str(plan), "--shard", "0"]
+        process = subprocess.Popen(worker, stdout=subprocess.PIPE, text=True)
+        for line in process.stdout:  # the first checkpoint's rows are in the shard file
+            if "scored" in line:
+                break
+        process.kill()
+        process.wait()
+        killed.extend(plan.parent.glob("shard-*.parquet"))
+        raise LadderError("torchrun exited with -9")
+
+    args = collect_args(trained, table, "--launcher", "torchrun", "--shards", "2")
+    with monkeypatch.context() as patch:
+        patch.setattr(shards, "launch_torchrun", kill_shard_zero)
+        assert main(args) == 2
+    assert [path.name for path in killed] == ["shard-0.parquet"]  # its finished checkpoints
+    assert not table.exists()
+
+    capsys.readouterr()
+    assert main(args) == 0  # merges shard 0's file, scores the rest in two torchrun ranks
+    assert f"{len(one_process)} rows added" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(observations.read(table), one_process, rtol=1e-6)
+    assert not list(table.with_name("t.parquet.collect").glob("shard-*.parquet"))
+    assert main(args) == 0
+    assert "nothing to collect" in capsys.readouterr().out
+
+
+def test_sbatch_values_with_control_characters_are_refused(trained, tmp_path, capsys):
+    table = tmp_path / "a\nb" / "t.parquet"
+    assert main(collect_args(trained, table, "--launcher", "slurm")) == 2
+    assert "control character" in capsys.readouterr().err

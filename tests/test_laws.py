@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import TARGET, ladder_grid
 
 from ladder.errors import LadderError
 from ladder.laws import PowerLaw, Sigmoid
 from ladder.laws.base import law_from_dict
 from ladder.laws.bootstrap import checkpoint_weights, interval, run_counts, sample
 from ladder.laws.chain import ChainedPredictor, Direct, single_step_baseline
-
-SIZES = np.array([150e6, 300e6, 600e6, 1.2e9])
-MULTIPLIERS = np.array([1, 2, 5, 10])
-TARGET = np.array([[13e9, 5e12]])
-
-
-def ladder_grid() -> np.ndarray:
-    n, m = np.meshgrid(SIZES, MULTIPLIERS, indexing="ij")
-    return np.column_stack([n.ravel(), 20 * m.ravel() * n.ravel()])
 
 
 def power_truth(nd: np.ndarray) -> np.ndarray:

@@ -34,6 +34,17 @@ def bpb_by_hand(samples: Path) -> float:
     return float(np.mean(values))
 
 
+def soft_by_hand(samples: Path) -> float:
+    """Mean over documents of p(gold) / sum of p(choice), from the choices' log-likelihoods."""
+    values = []
+    for line in samples.read_text().splitlines():
+        sample = json.loads(line)
+        loglik = np.array([float(r[0]) for r in sample["filtered_resps"]])
+        probability = np.exp(loglik - loglik.max())
+        values.append(probability[int(sample["target"])] / probability.sum())
+    return float(np.mean(values))
+
+
 def copy_sample(tmp_path: Path) -> Path:
     folder = tmp_path / "sample"
     shutil.copytree(SAMPLE, folder)
@@ -61,6 +72,9 @@ def test_real_sample_round_trips_with_bpb_and_reported_accuracy(tmp_path, capsys
     for task in ("tiny_qa", "tiny_yesno"):
         samples = next(SAMPLE.glob(f"samples_{task}_*.jsonl"))
         assert table.loc[task, "task_loss"] == pytest.approx(bpb_by_hand(samples), rel=1e-12)
+        assert table.loc[task, "soft"] == pytest.approx(soft_by_hand(samples), rel=1e-12)
+        assert table.loc[task, "acc"] == results[task]["acc,none"]
+    assert (table["soft_log"] <= np.log(table["soft"]) + 1e-12).all()  # Jensen: mean log <= log
     # a random model: ~11 nats over a few bytes per answer
     assert table["task_loss"].between(1.5, 5).all()
     assert (table[["params", "tokens", "step"]].iloc[0].tolist()) == [20640, 1_000_000, 7]

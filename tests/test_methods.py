@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import MULTIPLIERS, ROOT, SIZES, TARGET, ladder_grid
 
 from ladder import api
 from ladder.calibration import calibrate, fit_gamma
@@ -18,15 +18,6 @@ from ladder.laws.power import PowerLaw
 from ladder.laws.shared import SharedPowerLaw, TaskSlice
 from ladder.points import FeatureFrames, lr_areas
 from ladder.selection import rollouts, score
-
-SIZES = np.array([150e6, 300e6, 600e6, 1.2e9])
-MULTIPLIERS = np.array([1, 2, 5, 10])
-TARGET = np.array([[13e9, 5e12]])
-
-
-def ladder_grid() -> np.ndarray:
-    n, m = np.meshgrid(SIZES, MULTIPLIERS, indexing="ij")
-    return np.column_stack([n.ravel(), 20 * m.ravel() * n.ravel()])
 
 
 def test_shared_exponents_are_recovered_across_tasks():

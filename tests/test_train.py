@@ -4,7 +4,6 @@ submitting to a real Slurm."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -139,71 +138,6 @@ def test_sigkill_mid_rung_then_rerun_resumes(tmp_path, micro_spec):
 
     again = subprocess.run(_train_command(config), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and f"{rung.name}: done" in again.stdout
-
-
-SLURM_CONF = """ClusterName=ladder-test
-SlurmctldHost={host}
-AuthType=auth/none
-CredType=cred/none
-SlurmUser={user}
-SlurmdUser={user}
-SlurmctldPort={port}
-SlurmdPort={port2}
-StateSaveLocation={root}/state
-SlurmdSpoolDir={root}/spool
-SlurmctldPidFile={root}/slurmctld.pid
-SlurmdPidFile={root}/slurmd.pid
-SlurmctldLogFile={root}/slurmctld.log
-SlurmdLogFile={root}/slurmd.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-ReturnToService=2
-MpiDefault=none
-JobCompType=jobcomp/none
-AccountingStorageType=accounting_storage/none
-NodeName={host} CPUs={cpus} RealMemory=2000 State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
-"""
-
-
-@pytest.fixture
-def slurm(tmp_path_factory, monkeypatch):
-    """A one-node Slurm (slurmctld + slurmd on localhost, Debian's slurm-wlm)."""
-    if not shutil.which("slurmctld") or not shutil.which("slurmd"):
-        if os.environ.get("LADDER_NO_SLURM"):
-            pytest.skip("LADDER_NO_SLURM is set and slurm-wlm is not installed")
-        pytest.fail("slurm-wlm is not installed (apt-get install slurm-wlm; see README)")
-    root = tmp_path_factory.mktemp("slurm")
-    for sub in ("state", "spool"):
-        (root / sub).mkdir()
-    host = subprocess.run(["hostname", "-s"], capture_output=True, text=True).stdout.strip()
-    conf = root / "slurm.conf"
-    conf.write_text(
-        SLURM_CONF.format(
-            host=host,
-            user=subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip(),
-            port=16817 + os.getpid() % 1000,
-            port2=17817 + os.getpid() % 1000,
-            root=root,
-            cpus=os.cpu_count(),
-        )
-    )
-    monkeypatch.setenv("SLURM_CONF", str(conf))
-    subprocess.run(["slurmctld", "-c"], check=True)
-    subprocess.run(["slurmd"], check=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        state = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
-        if state.stdout.strip() in ("idle", "mixed"):
-            break
-        time.sleep(0.5)
-    else:
-        pytest.fail(f"slurm did not come up: {(root / 'slurmctld.log').read_text()[-2000:]}")
-    yield root
-    subprocess.run(["scontrol", "shutdown"], check=False)
-    time.sleep(1)
 
 
 def test_slurm_launcher_trains_the_ladder_on_a_real_slurm(tmp_path, micro_spec, slurm, capsys):

@@ -16,7 +16,9 @@ def register(sub: Any) -> None:
         "train",
         "train the ladder's rungs with OLMo-core",
         "Plan every rung of the spec's `train` section (N, D = k x 20 N, batch and LR by the "
-        "paper's rules, steps, FLOPs, GPU-hours) and train the unfinished ones: in this process "
+        "paper's rules, steps, FLOPs, GPU-hours; with `schedule: wsds` one run per size whose "
+        "decays end at every multiplier, and the compute that saves) and train the unfinished "
+        "ones: in this process "
         "(local: CPU or one GPU), with torchrun on this node's GPUs, or as one Slurm job per "
         "rung. Checkpoints go to train.output/<rung>; re-running resumes each unfinished rung "
         "from its latest checkpoint and skips finished ones. With train.eval, the in-loop "
@@ -24,6 +26,7 @@ def register(sub: Any) -> None:
         [
             "ladder train --dry-run",
             "ladder train -c configs/tiny.yaml && ladder fit -c configs/tiny.yaml",
+            "ladder train --dry-run -c configs/olmo-paper-wsds.yaml",
         ],
     )
     add_config(train)
@@ -40,7 +43,6 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ladder.errors import LadderError
     from ladder.report import format_plan
-    from ladder.train.plan import plan_frame
 
     config = args.config or api.default_spec_path()
     spec = api.spec(config)
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         spec = spec.replace(train=spec.train.replace(**changes))
     result = api.train(spec, config, split(args.rungs), args.dry_run, progress(args))
     if args.dry_run:
-        print(format_plan(plan_frame(result.plan), spec.train))
+        print(format_plan(result.plan, spec.train))
         checks = [f"  not ready: {p}" for p in result.problems] or ["  ready to train"]
         print("\n".join(["checks:", *checks]))
     if result.corpus_tokens is not None:

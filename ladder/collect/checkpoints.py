@@ -1,7 +1,7 @@
 """Load checkpoints for evaluation: OLMo-core `stepN` checkpoints of a rung trained by
 `ladder train` (see ladder.runfolder), and Hugging Face model folders (local; nothing is
-downloaded). What is scored is a forward function: token ids (B, S) -> logits (B, S, V); an
-OLMo-core Transformer is one."""
+downloaded). What is scored is a model's logits at the answer positions (see
+ladder.collect.logits)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from ladder.errors import LadderError
 from ladder.runfolder import single_process_checkpoints
 
 if TYPE_CHECKING:
-    from ladder.collect.evaluate import Forward
+    from olmo_core.nn.transformer import Transformer
 
 
-def load_olmo(checkpoint: Path, model_config, device: str = "cpu") -> Forward:
+def load_olmo(checkpoint: Path, model_config, device: str = "cpu") -> Transformer:
     """An OLMo-core model of `model_config` with the weights of `checkpoint` (a stepN folder)."""
     from olmo_core.distributed.checkpoint import load_model_and_optim_state
 
@@ -47,8 +47,3 @@ def load_hf(folder: Path, vocab_size: int, device: str = "cpu"):
             f"tokenizer {vocab_size:,} ids; pass the model's own tokenizer with --tokenizer"
         )
     return model.to(device).eval()
-
-
-def hf_forward(model) -> Forward:
-    """The logits of a Hugging Face causal LM."""
-    return lambda ids: model(input_ids=ids).logits

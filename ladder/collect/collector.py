@@ -8,37 +8,43 @@ lock with a rename, so a kill leaves a valid table).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ladder import observations
-from ladder.collect.checkpoints import hf_forward, load_hf, load_olmo
+from ladder.collect.checkpoints import load_hf, load_olmo
 from ladder.collect.evaluate import Evaluator, to_rows
+from ladder.collect.logits import LogitsAt, hf_logits, olmo_core_logits
 from ladder.errors import LadderError
 from ladder.runfolder import checkpoints, model_config, read_rung, rung_dir
+from ladder.schedule import schedule_columns
 from ladder.spec import LadderSpec
 from ladder.train_spec import TokenizerSpec
 
 
 @dataclass(frozen=True)
 class Pending:
-    """A checkpoint to score: run name, N, D (tokens), step and its loader."""
+    """A checkpoint to score: run name, N, D (tokens), step, its loader (the model's logits at
+    the answer positions) and the columns that say where it is in its run's schedule (see
+    schedule.schedule_columns; none if unknown)."""
 
     run: str
     params: int
     tokens: int
     step: int
-    load: Callable[[], Callable]
+    load: Callable[[], LogitsAt]
+    schedule: dict[str, Any] = field(default_factory=dict)
 
 
 def pending_checkpoints(
-    spec: LadderSpec, tasks: Sequence[str], table: Path, device: str
+    spec: LadderSpec, tasks: Sequence[str], have: set[tuple[str, int, str]], device: str
 ) -> list[Pending]:
-    """The OLMo-core checkpoints of the spec's rungs that lack a row in `table` for some task;
-    not the initial step0 checkpoint (D = 0: no point of a law in D, not scored in-loop)."""
-    have = observations.keys_in(table)
+    """The OLMo-core checkpoints of the spec's rungs that lack a (run, step, task) key of
+    `have` for some task; not the initial step0 checkpoint (D = 0: no point of a law in D,
+    not scored in-loop)."""
     out = []
-    for name in spec.train.rung_names():
+    for name in spec.train.run_names():
         folder = rung_dir(spec.train, name)
         if not folder.is_dir():
             continue
@@ -53,7 +59,10 @@ def pending_checkpoints(
                     rung.params,
                     step * rung.tokens_per_step,
                     step,
-                    lambda path=path, config=config: load_olmo(path, config, device),
+                    lambda path=path, config=config: olmo_core_logits(
+                        load_olmo(path, config, device)
+                    ),
+                    schedule_columns(rung, step),
                 )
             )
     return out
@@ -70,7 +79,9 @@ def score_and_append(
     added = 0
     for item in pending:
         scores = evaluator.score(item.load(), device=device, progress=progress)
-        rows = to_rows(scores, item.run, item.params, item.tokens, item.step)
+        rows = to_rows(scores, item.run, item.params, item.tokens, item.step).assign(
+            **item.schedule
+        )
         added += observations.append(rows, table)
     return added
 
@@ -85,7 +96,7 @@ def hf_pending(
     if params is None:
         embedding = model.get_input_embeddings().weight.numel()
         params = sum(p.numel() for p in model.parameters()) - embedding
-    return Pending(run, int(params), tokens, step, lambda: hf_forward(model))
+    return Pending(run, int(params), tokens, step, lambda: hf_logits(model))
 
 
 def tokenizer_for(spec: LadderSpec | None, name: str | None, file: str | None) -> TokenizerSpec:

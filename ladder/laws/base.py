@@ -341,6 +341,13 @@ class Law:
             if np.isclose(value, [spec.min, spec.max], rtol=1e-6, atol=1e-8).any()
         ]
 
+    def __str__(self) -> str:
+        return self.form() if hasattr(self, "params_") else "unfitted"
+
+    def form(self) -> str:
+        """The fitted law written out with its parameters' values."""
+        raise NotImplementedError
+
     def summary(self) -> str:
         """A short fit report: the law, each parameter with its standard error, residuals."""
         lines = [f"{type(self).__name__}: {self}", f"  points: {self.n_obs_}"]

@@ -80,9 +80,7 @@ class LRPowerLaw(Law):
         ]
         return np.array(starts[: self.n_starts])
 
-    def __str__(self) -> str:
-        if not hasattr(self, "params_"):
-            return "unfitted"
+    def form(self) -> str:
         p = self.params_
         return (
             f"L(N, S1, R) = {p['E']:.4g} + {np.exp(p['ln_A']):.4g} / N^{p['alpha']:.4g} + "

@@ -112,9 +112,7 @@ class PowerLaw(Law):
         jac[..., first + 1 :: 2] = -terms * np.log(x)
         return jac
 
-    def __str__(self) -> str:
-        if not hasattr(self, "params_"):
-            return "unfitted"
+    def form(self) -> str:
         p = self.params_
         op = "+" if self.sign > 0 else "-"
         parts = [f"{p['E']:.4g}"] if self.floor else []

@@ -103,9 +103,7 @@ class SharedPowerLaw(Law):
                 )
         return np.array(starts[: self.n_starts])
 
-    def __str__(self) -> str:
-        if not hasattr(self, "params_"):
-            return "unfitted"
+    def form(self) -> str:
         p = self.params_
         return (
             f"L_t(N, D) = E_t + A_t / N^{p['alpha']:.4g} + B_t / D^{p['beta']:.4g} "

@@ -88,9 +88,7 @@ class Sigmoid(Law):
         jac[..., 3] = 1.0
         return jac
 
-    def __str__(self) -> str:
-        if not hasattr(self, "params_"):
-            return "unfitted"
+    def form(self) -> str:
         p = self.params_
         return (
             f"acc(L) = {p['a']:.4g} / (1 + exp(-{p['k']:.4g} (L - {p['L0']:.4g}))) + {p['b']:.4g}"

@@ -23,6 +23,7 @@ from ladder.files import atomic_write
 from ladder.train_spec import BUILTIN_CORPORA, TokenizerSpec, TrainSpec
 
 MIN_DOCSTRING_CHARS = 200
+HELD_OUT_EVERY = 50  # a built-in corpus's validation text: every 50th document, never trained on
 SKIPPED_STDLIB = ("test", "idlelib", "lib2to3", "site-packages", "ensurepip", "turtledemo")
 
 
@@ -126,11 +127,21 @@ def builtin_documents(name: str) -> Iterator[str]:
 
 
 def builtin_corpus_missing(train: TrainSpec) -> bool:
-    """Whether the spec names a built-in corpus whose token file is not there yet."""
-    return train.builtin_corpus is not None and not train.corpus[0].is_file()
+    """Whether the spec names a built-in corpus whose token file (or validation file) is not
+    there yet."""
+    files = [train.corpus[0], *([train.validation] if train.validation else [])]
+    return train.builtin_corpus is not None and not all(path.is_file() for path in files)
 
 
 def build_builtin_corpus(train: TrainSpec, progress: Callable[[int], None] | None = None) -> int:
-    """Tokenize the spec's built-in corpus into its (one) corpus file; return the tokens."""
+    """Tokenize the spec's built-in corpus into its (one) corpus file, and every
+    HELD_OUT_EVERY-th document into its validation file instead when it names one; return
+    the corpus's tokens."""
     documents = builtin_documents(train.builtin_corpus)
-    return tokenize(documents, train.tokenizer, train.corpus[0], progress=progress)
+    if train.validation is None:
+        return tokenize(documents, train.tokenizer, train.corpus[0], progress=progress)
+    documents = list(documents)
+    held_out = documents[::HELD_OUT_EVERY]
+    kept = [doc for i, doc in enumerate(documents) if i % HELD_OUT_EVERY]
+    tokenize(held_out, train.tokenizer, train.validation, progress=progress)
+    return tokenize(kept, train.tokenizer, train.corpus[0], progress=progress)

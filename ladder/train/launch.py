@@ -8,13 +8,13 @@ checkpoint.
 
 from __future__ import annotations
 
-import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ladder.cluster import directive, quote, slurm_directives, submit, torchrun
 from ladder.errors import LadderError
 from ladder.files import write_text
 from ladder.runfolder import RungPlan, is_done, model_config, rung_dir
@@ -45,13 +45,15 @@ def ladder_plan(spec: LadderSpec, only: Sequence[str] = ()) -> list[RungPlan]:
     if spec.train.eval is not None:
         check_tasks(spec.train.eval.tasks)
         evaluated = set(spec.train.eval.tasks)
+        if spec.train.validation is not None:  # its loss is recorded as a task of its own
+            evaluated.add(spec.train.validation.stem)
         for task in spec.tasks:
             missing = [source for source in task.sources if source not in evaluated]
             if missing:
                 raise LadderError(
-                    f"task {task.name!r}: its source {missing[0]!r} is not among "
-                    "train.eval.tasks, so training would record nothing for it (evaluated: "
-                    f"{', '.join(spec.train.eval.tasks)})"
+                    f"task {task.name!r}: its source {missing[0]!r} is not among the tasks "
+                    "training evaluates, so it would record nothing for it (evaluated: "
+                    f"{', '.join(sorted(evaluated))})"
                 )
     rungs = plan_ladder(spec.train, token_config(spec.train.tokenizer).vocab_size)
     if only:
@@ -120,29 +122,12 @@ def run_local(
     return jobs
 
 
-def torchrun_command(
-    config: Path, rung: RungPlan, gpus: int, nodes: int = 1, program: Sequence[str] = ("torchrun",)
-) -> list[str]:
-    """torchrun (`program`) over `gpus` processes per node (rendezvous from Slurm's env across
-    nodes)."""
-    command = [*program, f"--nproc-per-node={gpus}", f"--nnodes={nodes}"]
-    if nodes > 1:
-        command += [
-            "--rdzv-backend=c10d",
-            '--rdzv-endpoint="$MASTER_ADDR:29500"',
-            '--rdzv-id="$SLURM_JOB_ID"',
-        ]
-    else:
-        command += ["--standalone"]
-    return [*command, *worker_args(config, rung)]
-
-
 def run_torchrun(spec: LadderSpec, config: Path, rungs: Sequence[RungPlan]) -> list[Job]:
     """Train each unfinished rung with torchrun on this node's GPUs, one after another."""
     check_corpus(spec.train)
     jobs: list[Job] = []
     for rung in unfinished(spec, rungs, jobs):
-        command = torchrun_command(config, rung, spec.train.gpus_per_node)
+        command = [*torchrun(spec.train.gpus_per_node), *worker_args(config, rung)]
         result = subprocess.run(command, check=False)
         if result.returncode:
             raise LadderError(f"rung {rung.name}: torchrun exited with {result.returncode}")
@@ -156,24 +141,21 @@ def slurm_script(spec: LadderSpec, config: Path, rung: RungPlan) -> str:
     folder = rung_dir(train, rung.name).resolve()
     lines = [
         "#!/bin/bash",
-        f"#SBATCH --job-name=ladder-{rung.name}",
-        f"#SBATCH --nodes={train.nodes}",
-        "#SBATCH --ntasks-per-node=1",
-        f"#SBATCH --output={folder}/slurm-%j.out",
+        directive("job-name", f"ladder-{rung.name}"),
+        directive("nodes", train.nodes),
+        directive("ntasks-per-node", 1),
+        directive("output", f"{folder}/slurm-%j.out"),
     ]
     if train.slurm.gpus:
-        lines.append(f"#SBATCH --gpus-per-node={train.gpus_per_node}")
-    for key in ("partition", "time", "account"):
-        value = getattr(train.slurm, key)
-        if value:
-            lines.append(f"#SBATCH --{key}={value}")
-    lines += [f"#SBATCH {line}" for line in train.slurm.extra]
-    python = shlex.quote(sys.executable)
+        lines.append(directive("gpus-per-node", train.gpus_per_node))
+    lines += slurm_directives(train.slurm)
+    python = quote(sys.executable)
+    worker = [quote(arg) for arg in worker_args(config, rung)]
     if train.gpus_per_node > 1 or train.nodes > 1:
         program = (python, "-m", "torch.distributed.run")  # the venv's torchrun on every node
-        run = " ".join(torchrun_command(config, rung, train.gpus_per_node, train.nodes, program))
+        run = " ".join([*torchrun(train.gpus_per_node, train.nodes, program), *worker])
     else:
-        run = " ".join([python, *(shlex.quote(a) for a in worker_args(config, rung))])
+        run = " ".join([python, *worker])
     lines += [
         "set -euo pipefail",
         'export MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"',
@@ -214,13 +196,5 @@ def run_slurm(
         if dry_run:
             jobs.append(Job(rung.name, "written", str(script)))
             continue
-        try:
-            result = subprocess.run(
-                ["sbatch", "--parsable", str(script)], capture_output=True, text=True, check=False
-            )
-        except FileNotFoundError:
-            raise LadderError("sbatch not found: is this a Slurm login node?") from None
-        if result.returncode:
-            raise LadderError(f"sbatch {script}: {result.stderr.strip() or result.returncode}")
-        jobs.append(Job(rung.name, "submitted", result.stdout.strip().split(";")[0]))
+        jobs.append(Job(rung.name, "submitted", submit(script)))
     return jobs

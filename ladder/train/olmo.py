@@ -1,5 +1,6 @@
-"""Train one rung with OLMo-core: its Transformer, numpy token dataset, AdamW, cosine schedule,
-Trainer and checkpointer. Runs in the current process: one CPU or GPU, or one rank of torchrun.
+"""Train one run with OLMo-core: its Transformer, numpy token dataset, AdamW, its schedule
+(cosine or WSD-S: ladder.schedule), Trainer and checkpointer. Runs in the current process:
+one CPU or GPU, or one rank of torchrun.
 
 The rung's folder is laid out as ladder.runfolder says. Re-running resumes from the latest
 checkpoint (OLMo-core's load_strategy "if_available") and skips a rung that is DONE.
@@ -23,11 +24,15 @@ from ladder.train_spec import TrainSpec
 
 
 def check_corpus(train: TrainSpec) -> None:
-    """Raise LadderError unless every token file of the corpus exists and is non-empty."""
-    for path in train.corpus:
+    """Raise LadderError unless every token file of the corpus (and the validation file)
+    exists and is non-empty."""
+    files = [("corpus", path) for path in train.corpus]
+    if train.validation is not None:
+        files.append(("validation", train.validation))
+    for kind, path in files:
         if not path.is_file() or path.stat().st_size == 0:
             raise LadderError(
-                f"corpus file {path}: missing or empty; make one with `ladder prepare-data`"
+                f"{kind} file {path}: missing or empty; make one with `ladder prepare-data`"
             )
 
 
@@ -52,13 +57,14 @@ def train_rung(
     """
     import torch
     from olmo_core.data import NumpyDataLoaderConfig, NumpyFSLDatasetConfig
-    from olmo_core.optim import AdamWConfig, CosWithWarmup, OptimGroupOverride
+    from olmo_core.optim import AdamWConfig, OptimGroupOverride
     from olmo_core.train import Duration, TrainerConfig
     from olmo_core.train.callbacks import CheckpointerCallback
     from olmo_core.train.train_module import TransformerTrainModuleConfig
     from olmo_core.utils import seed_all
 
     from ladder.collect.callback import ObservationCallback, ProgressCallback
+    from ladder.schedule import scheduler
     from ladder.tokenizer import token_config
 
     check_corpus(train)
@@ -95,14 +101,17 @@ def train_rung(
                 OptimGroupOverride(params=["embeddings.weight"], opts=dict(weight_decay=0.0))
             ],
         ),
-        scheduler=CosWithWarmup(warmup=rung.warmup_steps, alpha_f=train.final_lr_fraction),
+        scheduler=scheduler(rung),
         max_grad_norm=1.0,
         z_loss_multiplier=train.z_loss or None,
         dp_config=_data_parallel(ranks),
     ).build(model, device=torch.device(device))
     callbacks = {
         "checkpointer": CheckpointerCallback(
-            save_interval=train.checkpoint_interval, max_checkpoints=None, save_async=False
+            save_interval=train.checkpoint_interval,
+            fixed_steps=list(rung.fixed_steps) or None,  # before and at each WSD-S decay's end
+            max_checkpoints=None,
+            save_async=False,
         ),
         "progress": ProgressCallback(on_step=on_step),
     }
@@ -112,6 +121,7 @@ def train_rung(
             tokenizer=train.tokenizer,
             rung=rung,
             table=observations,
+            validation=train.validation,
         )
     trainer = TrainerConfig(
         save_folder=str(folder),

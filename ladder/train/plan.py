@@ -1,29 +1,44 @@
-"""The plan of a ladder: every rung's model, N, D, batch, LR schedule, steps, FLOPs and cost.
+"""The plan of a ladder: every run's model, N, D, batch, LR schedule, steps, FLOPs and cost.
 
 Rules of arXiv 2412.04403 (see ladder.sizes): D = k x 20 N for "kxC"; global batch
 160 (N/108M)^(2/3) sequences at length 2,048 scaled to the sequence length and rounded to a
 multiple of 64; peak LR 0.0047 (N/108M)^(-1/3) / 4; linear warm-up over N tokens, cosine decay
-to 10% of peak. A rung's D is rounded up to whole steps.
+to 10% of peak. A rung's D is rounded to whole steps.
+
+With `schedule: wsds` each size is one run instead (ladder.schedule): its decays end at the
+steps the cosine rungs would end at, so every "<size>-<k>xC" point has the cosine rung's D,
+batch and warm-up; the peak LR is `wsds.lr_factor` times the cosine rule's.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 
 from ladder import sizes
 from ladder.errors import LadderError
-from ladder.runfolder import RungPlan
-from ladder.rungs import multiplier_label, rung_name
+from ladder.runfolder import DecayPoint, RungPlan
+from ladder.rungs import multiplier_label, rung_name, wsds_run_name
 from ladder.train_spec import Size, TrainSpec
 
 
-def plan_rung(train: TrainSpec, size: Size, multiplier: float, vocab_size: int) -> RungPlan:
-    """Plan one rung; raise LadderError if its batch does not divide or it has no steps."""
+@dataclass(frozen=True)
+class SizePlan:
+    """What every run of one size shares: N (non-embedding and total), the global batch in
+    sequences and the tokens per step."""
+
+    size: str
+    params: int
+    total_params: int
+    batch_size: int
+    tokens_per_step: int
+
+
+def plan_size(train: TrainSpec, size: Size, vocab_size: int, run: str) -> SizePlan:
+    """N and batch of a size; LadderError (naming `run`) if the batch does not divide."""
     config = size.transformer_config(sizes.padded_vocab_size(vocab_size))
     params = int(config.num_non_embedding_params)
-    name = rung_name(size.name, multiplier)
     batch = train.batch_size or sizes.batch_size(
         params, train.sequence_length, train.batch_multiple
     )
@@ -31,45 +46,130 @@ def plan_rung(train: TrainSpec, size: Size, multiplier: float, vocab_size: int) 
     per_rank, remainder = divmod(batch, ranks)
     if remainder:
         raise LadderError(
-            f"rung {name}: the global batch of {batch} sequences does not divide over "
+            f"run {run}: the global batch of {batch} sequences does not divide over "
             f"{ranks} devices ({train.nodes} node(s) x {train.gpus_per_node})"
         )
     if train.microbatch and per_rank % train.microbatch:
         raise LadderError(
-            f"rung {name}: {per_rank} sequences per device do not divide into microbatches "
+            f"run {run}: {per_rank} sequences per device do not divide into microbatches "
             f"of {train.microbatch}"
         )
-    tokens_per_step = batch * train.sequence_length
-    target = sizes.tokens_for(multiplier, params)
-    if target < tokens_per_step / 2:
+    return SizePlan(size.name, params, int(config.num_params), batch, batch * train.sequence_length)
+
+
+def steps_for(multiplier: float, size: SizePlan) -> int:
+    """Optimizer steps of a "kxC" rung: k x 20 N tokens rounded to whole steps; LadderError
+    when that is under half a step."""
+    target = sizes.tokens_for(multiplier, size.params)
+    if target < size.tokens_per_step / 2:
         raise LadderError(
-            f"rung {name}: {multiplier_label(multiplier)} x C = {target:,} tokens is less "
-            f"than half a step ({tokens_per_step:,} tokens): zero steps; raise the multiplier "
-            "or lower batch_size / sequence_length"
+            f"rung {rung_name(size.size, multiplier)}: {multiplier_label(multiplier)} x C = "
+            f"{target:,} tokens is less than half a step ({size.tokens_per_step:,} tokens): "
+            "zero steps; raise the multiplier or lower batch_size / sequence_length"
         )
-    steps = max(1, round(target / tokens_per_step))
-    warmup = min(steps - 1, round(train.warmup_tokens_per_param * params / tokens_per_step))
-    tokens = steps * tokens_per_step
-    flops = sizes.training_flops(params, tokens)
+    return max(1, round(target / size.tokens_per_step))
+
+
+def _run(
+    train: TrainSpec, size: SizePlan, name: str, multiplier: float, steps: int, **schedule
+) -> RungPlan:
+    tokens = steps * size.tokens_per_step
+    flops = sizes.training_flops(size.params, tokens)
     return RungPlan(
         name=name,
-        size=size.name,
+        size=size.size,
         multiplier=multiplier,
-        params=params,
-        total_params=int(config.num_params),
+        params=size.params,
+        total_params=size.total_params,
         tokens=tokens,
         sequence_length=train.sequence_length,
-        batch_size=batch,
-        learning_rate=sizes.learning_rate(params, train.lr_divisor),
-        warmup_steps=max(0, warmup),
+        batch_size=size.batch_size,
         steps=steps,
         flops=flops,
         gpu_hours=sizes.gpu_hours(flops, train.gpu, train.mfu),
+        **schedule,
+    )
+
+
+def warmup_steps(train: TrainSpec, size: SizePlan) -> int:
+    """The warm-up: warmup_tokens_per_param x N tokens, in whole steps."""
+    return round(train.warmup_tokens_per_param * size.params / size.tokens_per_step)
+
+
+def plan_rung(train: TrainSpec, size: Size, multiplier: float, vocab_size: int) -> RungPlan:
+    """Plan one cosine rung; LadderError if its batch does not divide or it has no steps."""
+    name = rung_name(size.name, multiplier)
+    shared = plan_size(train, size, vocab_size, name)
+    steps = steps_for(multiplier, shared)
+    return _run(
+        train,
+        shared,
+        name,
+        multiplier,
+        steps,
+        learning_rate=sizes.learning_rate(shared.params, train.lr_divisor),
+        warmup_steps=max(0, min(steps - 1, warmup_steps(train, shared))),
+        final_lr_fraction=train.final_lr_fraction,
+    )
+
+
+def plan_wsds_run(train: TrainSpec, size: Size, vocab_size: int) -> RungPlan:
+    """Plan one size's WSD-S run: a decay ending at each multiplier's step, each
+    `wsds.decay_fraction` of its period long (rounded as OLMo-core's WSDS rounds it);
+    LadderError when two multipliers end at the same step, a decay is under one step, or the
+    warm-up and the first decay do not fit before the first bottom."""
+    name = wsds_run_name(size.name)
+    shared = plan_size(train, size, vocab_size, name)
+    options = train.wsds_options
+    multipliers = sorted(train.multipliers)
+    ends = [steps_for(k, shared) for k in multipliers]
+    warmup = warmup_steps(train, shared)
+    decays = []
+    previous_end, previous_k = 0, None
+    for k, end in zip(multipliers, ends, strict=True):
+        period = end - previous_end
+        if period <= 0:
+            raise LadderError(
+                f"run {name}: the {multiplier_label(previous_k)}xC and "
+                f"{multiplier_label(k)}xC points both end at step {end}; space the "
+                "multipliers further apart or lower batch_size / sequence_length"
+            )
+        length = round(options.decay_fraction * period)
+        if length < 1:
+            raise LadderError(
+                f"run {name}: the decay ending at {multiplier_label(k)}xC is "
+                f"{options.decay_fraction:g} x {period} steps, under one step; raise "
+                "wsds.decay_fraction or lower batch_size / sequence_length"
+            )
+        decays.append(DecayPoint(k, end - length, end))
+        previous_end, previous_k = end, k
+    if warmup + decays[0].steps > ends[0]:
+        raise LadderError(
+            f"run {name}: the warm-up ({warmup} steps) and the first decay "
+            f"({decays[0].steps} steps) do not fit before the "
+            f"{multiplier_label(multipliers[0])}xC bottom at step {ends[0]}; lower "
+            "warmup_tokens_per_param or raise the smallest multiplier"
+        )
+    return _run(
+        train,
+        shared,
+        name,
+        multipliers[-1],
+        ends[-1],
+        learning_rate=sizes.learning_rate(shared.params, train.lr_divisor) * options.lr_factor,
+        warmup_steps=warmup,
+        schedule="wsds",
+        final_lr_fraction=0.0,
+        decay_fraction=options.decay_fraction,
+        decays=tuple(decays),
     )
 
 
 def plan_ladder(train: TrainSpec, vocab_size: int) -> list[RungPlan]:
-    """Every rung, sizes in the spec's order, then multipliers ascending."""
+    """Every run, sizes in the spec's order: the cosine rungs (multipliers ascending), or one
+    WSD-S run per size."""
+    if train.schedule == "wsds":
+        return [plan_wsds_run(train, size, vocab_size) for size in train.sizes]
     return [
         plan_rung(train, size, multiplier, vocab_size)
         for size in train.sizes
@@ -78,11 +178,55 @@ def plan_ladder(train: TrainSpec, vocab_size: int) -> list[RungPlan]:
 
 
 def plan_frame(rungs: list[RungPlan]) -> pd.DataFrame:
-    """The plan as a table, one row per rung, plus its tokens per step."""
-    frame = pd.DataFrame([asdict(r) for r in rungs])
+    """The plan as a table, one row per run, plus its tokens per step."""
+    frame = pd.DataFrame([asdict(r) for r in rungs]).drop(columns="decays")
     frame.insert(
         frame.columns.get_loc("batch_size") + 1,
         "tokens_per_step",
         [r.tokens_per_step for r in rungs],
     )
     return frame
+
+
+def decay_frame(rungs: list[RungPlan]) -> pd.DataFrame:
+    """One row per decay point of the WSD-S runs: the annealed rung it gives, the pre-decay
+    and bottom steps, the decay's steps, D at the bottom (tokens) and the FLOPs a cosine rung
+    of that D would cost on its own (6 N D)."""
+    rows = [
+        {
+            "rung": rung_name(r.size, d.multiplier),
+            "run": r.name,
+            "multiplier": d.multiplier,
+            "pre_decay_step": d.start,
+            "bottom_step": d.end,
+            "decay_steps": d.steps,
+            "tokens": d.end * r.tokens_per_step,
+            "cosine_flops": sizes.training_flops(r.params, d.end * r.tokens_per_step),
+        }
+        for r in rungs
+        for d in r.decays
+    ]
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Saving:
+    """The compute of WSD-S runs against the cosine ladder of the same points (FLOPs)."""
+
+    wsds_flops: float
+    cosine_flops: float
+
+    @property
+    def fraction(self) -> float:
+        """The share of the cosine ladder's compute saved."""
+        return 1 - self.wsds_flops / self.cosine_flops
+
+
+def saving(rungs: list[RungPlan]) -> Saving | None:
+    """What the WSD-S runs of a plan save against one cosine run per decay point (None for a
+    plan with no decay points)."""
+    decays = decay_frame(rungs)
+    if decays.empty:
+        return None
+    wsds = sum(r.flops for r in rungs if r.decays)
+    return Saving(wsds, float(decays["cosine_flops"].sum()))
