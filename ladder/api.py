@@ -349,12 +349,18 @@ def ladder_rungs(spec: LadderSpec, data: pd.DataFrame) -> list:
 
 
 def compute_vs_error(
-    spec: LadderSpec, data: pd.DataFrame | None = None, progress: bool = False
+    spec: LadderSpec,
+    data: pd.DataFrame | None = None,
+    progress: bool = False,
+    tasks: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Refit on every cut-down ladder; per cut and target, compute fraction and mean error."""
+    """Refit on every cut-down ladder; per cut and target, compute fraction and mean error
+    over `tasks` (default: the spec's)."""
     from ladder.backtest import compute_vs_error as run_cuts
     from ladder.backtest import ladder_cuts
 
+    if tasks:
+        spec = spec.with_tasks(tasks)
     data = observations_for(spec, data)
     if not any(t.run for t in spec.targets):
         raise LadderError("compute-vs-error needs targets with actual results (a run)")
@@ -373,11 +379,12 @@ def report(
     last_n: int = NOISE_LAST_N,
     formats: Sequence[str] = ("png", "pdf"),
     width: str = "page",
+    tasks: Sequence[str] | None = None,
     progress: bool = False,
 ) -> list[Path]:
     """Fit (or take a `saved` fit, then its spec with `spec`'s table), noise floor, size
-    backtests and figures (each in every format, `width` "page" or "column"), with
-    summary.md, in one folder."""
+    backtests and figures (each in every format, `width` "page" or "column", panels of
+    `tasks`, default all), with summary.md, in one folder."""
     from ladder.backtest import backtest as run_backtests
     from ladder.backtest import size_splits
     from ladder.files import write_json, write_text
@@ -392,13 +399,14 @@ def report(
     out = Path(out_dir)
     if saved is not None:
         spec = fit_spec_with_data(saved, spec)
+    check_figure_tasks(spec, tasks)
     data = observations_for(spec, data)
     result = saved if saved is not None else fit(spec, data, progress=progress)
     floor = summarize(noise(spec, data, runs, last_n))
     splits = size_splits(ladder_rungs(spec, data), spec.fit_runs)
     backtests = run_backtests(data, spec, splits, floor, progress=progress) if splits else None
-    figures = save_figures(result, out, formats, width=width)
-    figures += save(plot_noise(floor, result, width), out, "noise", formats)
+    figures = save_figures(result, out, formats, tasks, width)
+    figures += save(plot_noise(floor, result, width, tasks), out, "noise", formats)
     written = [write_json(out / "fit.json", to_document(result)), *figures]
     written.append(write_text(out / "fit.txt", format_text(result) + "\n"))
     written.append(write_text(out / "noise.csv", floor.to_csv(index=False)))

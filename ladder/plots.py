@@ -286,11 +286,25 @@ def plot_residuals(
 
 
 @styled
-def plot_noise(noise: pd.DataFrame, fit: LadderFit | None = None, width: str = "page") -> Figure:
-    """A dot plot per task, in accuracy points on a linear axis: the noise floor (the SD of
-    accuracy over the last evaluations, median over runs) beside each target's error of its
-    headline prediction, |predicted - actual|. Errors near the floor are the evaluation's,
-    errors far beyond it the law's."""
+def plot_noise(
+    noise: pd.DataFrame,
+    fit: LadderFit | None = None,
+    width: str = "page",
+    tasks: Sequence[str] | None = None,
+) -> Figure:
+    """A dot plot, one row per task of `tasks` (default: every row of `noise`), in accuracy
+    points on a linear axis: the noise floor (the SD of accuracy over the last evaluations,
+    median over runs) beside each target's error of its headline prediction,
+    |predicted - actual|. Errors near the floor are the evaluation's, errors far beyond it
+    the law's."""
+    if tasks is not None:
+        rows = noise.set_index("task", drop=False)
+        unknown = [task for task in tasks if task not in rows.index]
+        if unknown:
+            raise LadderError(
+                f"task {unknown[0]!r} has no noise floor (it has: {', '.join(noise['task'])})"
+            )
+        noise = rows.loc[list(dict.fromkeys(tasks))].reset_index(drop=True)
     fig = Figure(figsize=(figure_width(width), 1.0), layout="constrained")
     ax = fig.subplots()
     legend = LegendEntries()

@@ -12,12 +12,13 @@ import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.markers import MarkerStyle
 
 from ladder import api
 from ladder.cli import main
 from ladder.errors import LadderError
 from ladder.plots import FIGURES, plot_compute_vs_error, plot_noise
-from ladder.plotstyle import STYLE
+from ladder.plotstyle import RUNG_SIZE, STYLE, marker_of
 from ladder.variance import summarize
 
 SIZES = ["190M", "370M", "760M", "1B"]
@@ -112,6 +113,39 @@ def test_predicted_is_an_x_and_actual_a_circle_in_every_figure(paper_fit, part):
     assert marks == pytest.approx({"x": estimate.predicted, "o": estimate.actual})
 
 
+def marker_path(marker: str) -> np.ndarray:
+    style = MarkerStyle(marker)
+    return style.get_path().transformed(style.get_transform()).vertices
+
+
+def rung_marks(fig: Figure) -> set[tuple[tuple[float, ...], str]]:
+    """(colour, marker) of every rung scatter in the first panel."""
+    shapes = {m: marker_path(m) for m in ("s", "^", "D", "*", "h")}
+    marks = set()
+    for collection in fig.axes[0].collections:
+        if list(collection.get_sizes()) != [RUNG_SIZE]:
+            continue
+        vertices = collection.get_paths()[0].vertices
+        [marker] = [
+            m for m, v in shapes.items() if v.shape == vertices.shape and np.allclose(v, vertices)
+        ]
+        marks.add((tuple(np.round(collection.get_facecolor()[0], 3)), marker))
+    return marks
+
+
+def test_every_figure_marks_a_rung_by_size_colour_and_multiplier_shape(paper_fit):
+    """190M-1xC is the darkest square, 1B-10xC the palest star, in every figure."""
+    assert [marker_of(k) for k in (1.0, 2.0, 5.0, 10.0, None)] == ["s", "^", "D", "*", "h"]
+    marks = [rung_marks(FIGURES[name](paper_fit, tasks=["mmlu"])) for name in sorted(FIGURES)]
+    assert len(marks[0]) == 16  # 4 sizes x 4 multipliers
+    assert all(m == marks[0] for m in marks)
+    by_marker: dict[str, list] = {}
+    for color, marker in marks[0]:
+        by_marker.setdefault(marker, []).append(color)
+    assert sorted(by_marker) == ["*", "D", "^", "s"]
+    assert all(len(colors) == 4 for colors in by_marker.values())  # each multiplier, every size
+
+
 @pytest.mark.parametrize("width", ["page", "column"])
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_no_text_overlaps_another_or_leaves_the_figure(fits, name, width):
@@ -198,6 +232,32 @@ def test_noise_is_a_dot_plot_on_a_linear_axis(paper_spec, paper_table, paper_fit
     np.testing.assert_allclose(errors[0].get_xdata(), expected)
     assert {"noise", "targets", *TARGETS, "|predicted - actual|"} <= set(legend_labels(fig))
     assert_no_overlaps(fig)
+
+
+def test_report_draws_the_tasks_asked(paper_spec, paper_table, paper_fit):
+    floor = summarize(api.noise(paper_spec, paper_table))
+    fig = plot_noise(floor, paper_fit, width="column", tasks=["piqa", "mmlu"])
+    assert fig.get_figwidth() == 3.3
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["PIQA", "MMLU"]
+    with pytest.raises(LadderError, match="task 'nope' has no noise floor"):
+        plot_noise(floor, paper_fit, tasks=["nope"])
+
+
+def test_report_refuses_an_unknown_task_before_fitting(tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["report", "--tasks", "mmlu,nope", "--output-dir", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "task 'nope' is not in the fit" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_every_drawing_verb_takes_tasks_width_and_formats():
+    from ladder.cli import build_parser
+
+    parser = build_parser()
+    for verb in ("plot", "report", "compute-vs-error"):
+        args = parser.parse_args([verb, "--tasks", "mmlu", "--width", "column", "--formats", "pdf"])
+        assert (args.tasks, args.width, args.formats) == ("mmlu", "column", "pdf")
 
 
 def test_compute_vs_error_follows_the_convention():

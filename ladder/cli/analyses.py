@@ -20,10 +20,12 @@ from ladder.cli.common import (
 
 FORMATS_HELP = "comma-separated figure formats: png, pdf, svg"
 WIDTH_HELP = "figure width: page (7 in, two-column paper) or column (3.3 in, one column)"
+TASKS_HELP = "comma-separated tasks to draw, one panel each (default: every task)"
 
 
-def add_figure_args(parser: argparse.ArgumentParser) -> None:
-    """--formats and --width of every verb that draws figures."""
+def add_figure_args(parser: argparse.ArgumentParser, tasks: str = TASKS_HELP) -> None:
+    """--tasks, --formats and --width of every verb that draws figures."""
+    parser.add_argument("--tasks", help=tasks)
     parser.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
     parser.add_argument("--width", default="page", choices=("page", "column"), help=WIDTH_HELP)
 
@@ -47,9 +49,6 @@ def register(sub: Any) -> None:
     add_config(plot)
     add_method(plot)
     add_output_dir(plot, "plots", "folder for the figures")
-    plot.add_argument(
-        "--tasks", help="comma-separated tasks to draw, one panel each (default: every task)"
-    )
     add_figure_args(plot)
     add_quiet(plot)
     plot.set_defaults(func=run_plot)
@@ -110,7 +109,10 @@ def register(sub: Any) -> None:
     add_config(cve)
     add_method(cve)
     add_output_dir(cve, "compute-vs-error", "folder for the CSV and the figure")
-    add_figure_args(cve)
+    add_figure_args(
+        cve,
+        "comma-separated tasks whose mean error is drawn (default: every task; fits only those)",
+    )
     add_quiet(cve)
     cve.set_defaults(func=run_compute_vs_error)
 
@@ -212,7 +214,7 @@ def run_compute_vs_error(args: argparse.Namespace) -> int:
 
     formats = api.check_formats(split(args.formats))
     spec = _spec(args).with_fit(bootstrap=0)
-    results = api.compute_vs_error(spec, progress=progress(args))
+    results = api.compute_vs_error(spec, progress=progress(args), tasks=split(args.tasks))
     print(format_frame(results.dropna(subset=["target"]), CVE_FORMATS))
     out = Path(args.output_dir)
     written = [write_text(out / "compute_vs_error.csv", results.to_csv(index=False))]
@@ -232,6 +234,7 @@ def run_report(args: argparse.Namespace) -> int:
         last_n=args.last_n,
         formats=split(args.formats),
         width=args.width,
+        tasks=split(args.tasks) or None,
         progress=progress(args),
     )
     print(f"wrote {args.output_dir}/: " + ", ".join(p.name for p in paths))
