@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.markers import MarkerStyle
 
@@ -18,7 +19,7 @@ from ladder import api
 from ladder.cli import main
 from ladder.errors import LadderError
 from ladder.plots import FIGURES, plot_compute_vs_error, plot_noise
-from ladder.plotstyle import RUNG_SIZE, STYLE, marker_of
+from ladder.plotstyle import RUNG_SIZE, STYLE, marker_of, size_colors
 from ladder.variance import summarize
 
 SIZES = ["190M", "370M", "760M", "1B"]
@@ -123,7 +124,9 @@ def rung_marks(fig: Figure) -> set[tuple[tuple[float, ...], str]]:
     shapes = {m: marker_path(m) for m in ("s", "^", "D", "*", "h")}
     marks = set()
     for collection in fig.axes[0].collections:
-        if list(collection.get_sizes()) != [RUNG_SIZE]:
+        if not isinstance(collection, PathCollection) or list(collection.get_sizes()) != [
+            RUNG_SIZE
+        ]:
             continue
         vertices = collection.get_paths()[0].vertices
         [marker] = [
@@ -134,7 +137,7 @@ def rung_marks(fig: Figure) -> set[tuple[tuple[float, ...], str]]:
 
 
 def test_every_figure_marks_a_rung_by_size_colour_and_multiplier_shape(paper_fit):
-    """190M-1xC is the darkest square, 1B-10xC the palest star, in every figure."""
+    """Colour is size (viridis), shape is multiplier (1xC square ... 10xC star), everywhere."""
     assert [marker_of(k) for k in (1.0, 2.0, 5.0, 10.0, None)] == ["s", "^", "D", "*", "h"]
     marks = [rung_marks(FIGURES[name](paper_fit, tasks=["mmlu"])) for name in sorted(FIGURES)]
     assert len(marks[0]) == 16  # 4 sizes x 4 multipliers
@@ -143,7 +146,8 @@ def test_every_figure_marks_a_rung_by_size_colour_and_multiplier_shape(paper_fit
     for color, marker in marks[0]:
         by_marker.setdefault(marker, []).append(color)
     assert sorted(by_marker) == ["*", "D", "^", "s"]
-    assert all(len(colors) == 4 for colors in by_marker.values())  # each multiplier, every size
+    viridis = {tuple(np.round(c, 3)) for c in size_colors(4)}  # 190M darkest, 1B palest
+    assert all(set(colors) == viridis for colors in by_marker.values())
 
 
 @pytest.mark.parametrize("width", ["page", "column"])
@@ -256,7 +260,8 @@ def test_every_drawing_verb_takes_tasks_width_and_formats():
 
     parser = build_parser()
     for verb in ("plot", "report", "compute-vs-error"):
-        args = parser.parse_args([verb, "--tasks", "mmlu", "--width", "column", "--formats", "pdf"])
+        flags = ["--tasks", "mmlu", "--width", "column", "--formats", "pdf", "--output-dir", "x"]
+        args = parser.parse_args([verb, *flags])
         assert (args.tasks, args.width, args.formats) == ("mmlu", "column", "pdf")
 
 
