@@ -6,15 +6,16 @@ drift from what the loader accepts: every key, its type and range, its default a
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from ladder.spec import FitOptions, LadderSpec, Method, TargetSpec, TaskSpec
-from ladder.train_spec import EvalSpec, Size, SlurmSpec, TokenizerSpec, TrainSpec
+from ladder.train_spec import EvalSpec, Size, SlurmSpec, TokenizerSpec, TrainSpec, WSDSSpec
 
 SECTIONS: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("The spec (top level)", LadderSpec, ""),
@@ -26,37 +27,43 @@ SECTIONS: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("`train.sizes` (a list; a name alone is an OLMo-core size)", Size, "train.sizes[]."),
     ("`train.tokenizer` (or a name alone)", TokenizerSpec, "train.tokenizer."),
     ("`train.eval`", EvalSpec, "train.eval."),
+    ("`train.wsds`", WSDSSpec, "train.wsds."),
     ("`train.slurm`", SlurmSpec, "train.slurm."),
 )
 
 
-WORDS = (
-    (r"tuple\[(.+?), \.\.\.\]", r"list of \1"),
-    (r"dict\[str, (.+?)\]", r"mapping of names to \1"),
-    (r"Literal\[(.+?)\]", r"one of \1"),
-    (r"\bPath\b", "path"),
-    (r"\bstr\b", "text"),
-    (r"\bbool\b", "true/false"),
-    (r"\bint\b", "whole number"),
-    (r"\bfloat\b", "number"),
-    (r"\bNone\b", "null"),
-)
+NAMES = {int: "whole number", float: "number", str: "text", bool: "true/false", Path: "path"}
+BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+
+
+def _bounds(metadata: list[Any]) -> str:
+    """The range the metadata sets (annotated-types constraints, possibly inside a FieldInfo)."""
+    found = []
+    for item in metadata:
+        for inner in getattr(item, "metadata", [item]):
+            found += [f"{sign} {getattr(inner, n)}" for n, sign in BOUNDS if hasattr(inner, n)]
+    return f" ({', '.join(found)})" if found else ""
+
+
+def _name(kind: Any) -> str:
+    """A type as a reader of YAML thinks of it, with its range."""
+    origin, args = get_origin(kind), get_args(kind)
+    if origin is Annotated:
+        return _name(args[0]) + _bounds(list(args[1:]))
+    if origin in (Union, UnionType):
+        named = [_name(arg) for arg in args if arg is not type(None)]
+        return " or ".join(named) + (" or null" if type(None) in args else "")
+    if origin is tuple:
+        return f"list of {_name(args[0])}"
+    if origin is dict:
+        return f"mapping of names to {_name(args[1])}"
+    if origin is Literal:
+        return "one of " + ", ".join(f"`{arg}`" for arg in args)
+    return NAMES.get(kind, getattr(kind, "__name__", str(kind)))
 
 
 def _type(field: FieldInfo) -> str:
-    """The field's type, as a reader of YAML thinks of it, with its range."""
-    text = str(field.annotation).replace("typing.", "").replace("pathlib.", "")
-    text = re.sub(r"<class '([\w.]+)'>", r"\1", text)
-    text = re.sub(r"Annotated\[([\w.]+), [^\]]*\]", r"\1", text)
-    text = re.sub(r"\b(?:ladder\.\w+\.)", "", text)
-    for pattern, words in WORDS:
-        text = re.sub(pattern, words, text)
-    bounds = []
-    for item in field.metadata:
-        for name, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-            if getattr(item, name, None) is not None:
-                bounds.append(f"{sign} {getattr(item, name)}")
-    return text + (f" ({', '.join(bounds)})" if bounds else "")
+    return _name(field.annotation) + _bounds(field.metadata)
 
 
 def _default(field: FieldInfo) -> str:

@@ -50,10 +50,19 @@ ScriptText = Annotated[str, BeforeValidator(_no_control)]
 class Size(Config):
     """A rung size: a named OLMo-core OLMo-2 config, or a custom geometry in the same style."""
 
-    name: SafeName
-    d_model: PositiveInt | None = None
-    n_layers: PositiveInt | None = None
-    n_heads: PositiveInt | None = None
+    name: SafeName = Field(
+        description=(
+            "An OLMo-core OLMo-2 size (`190M`, `1B`, ...) or a name of your own with the geometry"
+            " below; part of run names and folders."
+        ),
+    )
+    d_model: PositiveInt | None = Field(
+        None, description="Hidden width of a custom size (unset for a named OLMo-core size)."
+    )
+    n_layers: PositiveInt | None = Field(None, description="Transformer blocks of a custom size.")
+    n_heads: PositiveInt | None = Field(
+        None, description="Attention heads of a custom size (must divide d_model)."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -100,8 +109,16 @@ class TokenizerSpec(Config):
     """Token ids of a tokenizer (an OLMo-core TokenizerConfig name) and, for evaluation, its
     JSON file (None: the one bundled with ai2-olmo-eval)."""
 
-    name: str = "gpt_neox_olmo_dolma_v1_5"
-    file: Path | None = None
+    name: str = Field(
+        "gpt_neox_olmo_dolma_v1_5",
+        description="OLMo-core TokenizerConfig name (token ids, vocabulary size).",
+    )
+    file: Path | None = Field(
+        None,
+        description=(
+            "The tokenizer's JSON file for evaluation (unset: the one bundled with ai2-olmo-eval)."
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -118,24 +135,37 @@ class EvalSpec(Config):
     """In-loop evaluation: olmo_eval task names, every `interval` steps (and at the end);
     `limit` caps the documents per task (None: all); `batch_size` is in requests."""
 
-    tasks: tuple[str, ...] = Field(min_length=1)
-    interval: PositiveInt = 1000
-    limit: PositiveInt | None = None
-    batch_size: PositiveInt = 32
+    tasks: tuple[str, ...] = Field(
+        min_length=1,
+        description="olmo_eval task names (e.g. `arc_easy_rc_5shot`; `ladder collect --help`).",
+    )
+    interval: PositiveInt = Field(
+        1000, description="Evaluate every this many steps (and at the last step), in steps."
+    )
+    limit: PositiveInt | None = Field(None, description="Documents per task (unset: all).")
+    batch_size: PositiveInt = Field(
+        32, description="Requests (document, answer choice) per forward pass."
+    )
 
 
 class WSDSSpec(Config):
-    """The WSD-S schedule's knobs (`schedule: wsds`; see ladder.schedule for the rules).
+    """The WSD-S schedule's knobs (`schedule: wsds`; see ladder.schedule for the rules)."""
 
-    decay_fraction: each decay's length as a fraction of its period, the steps since the
-    previous decay bottom (since step 0 for the first): 0.2 puts 10% of the tokens of every
-    point of a doubling ladder (0.5, 1, 2, 4, 8 x C) in its decay, 20% for the first point.
-    lr_factor: the peak learning rate is this many times the cosine rule's (sizes.learning_rate
-    with the spec's lr_divisor); 2 is OLMo-core's WSD-S ladder's choice.
-    """
-
-    decay_fraction: Annotated[Float, Field(gt=0.0, le=0.5)] = 0.2
-    lr_factor: PositiveFloat = 2.0
+    decay_fraction: Annotated[Float, Field(gt=0.0, le=0.5)] = Field(
+        0.2,
+        description=(
+            "Each decay's length as a fraction of the steps since the previous decay bottom "
+            "(since step 0 for the first): 0.2 puts 10% of every point's tokens in its decay on a"
+            " doubling ladder."
+        ),
+    )
+    lr_factor: PositiveFloat = Field(
+        2.0,
+        description=(
+            "The peak learning rate is this many times the cosine rule's (2: OLMo-core's WSD-S "
+            "ladder)."
+        ),
+    )
 
 
 class SlurmSpec(Config):
@@ -143,11 +173,15 @@ class SlurmSpec(Config):
     (gpus_per_node of them) and any extra #SBATCH lines (no control characters: each value
     becomes part of one line of the script)."""
 
-    gpus: Bool = True
-    partition: ScriptText | None = None
-    time: ScriptText | None = None
-    account: ScriptText | None = None
-    extra: tuple[ScriptText, ...] = ()
+    gpus: Bool = Field(
+        True, description="Ask for `gpus_per_node` GPUs per node (`--gpus-per-node`)."
+    )
+    partition: ScriptText | None = Field(None, description="`--partition`.")
+    time: ScriptText | None = Field(None, description="`--time` limit per job (e.g. `2-00:00:00`).")
+    account: ScriptText | None = Field(None, description="`--account`.")
+    extra: tuple[ScriptText, ...] = Field(
+        (), description="Extra `#SBATCH` lines, verbatim (one line each, no control characters)."
+    )
 
     @field_validator("extra", mode="before")
     @classmethod
@@ -162,47 +196,119 @@ def _listed(value: Any) -> Any:
 
 
 class TrainSpec(Config):
-    """How to train every rung (sizes x multipliers) of a ladder.
+    """How to train every run of a ladder (sizes x multipliers); every key is described in
+    docs/spec.md."""
 
-    batch_size: global batch in sequences (None: the paper's rule from N, rounded to a multiple
-    of `batch_multiple`); microbatch: sequences per device per forward (None: the whole batch).
-    warmup_tokens_per_param: linear warm-up over this many x N tokens; final_lr_fraction: the
-    cosine decay's floor. schedule: `cosine` (the paper's: one run per size and multiplier) or
-    `wsds` (one run per size whose decays end at every multiplier; knobs in `wsds`).
-    checkpoint_interval is in steps. validation: a token file of held-out text whose language
-    modelling loss the in-loop evaluator records as the task named after the file (its stem),
-    in bits per byte. builtin_corpus: a built-in corpus (BUILTIN_CORPORA) that `ladder train`
-    tokenizes into the one `corpus` file (and `validation`, from documents held out of the
-    corpus) when one is missing, so a fresh clone trains without a separate prepare step.
-    """
-
-    sizes: Annotated[tuple[Size, ...], BeforeValidator(_listed), Field(min_length=1)]
-    multipliers: Annotated[tuple[PositiveFloat, ...], BeforeValidator(_listed), Field(min_length=1)]
-    corpus: Annotated[tuple[Path, ...], BeforeValidator(_listed), Field(min_length=1)]
-    output: Path
-    validation: Path | None = None
-    builtin_corpus: Literal[tuple(BUILTIN_CORPORA)] | None = None  # type: ignore[valid-type]
-    sequence_length: PositiveInt = 4096
-    tokenizer: TokenizerSpec = Field(default_factory=TokenizerSpec)
-    batch_size: PositiveInt | None = None
-    batch_multiple: PositiveInt = BATCH_MULTIPLE
-    microbatch: PositiveInt | None = None
-    lr_divisor: PositiveFloat = 4.0
-    warmup_tokens_per_param: Annotated[Float, Field(ge=0.0)] = 1.0
-    final_lr_fraction: Annotated[Float, Field(ge=0.0, le=1.0)] = 0.1
-    schedule: Literal[SCHEDULES] = "cosine"  # type: ignore[valid-type]
-    wsds: WSDSSpec | None = None
-    weight_decay: Annotated[Float, Field(ge=0.0)] = 0.1
-    z_loss: Annotated[Float, Field(ge=0.0)] = 1e-5
-    checkpoint_interval: PositiveInt = 1000
-    eval: EvalSpec | None = None
-    launcher: Literal[LAUNCHERS] = "local"  # type: ignore[valid-type]
-    nodes: PositiveInt = 1
-    gpus_per_node: PositiveInt = 1
-    gpu: Literal[tuple(PEAK_FLOPS)] = "h100"  # type: ignore[valid-type]
-    mfu: Annotated[Float, Field(gt=0.0, le=1.0)] = 0.4
-    seed: Annotated[Int, Field(ge=0)] = 0
-    slurm: SlurmSpec = Field(default_factory=SlurmSpec)
+    sizes: Annotated[tuple[Size, ...], BeforeValidator(_listed)] = Field(
+        min_length=1, description="The model sizes, smallest first."
+    )
+    multipliers: Annotated[tuple[PositiveFloat, ...], BeforeValidator(_listed)] = Field(
+        min_length=1,
+        description=(
+            "Token budgets in Chinchilla units: D = k x 20 N tokens for each k (the paper's 0.5, "
+            "1, 2, 5, 10)."
+        ),
+    )
+    corpus: Annotated[tuple[Path, ...], BeforeValidator(_listed)] = Field(
+        min_length=1,
+        description=(
+            "Token files (`ladder prepare-data` output, numpy uint16/uint32 ids), relative to the"
+            " spec."
+        ),
+    )
+    output: Path = Field(
+        description="Folder of the run folders (checkpoints, `rung.json`, `DONE`)."
+    )
+    validation: Path | None = Field(
+        None,
+        description=(
+            "A token file of held-out text whose loss the in-loop evaluator records, in bits per "
+            "byte, as the task named after the file (its stem)."
+        ),
+    )
+    builtin_corpus: Literal[tuple(BUILTIN_CORPORA)] | None = Field(  # type: ignore[valid-type]
+        None,
+        description=(
+            "A built-in corpus that `ladder train` tokenizes into `corpus` (and `validation`, "
+            "from held-out documents) when the files are missing."
+        ),
+    )
+    sequence_length: PositiveInt = Field(4096, description="Tokens per training sequence.")
+    tokenizer: TokenizerSpec = Field(
+        default_factory=TokenizerSpec,
+        description="The tokenizer (a name alone is an OLMo-core tokenizer name).",
+    )
+    batch_size: PositiveInt | None = Field(
+        None,
+        description=(
+            "Global batch in sequences (unset: the paper's rule from N, a multiple of "
+            "`batch_multiple`)."
+        ),
+    )
+    batch_multiple: PositiveInt = Field(
+        BATCH_MULTIPLE,
+        description="The paper's batch rule rounds to a multiple of this many sequences.",
+    )
+    microbatch: PositiveInt | None = Field(
+        None,
+        description="Sequences per device per forward pass (unset: the whole per-device batch).",
+    )
+    lr_divisor: PositiveFloat = Field(
+        4.0, description="Peak LR = 0.0047 (N / 108M)^(-1/3) / lr_divisor (the paper's rule: 4)."
+    )
+    warmup_tokens_per_param: Annotated[Float, Field(ge=0.0)] = Field(
+        1.0, description="Linear warm-up over this many x N tokens."
+    )
+    final_lr_fraction: Annotated[Float, Field(ge=0.0, le=1.0)] = Field(
+        0.1, description="The cosine schedule's floor, as a fraction of the peak LR."
+    )
+    schedule: Literal[SCHEDULES] = Field(  # type: ignore[valid-type]
+        "cosine",
+        description=(
+            "`cosine` (the paper's: one run per size and multiplier) or `wsds` (one run per size "
+            "whose decays end at every multiplier's D)."
+        ),
+    )
+    wsds: WSDSSpec | None = Field(
+        None, description="The WSD-S schedule's knobs (only with `schedule: wsds`)."
+    )
+    weight_decay: Annotated[Float, Field(ge=0.0)] = Field(
+        0.1, description="AdamW weight decay (not on embeddings)."
+    )
+    z_loss: Annotated[Float, Field(ge=0.0)] = Field(1e-5, description="Z-loss multiplier (0: off).")
+    checkpoint_interval: PositiveInt = Field(
+        1000,
+        description=(
+            "Save a checkpoint every this many steps (and at the last; WSD-S runs also before and"
+            " at each decay's bottom)."
+        ),
+    )
+    eval: EvalSpec | None = Field(
+        None,
+        description="In-loop evaluation (unset: none; `ladder collect` scores checkpoints later).",
+    )
+    launcher: Literal[LAUNCHERS] = Field(  # type: ignore[valid-type]
+        "local",
+        description=(
+            "`local` (this process), `torchrun` (one node, `gpus_per_node` ranks) or `slurm` (one"
+            " sbatch job per run)."
+        ),
+    )
+    nodes: PositiveInt = Field(1, description="Nodes per run (Slurm).")
+    gpus_per_node: PositiveInt = Field(1, description="GPUs (ranks) per node.")
+    gpu: Literal[tuple(PEAK_FLOPS)] = Field(  # type: ignore[valid-type]
+        "h100",
+        description="The GPU the cost estimate of `--dry-run` assumes (its peak bf16 FLOP/s).",
+    )
+    mfu: Annotated[Float, Field(gt=0.0, le=1.0)] = Field(
+        0.4, description="Model FLOPs utilization the cost estimate assumes, in (0, 1]."
+    )
+    seed: Annotated[Int, Field(ge=0)] = Field(
+        0, description="Seed of model initialization and data order."
+    )
+    slurm: SlurmSpec = Field(
+        default_factory=SlurmSpec, description="sbatch settings (with `launcher: slurm`)."
+    )
 
     @field_validator("corpus", mode="after")
     @classmethod

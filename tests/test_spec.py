@@ -8,6 +8,7 @@ import re
 
 import pytest
 import yaml
+from conftest import ROOT
 
 from ladder.errors import LadderError
 from ladder.spec import LadderSpec, load_spec, min_bootstrap, parse_target
@@ -166,3 +167,11 @@ def test_an_alias_bomb_is_refused_without_expanding(tmp_path):
     path.write_text("\n".join(lines))
     with pytest.raises(LadderError, match="aliases"):
         load_spec(path)
+
+
+def test_docs_spec_reference_is_up_to_date():
+    from ladder.specdoc import reference
+
+    written = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
+    assert written == reference(), "run: python -m ladder.specdoc > docs/spec.md"
+    assert "| `train.wsds.decay_fraction` | number (> 0.0, <= 0.5) | `0.2` |" in written
