@@ -104,7 +104,10 @@ def register(sub: Any) -> None:
         "Refit on every cut-down ladder (contiguous windows of at least 3 sizes x prefixes of "
         "the token multipliers) and report the targets' mean error against the ladder's compute "
         "as a fraction of the target's. Writes a CSV and a figure.",
-        ["ladder compute-vs-error --output-dir cve"],
+        [
+            "ladder compute-vs-error --output-dir cve",
+            "ladder compute-vs-error --tasks mmlu,hellaswag --width column --output-dir cve",
+        ],
     )
     add_config(cve)
     add_method(cve)
@@ -126,6 +129,7 @@ def register(sub: Any) -> None:
         [
             "ladder report --output-dir my-report",
             "ladder report fit.json --output-dir my-report",
+            "ladder report --output-dir my-report --tasks mmlu --width column --formats pdf",
         ],
     )
     report.add_argument("fit", nargs="?", metavar="FIT", help="a fit file (instead of fitting)")
