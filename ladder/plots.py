@@ -365,14 +365,14 @@ def plot_compute_vs_error(results: pd.DataFrame, width: str = "page") -> Figure:
                 linewidths=0.3,
                 zorder=3,
             )
-        log_x(ax)
+        log_x(ax, plain=True)
     for size, color in sizes.items():
         legend.add("largest size", size, Patch(facecolor=color, edgecolor="none"))
     for k in sorted(largest.dropna().unique()):
         mark = Line2D([], [], color=NEUTRAL, marker=marker_of(k), ls="none")
         legend.add("largest multiplier", f"{k:g}xC", mark)
     panel_titles(layout, [(target, []) for target in targets])
-    layout.label("ladder compute (% of target's)", "mean abs. error (points)")
+    layout.label("compute (% of target)", "mean abs. error (points)")
     return finish(layout, legend, "Prediction error against ladder compute")
 
 

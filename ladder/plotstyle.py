@@ -30,7 +30,7 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.textpath import TextToPath
-from matplotlib.ticker import FuncFormatter, LogLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ladder.errors import LadderError
 from ladder.laws.bootstrap import Estimate
@@ -158,10 +158,17 @@ def grid(n: int, width: str, rows_per_panel: int = 1, aspect: float = PANEL_ASPE
     return Grid(fig, axes, columns, body, rows)
 
 
-def log_x(ax: Axes) -> None:
-    """A logarithmic x axis with a label at every power of ten (up to six)."""
+def log_x(ax: Axes, plain: bool = False) -> None:
+    """A logarithmic x axis with a label at every power of ten (up to six), none at the minor
+    ticks; `plain` numbers (0.5, 2, 10) at 1, 2 and 5 times each power when the data span less
+    than 20-fold."""
     ax.set_xscale("log")
-    ax.xaxis.set_major_locator(LogLocator(numticks=6))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    low, high = ax.dataLim.intervalx
+    narrow = plain and low > 0 and high / low < 20
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if narrow else (1.0,), numticks=6))
+    if plain:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
 
 
 def accuracy_y(ax: Axes) -> None:
