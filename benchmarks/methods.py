@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ladder import api
-from ladder.methods import PRESETS
+from ladder.presets import PRESETS
 from ladder.variance import summarize
 
 ROOT = Path(__file__).resolve().parents[1]

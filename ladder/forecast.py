@@ -16,8 +16,6 @@ from ladder.calibration import calibrate, rollout_coverage
 from ladder.diagnostics import diagnose
 from ladder.errors import LadderError
 from ladder.methods import (
-    CANDIDATES,
-    PRESETS,
     TaskModel,
     ensemble,
     fit_method,
@@ -26,6 +24,7 @@ from ladder.methods import (
 )
 from ladder.parallel import map_processes
 from ladder.points import FeatureFrames
+from ladder.presets import CANDIDATES, PRESETS
 from ladder.results import LadderFit, MethodsInfo, TaskData, TaskFit
 from ladder.selection import Selection, score, select
 from ladder.spec import LadderSpec, Method

@@ -34,33 +34,13 @@ from ladder.laws.power import PowerLaw
 from ladder.laws.shared import SharedPowerLaw, TaskSlice
 from ladder.laws.sigmoid import Sigmoid
 from ladder.points import (
-    SOFT_LOG,
-    TASK_LOSS,
     FeatureFrames,
     checkpoint_points,
     final_points,
 )
+from ladder.presets import PRESETS, SOFT_LOG, TASK_LOSS
 from ladder.sizes import training_flops
 from ladder.spec import FitOptions, Method, TaskSpec
-
-C4 = "c4_en-validation"
-
-PRESETS: dict[str, Method] = {
-    "paper": Method(about="task bpb, L(N, D) per task; arXiv 2412.04403"),
-    "flops": Method(step1="flops", about="task bpb, L(C) per task; arXiv 2412.04403 sec. 5"),
-    "shared": Method(
-        step1="shared", about="task bpb, exponents shared across tasks; arXiv 2410.11840"
-    ),
-    "lr": Method(step1="lr", about="task bpb over every checkpoint, LR-aware; arXiv 2408.11029"),
-    "c4": Method(
-        feature=C4, anchor=False, about="C4 validation loss as the feature; 2412.04403 v2"
-    ),
-    "soft": Method(
-        feature=SOFT_LOG, about="-log p(correct choice) as the feature; arXiv 2504.11393"
-    ),
-    "direct": Method(kind="direct", about="accuracy straight from (N, D); arXiv 2512.08894"),
-}
-CANDIDATES = ("paper", "flops", "shared", "lr", "c4", "soft", "direct")
 
 
 def method(name: str, known: Mapping[str, Method] = PRESETS) -> Method:

@@ -19,11 +19,10 @@ from scipy.signal import lfilter
 
 from ladder.errors import LadderError
 from ladder.observations import require, require_runs
+from ladder.presets import SOFT_LOG, TASK_LOSS
 from ladder.spec import TaskSpec
 
 KEYS = ["run", "step"]
-TASK_LOSS = "task_loss"
-SOFT_LOG = "soft_log"
 FEATURE_UNITS = {TASK_LOSS: "bits per byte", SOFT_LOG: "nats (-log p of the correct choice)"}
 LR_MOMENTUM = 0.999  # Tissue et al.'s decay of the annealing momentum, per optimizer step
 

@@ -30,9 +30,10 @@ from tqdm.auto import tqdm
 from ladder import __version__
 from ladder.calibration import distance
 from ladder.errors import LadderError
-from ladder.methods import PRESETS, MethodData, available, fit_method, method, method_data
+from ladder.methods import MethodData, available, fit_method, method, method_data
 from ladder.parallel import map_processes
 from ladder.points import FeatureFrames, final_points
+from ladder.presets import PRESETS
 from ladder.rungs import run_finals
 from ladder.spec import LadderSpec, Method
 

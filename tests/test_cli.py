@@ -256,3 +256,14 @@ def test_import_round_trips_a_log(tmp_path, paper_table):
     mine = pd.read_parquet(out)
     bundled = paper_table[paper_table["run"] == "190M-1xC"].reset_index(drop=True)
     pd.testing.assert_frame_equal(mine, bundled, check_dtype=False)
+
+
+def test_help_imports_no_numerics():
+    """`ladder --help` and every verb's parser load without numpy, pandas, scipy or torch
+    (their import was most of the time of every command; benchmarks/README.md times it)."""
+    code = (
+        "import sys\nfrom ladder.cli import build_parser\nbuild_parser()\n"
+        "print(sorted({'numpy', 'pandas', 'scipy', 'torch'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

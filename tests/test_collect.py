@@ -405,3 +405,103 @@ def test_sbatch_values_with_control_characters_are_refused(trained, tmp_path, ca
     table = tmp_path / "a\nb" / "t.parquet"
     assert main(collect_args(trained, table, "--launcher", "slurm")) == 2
     assert "control character" in capsys.readouterr().err
+
+
+class _Payload:
+    """Unpickling it would create the file it names: what a crafted checkpoint could run."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (self.path,))
+
+
+def _final_checkpoint(trained: Path, copy_to: Path) -> tuple[Path, object]:
+    """A copy of the trained rung's last checkpoint in `copy_to` and the rung's model config."""
+    import shutil
+
+    from ladder.runfolder import model_config
+    from ladder.spec import load_spec
+    from ladder.train.launch import ladder_plan
+
+    spec = load_spec(trained)
+    (rung,) = ladder_plan(spec)
+    source = trained.parent / "runs" / rung.name / f"step{rung.steps}"
+    assert (source / "ladder-sha256.json").is_file()  # written as training saved it
+    copy = copy_to / source.name
+    shutil.copytree(source, copy)
+    return copy, model_config(spec.train, rung.size)
+
+
+def _model_record(metadata):
+    """The storage record of a model tensor in a checkpoint's metadata."""
+    return next(
+        info for index, info in metadata.storage_data.items() if index.fqn.startswith("model.")
+    )
+
+
+def test_crafted_checkpoint_metadata_is_refused_without_running_it(trained, tmp_path):
+    import pickle
+
+    from ladder.collect.checkpoints import load_olmo
+
+    checkpoint, size = _final_checkpoint(trained, tmp_path)
+    (checkpoint / "ladder-sha256.json").unlink()  # a checkpoint trained elsewhere: no digest
+    marker = tmp_path / "ran"
+    (checkpoint / "model_and_optim" / ".metadata").write_bytes(pickle.dumps(_Payload(marker)))
+    with pytest.raises(LadderError, match=r"\.metadata: unreadable \(refusing to load pathlib"):
+        load_olmo(checkpoint, size)
+    assert not marker.exists()
+
+
+def test_crafted_tensor_record_is_refused_without_running_it(trained, tmp_path):
+    import io
+    import pickle
+
+    from ladder.collect.checkpoints import load_olmo
+    from ladder.safe_checkpoint import read_metadata
+
+    checkpoint, size = _final_checkpoint(trained, tmp_path)
+    (checkpoint / "ladder-sha256.json").unlink()
+    folder = checkpoint / "model_and_optim"
+    marker = tmp_path / "ran"
+    crafted = io.BytesIO()
+    torch.save(_Payload(marker), crafted)
+    (folder / "crafted.distcp").write_bytes(crafted.getvalue())
+    metadata = read_metadata(folder)
+    info = _model_record(metadata)
+    info.relative_path, info.offset, info.length = "crafted.distcp", 0, len(crafted.getvalue())
+    (folder / ".metadata").write_bytes(pickle.dumps(metadata))
+    with pytest.raises(LadderError, match=r"cannot load into the rung's model.*Weights only"):
+        load_olmo(checkpoint, size)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("truncate", r"bytes, but a record ends at byte .* \(a truncated checkpoint\)"),
+        ("flip", r"differs from when it was saved \(corrupted\)"),
+        ("remove", r"is missing \(an incomplete checkpoint\)"),
+    ],
+)
+def test_damaged_checkpoint_is_one_line_naming_it(trained, tmp_path, capsys, damage, message):
+    from ladder.collect.checkpoints import load_olmo
+    from ladder.safe_checkpoint import read_metadata
+
+    checkpoint, size = _final_checkpoint(trained, tmp_path)
+    info = _model_record(read_metadata(checkpoint / "model_and_optim"))
+    data = checkpoint / "model_and_optim" / info.relative_path
+    if damage == "truncate":
+        (checkpoint / "ladder-sha256.json").unlink()  # caught without a digest too
+        data.write_bytes(data.read_bytes()[: info.offset + info.length // 2])
+    elif damage == "flip":  # a byte of a tensor's record: torch.load alone would not notice
+        content = bytearray(data.read_bytes())
+        content[info.offset + 64] ^= 0x01
+        data.write_bytes(bytes(content))
+    else:
+        data.unlink()
+    with pytest.raises(LadderError, match=message) as error:
+        load_olmo(checkpoint, size)
+    assert str(checkpoint) in str(error.value) and "\n" not in str(error.value)

@@ -4,6 +4,7 @@ submitting to a real Slurm."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from conftest import ROOT
 
 from ladder import observations
 from ladder.cli import main
+from ladder.runfolder import checkpoints
 from ladder.sizes import batch_size, learning_rate
 from ladder.spec import load_spec
 from ladder.train.launch import ladder_plan
@@ -109,13 +111,17 @@ def _train_command(config: Path) -> list[str]:
     return [sys.executable, "-m", "ladder", "train", "-c", str(config), "-q"]
 
 
-def test_sigkill_mid_rung_then_rerun_resumes(tmp_path, micro_spec):
+def test_sigkill_mid_rung_then_rerun_resumes_from_the_newest_intact_checkpoint(
+    tmp_path, micro_spec
+):
+    """Killed once step 20 is saved; its checkpoint is then damaged (a flipped byte) and any
+    newer one removed, so the rerun sets step 20 aside and resumes from step 10."""
     config = micro_spec()
     (rung,) = ladder_plan(load_spec(config))
     folder = tmp_path / "runs" / rung.name
     process = subprocess.Popen(_train_command(config), start_new_session=True)
     deadline = time.time() + 300
-    while not (folder / "step20" / ".metadata.json").exists() and time.time() < deadline:
+    while not (folder / "step20" / "ladder-sha256.json").exists() and time.time() < deadline:
         assert process.poll() is None, "training ended before it could be killed"
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGKILL)
@@ -123,11 +129,22 @@ def test_sigkill_mid_rung_then_rerun_resumes(tmp_path, micro_spec):
     assert not (folder / "DONE").exists()
     killed_at = observations.read(tmp_path / "obs.parquet")["step"].max()
     assert 10 <= killed_at < rung.steps  # step 20 saved; its rows may come after the kill
+    for step, path in checkpoints(folder):
+        if step > 20:
+            shutil.rmtree(path)
+    data = max((folder / "step20" / "model_and_optim").glob("*.distcp"), key=os.path.getsize)
+    content = bytearray(data.read_bytes())
+    content[len(content) // 2] ^= 0x01
+    data.write_bytes(bytes(content))
 
-    saved = {p: p.stat().st_mtime_ns for p in folder.glob("step*/.metadata.json")}
+    saved = {p: p.stat().st_mtime_ns for p in folder.glob("step[01]*/.metadata.json")}
     rerun = subprocess.run(_train_command(config), capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
-    # resumed, not restarted: a fresh run would have rewritten step0 ... step20
+    assert "differs from when it was saved (corrupted); set aside as step20.unloadable" in (
+        rerun.stderr
+    )
+    assert (folder / "step20.unloadable").is_dir() and (folder / "step20").is_dir()
+    # resumed from step 10, not restarted: a fresh run would have rewritten step0 and step10
     assert {p: p.stat().st_mtime_ns for p in saved} == saved
     assert (folder / "DONE").exists()
     table = observations.read(tmp_path / "obs.parquet")  # validate() rejects duplicates

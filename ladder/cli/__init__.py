@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from ladder import __version__
-from ladder.cli import analyses, collect, data, fit, predict, train
+from ladder.cli import analyses, collect, data, fit, predict, proxy, train
 from ladder.cli.common import HelpFormatter, Parser, wrap
 from ladder.config import ValidationError, describe
 from ladder.errors import LadderError
 
-VERB_GROUPS = (fit, predict, analyses, train, collect, data)
+VERB_GROUPS = (fit, predict, analyses, train, collect, data, proxy)
 
 
 def build_parser() -> argparse.ArgumentParser:

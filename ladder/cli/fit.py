@@ -17,7 +17,7 @@ from ladder.cli.common import (
     split,
 )
 from ladder.errors import LadderError
-from ladder.methods import PRESETS
+from ladder.presets import PRESETS
 
 
 def register(sub: Any) -> None:

@@ -9,22 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ladder.errors import LadderError
-from ladder.runfolder import single_process_checkpoints
 
 if TYPE_CHECKING:
     from olmo_core.nn.transformer import Transformer
 
 
 def load_olmo(checkpoint: Path, model_config, device: str = "cpu") -> Transformer:
-    """An OLMo-core model of `model_config` with the weights of `checkpoint` (a stepN folder)."""
-    from olmo_core.distributed.checkpoint import load_model_and_optim_state
+    """An OLMo-core model of `model_config` with the weights of `checkpoint` (a stepN folder),
+    read without unpickling code and checked against its digest (ladder.safe_checkpoint)."""
+    from ladder.safe_checkpoint import load_model_weights
 
     model = model_config.build(init_device="cpu")
-    try:
-        with single_process_checkpoints():
-            load_model_and_optim_state(str(checkpoint / "model_and_optim"), model)
-    except Exception as exc:  # torch.distributed.checkpoint raises many kinds
-        raise LadderError(f"{checkpoint}: cannot load into the rung's model ({exc})") from exc
+    load_model_weights(checkpoint, model)
     model.to(device).eval()
     return model
 

@@ -53,7 +53,7 @@ class HeldOutText:
         return cls(path.stem, windows, sum(len(t.encode("utf-8")) for t in texts), batch_size)
 
     def score(self, forward: Forward, device: str = "cpu") -> TaskScore:
-        """The model's bits per byte on the held-out text (accuracy, soft scores and kin: NaN)."""
+        """The model's bits per byte on the held-out text (accuracy and soft scores: NaN)."""
         import torch
         import torch.nn.functional as F
 

@@ -3,12 +3,15 @@
 one CPU or GPU, or one rank of torchrun.
 
 The rung's folder is laid out as ladder.runfolder says. Re-running resumes from the latest
-checkpoint (OLMo-core's load_strategy "if_available") and skips a rung that is DONE.
+checkpoint that passes ladder.safe_checkpoint's checks (OLMo-core's load_strategy
+"if_available", after ladder.train.resume sets aside the ones that fail) and skips a rung that
+is DONE.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,11 +69,14 @@ def train_rung(
     from ladder.collect.callback import ObservationCallback, ProgressCallback
     from ladder.schedule import scheduler
     from ladder.tokenizer import token_config
+    from ladder.train.resume import DigestCallback, set_aside_unloadable
 
     check_corpus(train)
     folder = rung_dir(train, rung.name)
     folder.mkdir(parents=True, exist_ok=True)
     write_rung(folder, rung)
+    for note in set_aside_unloadable(folder):
+        print(f"ladder train: warning: {note}", file=sys.stderr)
     device = _device()
     seed_all(train.seed)
     tokenizer = token_config(train.tokenizer)
@@ -113,6 +119,7 @@ def train_rung(
             max_checkpoints=None,
             save_async=False,
         ),
+        "digests": DigestCallback(),
         "progress": ProgressCallback(on_step=on_step),
     }
     if train.eval is not None and observations is not None:
