@@ -234,12 +234,28 @@ def fit_spec_with_data(fit: LadderFit, spec: LadderSpec) -> LadderSpec:
 
 
 def plot(
-    fit: LadderFit, out_dir: str | Path, formats: Sequence[str] = ("png", "pdf")
+    fit: LadderFit,
+    out_dir: str | Path,
+    formats: Sequence[str] = ("png", "pdf"),
+    tasks: Sequence[str] | None = None,
+    width: str = "page",
 ) -> list[Path]:
-    """The step 1, step 2, chained and residual figures of a fit, written to `out_dir`."""
+    """The step 1, step 2, chained and residual figures of a fit's `tasks` (default: all; one
+    panel each), `width` "page" (7 in) or "column" (3.3 in), written to `out_dir` in each
+    format."""
     from ladder.plots import save_figures
 
-    return save_figures(fit, Path(out_dir), check_formats(formats))
+    return save_figures(fit, Path(out_dir), check_formats(formats), tasks, width)
+
+
+def check_figure_tasks(spec: LadderSpec, tasks: Sequence[str] | None) -> LadderSpec:
+    """`spec`, after a LadderError if it lacks one of the `tasks` to draw (checked before a
+    fit rather than after it)."""
+    names = [task.name for task in spec.tasks]
+    unknown = [name for name in tasks or () if name not in names]
+    if unknown:
+        raise LadderError(f"task {unknown[0]!r} is not in the fit (it has: {', '.join(names)})")
+    return spec
 
 
 def check_formats(formats: Sequence[str]) -> list[str]:
@@ -336,12 +352,18 @@ def ladder_rungs(spec: LadderSpec, data: pd.DataFrame) -> list:
 
 
 def compute_vs_error(
-    spec: LadderSpec, data: pd.DataFrame | None = None, progress: bool = False
+    spec: LadderSpec,
+    data: pd.DataFrame | None = None,
+    progress: bool = False,
+    tasks: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Refit on every cut-down ladder; per cut and target, compute fraction and mean error."""
+    """Refit on every cut-down ladder; per cut and target, compute fraction and mean error
+    over `tasks` (default: the spec's)."""
     from ladder.backtest import compute_vs_error as run_cuts
     from ladder.backtest import ladder_cuts
 
+    if tasks:
+        spec = spec.with_tasks(tasks)
     data = observations_for(spec, data)
     if not any(t.run for t in spec.targets):
         raise LadderError("compute-vs-error needs targets with actual results (a run)")
@@ -359,30 +381,35 @@ def report(
     runs: Sequence[str] | None = None,
     last_n: int = NOISE_LAST_N,
     formats: Sequence[str] = ("png", "pdf"),
+    width: str = "page",
+    tasks: Sequence[str] | None = None,
     progress: bool = False,
 ) -> list[Path]:
     """Fit (or take a `saved` fit, then its spec with `spec`'s table), noise floor, size
-    backtests and figures, with summary.md, in one folder."""
+    backtests and figures (each in every format, `width` "page" or "column", panels of
+    `tasks`, default all), with summary.md, in one folder."""
     from ladder.backtest import backtest as run_backtests
     from ladder.backtest import size_splits
     from ladder.files import write_json, write_text
     from ladder.fitfile import to_document
     from ladder.plots import plot_noise, save, save_figures
+    from ladder.plotstyle import figure_width
     from ladder.report import format_text, markdown_summary
     from ladder.variance import summarize
 
     formats = check_formats(formats)
+    figure_width(width)  # a bad width fails before the fit
     out = Path(out_dir)
     if saved is not None:
         spec = fit_spec_with_data(saved, spec)
+    check_figure_tasks(spec, tasks)
     data = observations_for(spec, data)
     result = saved if saved is not None else fit(spec, data, progress=progress)
     floor = summarize(noise(spec, data, runs, last_n))
     splits = size_splits(ladder_rungs(spec, data), spec.fit_runs)
     backtests = run_backtests(data, spec, splits, floor, progress=progress) if splits else None
-    figures = save_figures(result, out, formats) + save(
-        plot_noise(floor, result), out, "noise", formats
-    )
+    figures = save_figures(result, out, formats, tasks, width)
+    figures += save(plot_noise(floor, result, width, tasks), out, "noise", formats)
     written = [write_json(out / "fit.json", to_document(result)), *figures]
     written.append(write_text(out / "fit.txt", format_text(result) + "\n"))
     written.append(write_text(out / "noise.csv", floor.to_csv(index=False)))

@@ -186,6 +186,7 @@ def compute_vs_error(
                     "n_runs": len(cut.runs),
                     "max_size": cut.sizes[-1],
                     "multipliers": len(cut.multipliers),
+                    "max_multiplier": cut.multipliers[-1],
                     "compute_fraction": cut.flops / training_flops(target.params, target.tokens),
                     "mean_abs_error": float(np.mean(errors["chained_abs_error"])),
                     "mean_rel_error": float(np.mean(errors["chained_rel_error"])),

@@ -82,7 +82,8 @@ def size_label(params: float) -> str:
     return f"{params:g}"
 
 
-def _standard_multiplier(params: float, tokens: float) -> float | None:
+def standard_multiplier(params: float, tokens: float) -> float | None:
+    """The standard multiplier k whose k x 20 N tokens D is within 3%, else None."""
     multiple = tokens / (TOKENS_PER_PARAM_AT_1XC * params)
     near = min(STANDARD_MULTIPLIERS, key=lambda m: abs(multiple / m - 1))
     return float(near) if abs(multiple / near - 1) <= SAME_MULTIPLE else None
@@ -101,7 +102,7 @@ def rungs(table: pd.DataFrame, exclude: Iterable[str] = ()) -> list[Rung]:
         parsed = parse_rung(run)
         if parsed:
             named.append(Rung(run, *parsed, params, tokens))
-        elif (multiplier := _standard_multiplier(params, tokens)) is not None:
+        elif (multiplier := standard_multiplier(params, tokens)) is not None:
             inferred.append(Rung(run, size_label(params), multiplier, params, tokens))
     taken = {(r.params, r.multiplier) for r in named}
     found = named + [r for r in inferred if (r.params, r.multiplier) not in taken]

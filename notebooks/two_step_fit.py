@@ -73,3 +73,11 @@ plot_chained(fit)
 
 # %%
 plot_residuals(fit)
+
+# %% [markdown]
+# ## For a paper: one column wide, the tasks you cite
+# Every figure takes `tasks` (one panel each, in the order given) and `width` ("page", 7 in,
+# or "column", 3.3 in); `ladder.plots.save` writes it as PNG and PDF.
+
+# %%
+plot_chained(fit, tasks=["mmlu", "arc_challenge"], width="column")

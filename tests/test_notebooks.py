@@ -28,3 +28,15 @@ def test_notebook_executes_and_draws(name, tmp_path):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= FIGURES[name]
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_notebook_is_committed_with_its_figures(name):
+    """A reader sees the figures without running anything; the file stays small."""
+    path = NOTEBOOKS / f"{name}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(c.get("execution_count") for c in code), "run: jupyter nbconvert --execute"
+    images = [o for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) >= FIGURES[name]
+    assert path.stat().st_size < 1_000_000

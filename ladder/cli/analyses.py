@@ -19,6 +19,15 @@ from ladder.cli.common import (
 )
 
 FORMATS_HELP = "comma-separated figure formats: png, pdf, svg"
+WIDTH_HELP = "figure width: page (7 in, two-column paper) or column (3.3 in, one column)"
+TASKS_HELP = "comma-separated tasks to draw, one panel each (default: every task)"
+
+
+def add_figure_args(parser: argparse.ArgumentParser, tasks: str = TASKS_HELP) -> None:
+    """--tasks, --formats and --width of every verb that draws figures."""
+    parser.add_argument("--tasks", help=tasks)
+    parser.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
+    parser.add_argument("--width", default="page", choices=("page", "column"), help=WIDTH_HELP)
 
 
 def register(sub: Any) -> None:
@@ -33,13 +42,14 @@ def register(sub: Any) -> None:
             "ladder plot",
             "ladder fit -o fit.json && ladder plot fit.json --output-dir plots",
             "ladder plot -c configs/tiny.yaml --output-dir tiny-plots --formats png",
+            "ladder plot fit.json --tasks mmlu,hellaswag --width column --formats pdf",
         ],
     )
     plot.add_argument("fit", nargs="?", metavar="FIT", help="a fit file (instead of fitting)")
     add_config(plot)
     add_method(plot)
     add_output_dir(plot, "plots", "folder for the figures")
-    plot.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
+    add_figure_args(plot)
     add_quiet(plot)
     plot.set_defaults(func=run_plot)
 
@@ -94,12 +104,18 @@ def register(sub: Any) -> None:
         "Refit on every cut-down ladder (contiguous windows of at least 3 sizes x prefixes of "
         "the token multipliers) and report the targets' mean error against the ladder's compute "
         "as a fraction of the target's. Writes a CSV and a figure.",
-        ["ladder compute-vs-error --output-dir cve"],
+        [
+            "ladder compute-vs-error --output-dir cve",
+            "ladder compute-vs-error --tasks mmlu,hellaswag --width column --output-dir cve",
+        ],
     )
     add_config(cve)
     add_method(cve)
     add_output_dir(cve, "compute-vs-error", "folder for the CSV and the figure")
-    cve.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
+    add_figure_args(
+        cve,
+        "comma-separated tasks whose mean error is drawn (default: every task; fits only those)",
+    )
     add_quiet(cve)
     cve.set_defaults(func=run_compute_vs_error)
 
@@ -113,6 +129,7 @@ def register(sub: Any) -> None:
         [
             "ladder report --output-dir my-report",
             "ladder report fit.json --output-dir my-report",
+            "ladder report --output-dir my-report --tasks mmlu --width column --formats pdf",
         ],
     )
     report.add_argument("fit", nargs="?", metavar="FIT", help="a fit file (instead of fitting)")
@@ -120,7 +137,7 @@ def register(sub: Any) -> None:
     add_method(report)
     add_output_dir(report, None, "folder for the report")
     report.add_argument("--bootstrap", type=int, help="resamples (default: the spec's)")
-    report.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
+    add_figure_args(report)
     add_noise_args(report)
     add_quiet(report)
     report.set_defaults(func=run_report)
@@ -133,8 +150,13 @@ def _spec(args: argparse.Namespace):
 
 
 def run_plot(args: argparse.Namespace) -> int:
-    fit = api.load_fit(args.fit) if args.fit else api.fit(_spec(args), progress=progress(args))
-    paths = api.plot(fit, args.output_dir, split(args.formats))
+    tasks = split(args.tasks) or None
+    if args.fit:
+        fit = api.load_fit(args.fit)
+    else:
+        spec = api.check_figure_tasks(_spec(args), tasks)
+        fit = api.fit(spec, progress=progress(args))
+    paths = api.plot(fit, args.output_dir, split(args.formats), tasks=tasks, width=args.width)
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -196,11 +218,12 @@ def run_compute_vs_error(args: argparse.Namespace) -> int:
 
     formats = api.check_formats(split(args.formats))
     spec = _spec(args).with_fit(bootstrap=0)
-    results = api.compute_vs_error(spec, progress=progress(args))
+    results = api.compute_vs_error(spec, progress=progress(args), tasks=split(args.tasks))
     print(format_frame(results.dropna(subset=["target"]), CVE_FORMATS))
     out = Path(args.output_dir)
     written = [write_text(out / "compute_vs_error.csv", results.to_csv(index=False))]
-    written += save(plot_compute_vs_error(results), out, "compute_vs_error", formats)
+    figure = plot_compute_vs_error(results, width=args.width)
+    written += save(figure, out, "compute_vs_error", formats)
     print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -214,6 +237,8 @@ def run_report(args: argparse.Namespace) -> int:
         runs=split(args.runs) or None,
         last_n=args.last_n,
         formats=split(args.formats),
+        width=args.width,
+        tasks=split(args.tasks) or None,
         progress=progress(args),
     )
     print(f"wrote {args.output_dir}/: " + ", ".join(p.name for p in paths))
