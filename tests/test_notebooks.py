@@ -36,7 +36,7 @@ def test_notebook_is_committed_with_its_figures(name):
     path = NOTEBOOKS / f"{name}.ipynb"
     notebook = nbformat.read(path, as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
-    assert all(c.get("execution_count") for c in code), "run: jupyter nbconvert --execute"
+    assert all(c.get("execution_count") for c in code), "run: jupyter execute --inplace"
     images = [o for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= FIGURES[name]
     assert path.stat().st_size < 1_000_000
