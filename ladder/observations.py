@@ -55,6 +55,12 @@ OPTIONAL = {
     "learning_rate": Column("the learning rate at this step", 0),
 }
 TEXT = ("run", "task")
+LR_PHASES = (
+    "warmup",
+    "stable",
+    "decay",
+    "bottom",
+)  # a row's place in its schedule (ladder.schedule)
 
 
 def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
@@ -90,6 +96,9 @@ def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
     fail(~out["loss_unit"].isin(LOSS_UNITS), "loss_unit", f"one of {', '.join(LOSS_UNITS)}")
     if "accuracy" not in out.columns:
         out["accuracy"] = np.nan
+    if "lr_phase" in out.columns:
+        phase = out["lr_phase"]
+        fail(phase.notna() & ~phase.isin(LR_PHASES), "lr_phase", f"one of {', '.join(LR_PHASES)}")
     for column, rule in (REQUIRED | OPTIONAL).items():
         if column not in out.columns:
             continue

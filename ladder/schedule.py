@@ -41,7 +41,6 @@ from ladder.runfolder import RungPlan
 if TYPE_CHECKING:
     from olmo_core.optim import Scheduler
 
-PHASES = ("warmup", "stable", "decay", "bottom")
 """warmup: before the peak; stable: at the peak (a WSD-S run's pre-decay checkpoints too);
 decay: falling (all of a cosine run after its warm-up); bottom: the end of a decay, an
 annealed point (a cosine run's last step, a WSD-S run's k x C points)."""
@@ -68,7 +67,7 @@ def learning_rate_at(rung: RungPlan, step: int) -> float:
 
 
 def phase_at(rung: RungPlan, step: int) -> str:
-    """The schedule phase of step `step` (one of PHASES)."""
+    """The schedule phase of step `step` (one of observations.LR_PHASES)."""
     if step < rung.warmup_steps:
         return "warmup"
     if rung.schedule != "wsds":
@@ -83,5 +82,5 @@ def phase_at(rung: RungPlan, step: int) -> str:
 
 def schedule_columns(rung: RungPlan, step: int) -> dict[str, float | str]:
     """The observation columns that say where step `step` is in the run's schedule:
-    learning_rate (AdamW's, of that step's update) and lr_phase (one of PHASES)."""
+    learning_rate (AdamW's, of that step's update) and lr_phase (one of observations.LR_PHASES)."""
     return {"learning_rate": learning_rate_at(rung, step), "lr_phase": phase_at(rung, step)}

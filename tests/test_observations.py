@@ -59,6 +59,10 @@ def small_table() -> pd.DataFrame:
         (lambda d: d.assign(soft=[0.3, 0.2, 1.5]), "row 4, column 'soft': outside [0, 1]"),
         (lambda d: d.assign(learning_rate=[1e-3, -1, 0]), "column 'learning_rate': outside"),
         (lambda d: d.assign(loss_unit=["nats", "", None]), "row 2, column 'loss_unit': one of"),
+        (
+            lambda d: d.assign(lr_phase=["stable", "cooldown", None]),
+            "row 3, column 'lr_phase': one of warmup, stable, decay, bottom ('cooldown')",
+        ),
         (lambda d: d.assign(step=[1, 1, 1]), "duplicate (run, step, task) = (a, 1, t)"),
         (lambda d: d.assign(tokens=["x", 1, 1]), "row 2, column 'tokens': not a number"),
         (lambda d: d.iloc[0:0], "no rows"),
