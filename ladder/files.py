@@ -16,9 +16,12 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ladder.errors import LadderError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def check_output(path: str | os.PathLike) -> Path:
@@ -92,6 +95,21 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LadderError(f"{path}: not a {what} ({exc})") from None
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """A table from Parquet or (optionally compressed) CSV; LadderError naming the file when it
+    is missing or unreadable."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise LadderError(f"{path}: no such file")
+    try:
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except Exception as exc:  # the readers raise many types; name the file and the reason
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LadderError(f"{path}: cannot be read as a table ({first})") from None
 
 
 @contextlib.contextmanager

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ladder.errors import LadderError
-from ladder.files import atomic_write, locked
+from ladder.files import atomic_write, locked, read_table
 
 BITS_PER_BYTE = "bits per byte"
 NATS_PER_TOKEN = "nats per token"
@@ -142,14 +142,7 @@ def concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
 
 def read(path: str | os.PathLike) -> pd.DataFrame:
     """Read and validate an observation table from Parquet or (optionally compressed) CSV."""
-    path = Path(path)
-    if not path.is_file():
-        raise LadderError(f"{path}: no such file")
-    try:
-        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    except Exception as exc:  # the readers raise many types; name the file and the reason
-        raise LadderError(f"{path}: cannot be read as a table ({exc})") from exc
-    return validate(table, source=str(path))
+    return validate(read_table(path), source=str(path))
 
 
 def write(table: pd.DataFrame, path: str | os.PathLike) -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ladder.errors import LadderError
+from ladder.files import read_table
 
 PROXYLM_DATA = Path(__file__).resolve().parents[1] / "data" / "proxylm"
 PROXYLM_RECORDS = ("mt560", "nusa")
@@ -17,14 +18,7 @@ PROXYLM_RECORDS = ("mt560", "nusa")
 def read_records(path: str | os.PathLike) -> pd.DataFrame:
     """A table of records from Parquet or (optionally compressed) CSV; LadderError naming
     the file when it is missing, unreadable or empty."""
-    path = Path(path)
-    if not path.is_file():
-        raise LadderError(f"{path}: no such file")
-    try:
-        records = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    except Exception as exc:  # the readers raise many types; name the file and the reason
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LadderError(f"{path}: cannot be read as a table ({first})") from None
+    records = read_table(path)
     if records.empty:
         raise LadderError(f"{path}: no records")
     return records
