@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import pickle
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from torch.distributed.checkpoint.state_dict import (
 from torch.futures import Future
 
 from ladder.errors import LadderError
-from ladder.files import write_json
+from ladder.files import read_json, write_json
 from ladder.runfolder import single_process_checkpoints
 
 _ALLOWED_MODULES = ("torch.distributed.checkpoint.metadata",)
@@ -72,23 +71,19 @@ def write_digest(checkpoint: Path) -> None:
     write_json(checkpoint / DIGEST_FILE, _digests(checkpoint))
 
 
-def verify_digest(checkpoint: Path) -> bool:
-    """Check a stepN folder against its digest: True if it matches, False if it has none;
-    LadderError naming the first missing, changed or unexpected file."""
+def verify_digest(checkpoint: Path) -> None:
+    """Check a stepN folder against its digest, if it has one (a checkpoint trained elsewhere
+    has none, and is not checked); LadderError naming the first missing or changed file."""
     path = checkpoint / DIGEST_FILE
     if not path.is_file():
-        return False
-    try:
-        expected = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise LadderError(f"{path}: unreadable ({exc})") from exc
+        return
+    expected = read_json(path, "checkpoint digest")
     found = _digests(checkpoint)
     for name in sorted(set(expected) | set(found)):
         if name not in found:
             raise LadderError(f"{checkpoint}: {name} is missing (an incomplete checkpoint)")
         if expected.get(name) != found[name]:
             raise LadderError(f"{checkpoint}: {name} differs from when it was saved (corrupted)")
-    return True
 
 
 def check_checkpoint(checkpoint: Path) -> None:
