@@ -18,9 +18,9 @@ import torch
 
 from ladder.collect.evaluate import Evaluator
 from ladder.collect.logits import olmo_core_logits
-from ladder.sizes import padded_vocab_size
-from ladder.tokenizer import load_tokenizer, token_config
-from ladder.train_spec import Size, TokenizerSpec
+from ladder.runs.sizes import padded_vocab_size
+from ladder.runs.tokenizer import load_tokenizer, token_config
+from ladder.spec.train import Size, TokenizerSpec
 
 SIZES = {"d16": Size(name="d16", d_model=16, n_layers=2, n_heads=2), "1M": Size(name="1M")}
 TASKS = ("arc_easy_rc_0shot", "hellaswag_rc_0shot")

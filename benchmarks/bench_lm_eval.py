@@ -51,8 +51,8 @@ BASELINE = """
 import sys, time
 from transformers import AutoModelForCausalLM
 from ladder.collect.evaluate import Evaluator
-from ladder.tokenizer import load_tokenizer
-from ladder.train_spec import TokenizerSpec
+from ladder.runs.tokenizer import load_tokenizer
+from ladder.spec.train import TokenizerSpec
 folder, task, limit, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True).eval()
 evaluator = Evaluator([task], load_tokenizer(TokenizerSpec()), 2048, limit, batch)
@@ -82,8 +82,8 @@ def save_model(folder: Path) -> None:
     """A random tiny Llama with OLMo's tokenizer as a Hugging Face folder."""
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    from ladder.tokenizer import tokenizer_file
-    from ladder.train_spec import TokenizerSpec
+    from ladder.runs.tokenizer import tokenizer_file
+    from ladder.spec.train import TokenizerSpec
 
     torch.manual_seed(0)
     config = LlamaConfig(
@@ -170,8 +170,8 @@ def main() -> None:
 
     from ladder.collect.evaluate import Evaluator, loglikelihoods
     from ladder.collect.logits import full_logits, hf_logits
-    from ladder.tokenizer import load_tokenizer
-    from ladder.train_spec import TokenizerSpec
+    from ladder.runs.tokenizer import load_tokenizer
+    from ladder.spec.train import TokenizerSpec
 
     python = lm_eval_python(args.lm_eval_venv)
     env = {**os.environ, **OFFLINE}

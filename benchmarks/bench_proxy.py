@@ -29,7 +29,7 @@ from ladder import api
 from ladder.files import write_json, write_text
 from ladder.proxy import proxylm, splits
 from ladder.proxy.evaluate import evaluate
-from ladder.records import PROXYLM_DATA, proxylm_path, read_records
+from ladder.proxy.records import PROXYLM_DATA, proxylm_path, read_records
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "proxy-results.json"

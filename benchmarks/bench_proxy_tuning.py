@@ -20,7 +20,7 @@ import torch
 
 from ladder.proxy_tuning.combine import ProxyTuningProcessor
 from ladder.proxy_tuning.models import olmo_to_hf
-from ladder.train_spec import Size
+from ladder.spec.train import Size
 
 VOCAB = 50304
 PAIR = Size(name="d8", d_model=8, n_layers=2, n_heads=2)  # the tiny ladder's smallest

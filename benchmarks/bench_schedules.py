@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ladder import api
-from ladder.spec import LadderSpec, TargetSpec, load_spec
+from ladder.spec.ladder import LadderSpec, TargetSpec, load_spec
 from ladder.train import data
 from ladder.train.launch import ladder_plan
 

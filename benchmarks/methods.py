@@ -3,7 +3,7 @@ hand; writes benchmarks/methods.md).
 
     python benchmarks/methods.py [--output benchmarks/methods.md]
 
-For each method of ladder.methods (and `ensemble`, `auto`, the default, and `paper`, the
+For each method of ladder.fit.methods (and `ensemble`, `auto`, the default, and `paper`, the
 reproduction with bootstrap intervals): per task, its mean relative error on the rollout
 backtests (the ladder's own held-out rungs: what `auto` chooses by), its relative error on
 the 7B-4T and 13B-5T targets (never used to choose), whether the targets' actuals fall in the
@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from ladder import api
-from ladder.presets import PRESETS
-from ladder.variance import summarize
+from ladder.fit.noise import summarize
+from ladder.spec.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = [*(name for name in PRESETS if name != "paper"), "ensemble", "auto"]

@@ -21,8 +21,8 @@
 # %%
 # %matplotlib inline
 from ladder import api
-from ladder.plots import plot_compute_vs_error, plot_noise
-from ladder.variance import summarize
+from ladder.figures.plots import plot_compute_vs_error, plot_noise
+from ladder.fit.noise import summarize
 
 spec = api.spec()  # the bundled configs/olmo-paper.yaml, from any working directory
 table = api.table(spec)

@@ -30,7 +30,7 @@ from ladder import api
 from ladder.proxy import proxylm, splits
 from ladder.proxy.evaluate import evaluate
 from ladder.proxy.plots import plot_importances, plot_ladder_comparison, plot_predicted_vs_actual
-from ladder.records import proxylm_path, read_records
+from ladder.proxy.records import proxylm_path, read_records
 
 records = proxylm.prepare(read_records(proxylm_path("mt560")))  # found from any folder
 features = proxylm.feature_set(records, model="m2m100", metric="spBLEU")

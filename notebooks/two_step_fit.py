@@ -24,7 +24,7 @@
 # %%
 # %matplotlib inline
 from ladder import api
-from ladder.plots import plot_chained, plot_residuals, plot_step1, plot_step2
+from ladder.figures.plots import plot_chained, plot_residuals, plot_step1, plot_step2
 
 spec = api.spec()  # the bundled configs/olmo-paper.yaml, from any working directory
 fit = api.fit(spec)
@@ -77,7 +77,7 @@ plot_residuals(fit)
 # %% [markdown]
 # ## For a paper: one column wide, the tasks you cite
 # Every figure takes `tasks` (one panel each, in the order given) and `width` ("page", 7 in,
-# or "column", 3.3 in); `ladder.plots.save` writes it as PNG and PDF.
+# or "column", 3.3 in); `ladder.figures.plots.save` writes it as PNG and PDF.
 
 # %%
 plot_chained(fit, tasks=["mmlu", "arc_challenge"], width="column")

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import yaml
 
-from ladder import observations
 from ladder.cli import main
-from ladder.pipeline import fit_ladder
-from ladder.results import LadderFit
-from ladder.spec import LadderSpec, load_spec
+from ladder.data import observations
+from ladder.fit.paper import fit_ladder
+from ladder.fits.fit import LadderFit
+from ladder.spec.ladder import LadderSpec, load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "olmo-ladder"

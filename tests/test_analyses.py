@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 
 from ladder import api
-from ladder.backtest import (
+from ladder.analyses.backtest import (
     Split,
     backtest,
     compute_vs_error,
@@ -20,10 +20,10 @@ from ladder.backtest import (
 )
 from ladder.cli import main
 from ladder.errors import LadderError
-from ladder.pipeline import fit_ladder
-from ladder.rungs import rungs
-from ladder.spec import TaskSpec
-from ladder.variance import noise_floor, summarize
+from ladder.fit.noise import noise_floor, summarize
+from ladder.fit.paper import fit_ladder
+from ladder.runs.rungs import rungs
+from ladder.spec.ladder import TaskSpec
 
 PUBLISHED = ROOT / "data" / "olmo-ladder-published" / "variance.csv"
 
@@ -182,7 +182,7 @@ def test_compute_vs_error_command_writes_table_and_figure(tmp_path, capsys):
 
 
 def test_rungs_are_found_by_name_or_by_n_and_d(paper_table):
-    from ladder.rungs import parse_rung, rungs
+    from ladder.runs.rungs import parse_rung, rungs
 
     assert parse_rung("peteish-final-190M-1xC") == ("190M", 1.0)
     assert parse_rung("190M-1xC-rerun") is None

@@ -15,7 +15,7 @@ from conftest import ROOT
 from ladder import api
 from ladder.cli import main
 from ladder.errors import LadderError
-from ladder.spec import parse_target
+from ladder.spec.ladder import parse_target
 
 RUNS = "190M-1xC,190M-2xC,190M-5xC,190M-10xC,370M-1xC,370M-2xC,370M-5xC,370M-10xC"
 SMALL_RUNS = RUNS + ",760M-1xC,760M-2xC,760M-5xC,760M-10xC,1B-1xC,1B-2xC,1B-5xC,1B-10xC"

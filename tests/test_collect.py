@@ -17,13 +17,13 @@ import pytest
 import torch
 from conftest import write_micro_spec
 
-from ladder import observations
 from ladder.cli import main
 from ladder.collect.evaluate import Evaluator, build_requests, score_task, to_rows
 from ladder.collect.logits import full_logits
+from ladder.data import observations
 from ladder.errors import LadderError
-from ladder.tokenizer import load_tokenizer
-from ladder.train_spec import TokenizerSpec
+from ladder.runs.tokenizer import load_tokenizer
+from ladder.spec.train import TokenizerSpec
 
 TASK = "arc_easy_rc_0shot"
 VOCAB = 50304
@@ -120,7 +120,7 @@ def tiny_models(tmp_path_factory):
     """A random OLMo-core model of the tiny ladder's geometry and a random tiny Llama (Hugging
     Face), each as (logits at the answer positions, full forward)."""
     from ladder.collect.logits import hf_logits, olmo_core_logits
-    from ladder.train_spec import Size
+    from ladder.spec.train import Size
 
     torch.manual_seed(0)
     size = Size(name="d16", d_model=16, n_layers=2, n_heads=2)
@@ -308,8 +308,8 @@ def one_process(trained, tmp_path_factory) -> pd.DataFrame:
 
 def test_collect_rescores_olmo_core_checkpoints_as_trained(trained, one_process, capsys):
     from ladder.collect.checkpoints import load_olmo
-    from ladder.runfolder import model_config
-    from ladder.spec import load_spec
+    from ladder.runs.folder import model_config
+    from ladder.spec.ladder import load_spec
     from ladder.train.launch import ladder_plan
 
     in_loop = observations.read(trained.parent / "obs.parquet")
@@ -421,8 +421,8 @@ def _final_checkpoint(trained: Path, copy_to: Path) -> tuple[Path, object]:
     """A copy of the trained rung's last checkpoint in `copy_to` and the rung's model config."""
     import shutil
 
-    from ladder.runfolder import model_config
-    from ladder.spec import load_spec
+    from ladder.runs.folder import model_config
+    from ladder.spec.ladder import load_spec
     from ladder.train.launch import ladder_plan
 
     spec = load_spec(trained)
@@ -460,7 +460,7 @@ def test_crafted_tensor_record_is_refused_without_running_it(trained, tmp_path):
     import pickle
 
     from ladder.collect.checkpoints import load_olmo
-    from ladder.safe_checkpoint import read_metadata
+    from ladder.runs.checkpoint import read_metadata
 
     checkpoint, size = _final_checkpoint(trained, tmp_path)
     (checkpoint / "ladder-sha256.json").unlink()
@@ -488,7 +488,7 @@ def test_crafted_tensor_record_is_refused_without_running_it(trained, tmp_path):
 )
 def test_damaged_checkpoint_is_one_line_naming_it(trained, tmp_path, capsys, damage, message):
     from ladder.collect.checkpoints import load_olmo
-    from ladder.safe_checkpoint import read_metadata
+    from ladder.runs.checkpoint import read_metadata
 
     checkpoint, size = _final_checkpoint(trained, tmp_path)
     info = _model_record(read_metadata(checkpoint / "model_and_optim"))

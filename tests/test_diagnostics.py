@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from ladder import api
-from ladder.spec import LadderSpec
+from ladder.spec.ladder import LadderSpec
 
 SIZES = [100e6, 200e6, 400e6, 800e6]
 MULTIPLIERS = [1, 2, 5, 10]

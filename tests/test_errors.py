@@ -16,10 +16,10 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ladder import observations
 from ladder.cli import main
+from ladder.data import observations
 from ladder.errors import LadderError
-from ladder.spec import parse_spec
+from ladder.spec.ladder import parse_spec
 
 TABLE = str(ROOT / "data" / "olmo-ladder.parquet")
 RUNS = "190M-1xC,190M-2xC,190M-5xC,190M-10xC,370M-1xC,370M-2xC,370M-5xC,370M-10xC"

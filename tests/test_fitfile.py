@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ladder import api, fitfile
+from ladder import api
 from ladder.cli import main
 from ladder.errors import LadderError
+from ladder.fits import document as fit_document
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def test_a_fit_round_trips_exactly(small_fit, tmp_path):
         assert again.chained.estimate(x, 0.9) == task.chained.estimate(x, 0.9)
     # and the document is standard JSON (no NaN), schema-versioned, with units
     document = json.loads(path.read_text())
-    assert document["schema_version"] == fitfile.SCHEMA_VERSION
+    assert document["schema_version"] == fit_document.SCHEMA_VERSION
     assert document["units"]["task_loss"] == "bits per byte of the correct answer"
 
 

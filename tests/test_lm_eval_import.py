@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ladder import observations
 from ladder.cli import main
+from ladder.data import observations
 
 SAMPLE = Path(__file__).parent / "data" / "lm-eval"
 RESULTS = next(SAMPLE.glob("results_*.json"))

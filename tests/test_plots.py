@@ -18,9 +18,9 @@ from matplotlib.markers import MarkerStyle
 from ladder import api
 from ladder.cli import main
 from ladder.errors import LadderError
-from ladder.plots import FIGURES, plot_compute_vs_error, plot_noise
-from ladder.plotstyle import RUNG_SIZE, STYLE, marker_of, size_colors
-from ladder.variance import summarize
+from ladder.figures.plots import FIGURES, plot_compute_vs_error, plot_noise
+from ladder.figures.style import RUNG_SIZE, STYLE, marker_of, size_colors
+from ladder.fit.noise import summarize
 
 SIZES = ["190M", "370M", "760M", "1B"]
 MULTIPLIERS = ["1xC", "2xC", "5xC", "10xC"]

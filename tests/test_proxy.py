@@ -16,9 +16,9 @@ from ladder import api
 from ladder.cli import main
 from ladder.proxy import proxylm, splits
 from ladder.proxy.evaluate import evaluate
+from ladder.proxy.records import PROXYLM_DATA, proxylm_path, read_records
 from ladder.proxy.regressor import ProxyRegressor
 from ladder.proxy.task_records import family, leave_one_task_out
-from ladder.records import PROXYLM_DATA, proxylm_path, read_records
 
 PUBLISHED = PROXYLM_DATA / "published" / "random_results" / "xgb"
 TOLERANCE = 0.10

@@ -39,8 +39,8 @@ def llama(seed: int, vocab: int = VOCAB, layers: int = 2):
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    from ladder.tokenizer import load_tokenizer
-    from ladder.train_spec import TokenizerSpec
+    from ladder.runs.tokenizer import load_tokenizer
+    from ladder.spec.train import TokenizerSpec
 
     return load_tokenizer(TokenizerSpec())
 

@@ -64,7 +64,7 @@ def test_intervals_bracket_predictions_and_mostly_cover_actuals(paper_fit):
 def test_report_says_when_bootstrap_refits_did_not_converge(paper_fit):
     import copy
 
-    from ladder.report import format_text
+    from ladder.fits.report import format_text
 
     assert "Note: bootstrap" not in format_text(paper_fit)
     shaky = copy.deepcopy(paper_fit)

@@ -11,7 +11,7 @@ import yaml
 from conftest import ROOT
 
 from ladder.errors import LadderError
-from ladder.spec import LadderSpec, load_spec, min_bootstrap, parse_target
+from ladder.spec.ladder import LadderSpec, load_spec, min_bootstrap, parse_target
 
 GOOD = {
     "name": "s",
@@ -170,8 +170,8 @@ def test_an_alias_bomb_is_refused_without_expanding(tmp_path):
 
 
 def test_docs_spec_reference_is_up_to_date():
-    from ladder.specdoc import reference
+    from ladder.spec.reference import reference
 
     written = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
-    assert written == reference(), "run: python -m ladder.specdoc > docs/spec.md"
+    assert written == reference(), "run: python -m ladder.spec.reference > docs/spec.md"
     assert "| `train.wsds.decay_fraction` | number (> 0.0, <= 0.5) | `0.2` |" in written

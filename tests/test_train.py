@@ -16,11 +16,11 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from ladder import observations
 from ladder.cli import main
-from ladder.runfolder import checkpoints
-from ladder.sizes import batch_size, learning_rate
-from ladder.spec import load_spec
+from ladder.data import observations
+from ladder.runs.folder import checkpoints
+from ladder.runs.sizes import batch_size, learning_rate
+from ladder.spec.ladder import load_spec
 from ladder.train.launch import ladder_plan
 
 # RUNGS.md of the paper's ladder: N, global batch (sequences of 4,096), peak LR.

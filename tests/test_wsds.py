@@ -13,13 +13,14 @@ import torch
 from conftest import ROOT
 from test_train import _train_command, train_until_killed
 
-from ladder import api, observations
+from ladder import api
 from ladder.cli import main
+from ladder.data import observations
 from ladder.errors import LadderError
-from ladder.runfolder import checkpoints
-from ladder.rungs import rung_name
-from ladder.schedule import learning_rate_at, phase_at
-from ladder.spec import load_spec, parse_spec
+from ladder.runs.folder import checkpoints
+from ladder.runs.rungs import rung_name
+from ladder.runs.schedule import learning_rate_at, phase_at
+from ladder.spec.ladder import load_spec, parse_spec
 from ladder.train.launch import ladder_plan
 from ladder.train.plan import saving
 
@@ -269,8 +270,8 @@ def test_held_out_loss_is_in_bits_per_byte(tmp_path, corpus):
     """A model that spreads its probability evenly over the 50,304 logits loses log2(50,304)
     bits on every predicted token."""
     from ladder.collect.validation import HeldOutText
-    from ladder.tokenizer import load_tokenizer
-    from ladder.train_spec import TokenizerSpec
+    from ladder.runs.tokenizer import load_tokenizer
+    from ladder.spec.train import TokenizerSpec
 
     path = tmp_path / "valid.npy"
     np.fromfile(corpus, dtype=np.uint16)[:1000].tofile(path)
@@ -288,7 +289,7 @@ def test_held_out_loss_is_in_bits_per_byte(tmp_path, corpus):
 
 def test_collect_marks_each_checkpoint_with_its_phase(tmp_path, micro_spec):
     from ladder.collect.collector import pending_checkpoints
-    from ladder.runfolder import write_rung
+    from ladder.runs.folder import write_rung
 
     spec = load_spec(micro_spec(schedule="wsds", multipliers=[0.001, 0.002]))
     (run,) = ladder_plan(spec)

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from ladder import __version__
 from ladder.cli import analyses, collect, data, fit, predict, proxy, proxy_tuning, train
 from ladder.cli.common import HelpFormatter, Parser, wrap
-from ladder.config import ValidationError, describe
 from ladder.errors import LadderError
+from ladder.spec.config import ValidationError, describe
 
 VERB_GROUPS = (fit, predict, analyses, train, collect, data, proxy, proxy_tuning)
 

@@ -163,8 +163,8 @@ def run_plot(args: argparse.Namespace) -> int:
 
 def run_variance(args: argparse.Namespace) -> int:
     from ladder.files import write_json
-    from ladder.report import NOISE_FORMATS, format_frame
-    from ladder.variance import summarize
+    from ladder.fit.noise import summarize
+    from ladder.fits.report import NOISE_FORMATS, format_frame
 
     spec = _spec(args)
     noise = api.noise(spec, runs=split(args.runs) or None, last_n=args.last_n)
@@ -188,7 +188,7 @@ def run_variance(args: argparse.Namespace) -> int:
 
 def run_backtest(args: argparse.Namespace) -> int:
     from ladder.files import write_json
-    from ladder.report import BACKTEST_FORMATS, format_frame
+    from ladder.fits.report import BACKTEST_FORMATS, format_frame
 
     spec = _spec(args)
     result = api.backtest(
@@ -212,9 +212,9 @@ def run_backtest(args: argparse.Namespace) -> int:
 def run_compute_vs_error(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from ladder.figures.plots import plot_compute_vs_error, save
     from ladder.files import write_text
-    from ladder.plots import plot_compute_vs_error, save
-    from ladder.report import CVE_FORMATS, format_frame
+    from ladder.fits.report import CVE_FORMATS, format_frame
 
     formats = api.check_formats(split(args.formats))
     spec = _spec(args).with_fit(bootstrap=0)

@@ -17,7 +17,7 @@ from ladder.cli.common import (
     split,
 )
 from ladder.errors import LadderError
-from ladder.presets import PRESETS
+from ladder.spec.presets import PRESETS
 
 
 def register(sub: Any) -> None:
@@ -100,7 +100,7 @@ def fit_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def spec_and_table(args: argparse.Namespace):
     """The spec (a config, or a table with runs/targets from flags) and its table."""
-    from ladder.spec import parse_target
+    from ladder.spec.ladder import parse_target
 
     targets = [parse_target(text) for text in args.target]
     if args.table is not None:
@@ -131,7 +131,7 @@ def spec_and_table(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ladder.report import format_text
+    from ladder.fits.report import format_text
 
     spec, table = spec_and_table(args)
     fit = api.fit(spec, table, progress=progress(args))

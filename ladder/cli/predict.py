@@ -69,7 +69,7 @@ def _numbers(text: str | None, flag: str) -> list[float]:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from ladder.report import format_grid, write_frame
+    from ladder.fits.report import format_grid, write_frame
 
     fit = api.load_fit(args.fit)
     params, tokens = api.grid(
@@ -92,7 +92,7 @@ def _fit(path: str, args: argparse.Namespace):
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from ladder.report import format_comparison, write_frame
+    from ladder.fits.report import format_comparison, write_frame
 
     first, second = _fit(args.first, args), _fit(args.second, args)
     frame = api.compare(first, second)

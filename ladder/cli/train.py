@@ -7,7 +7,7 @@ from typing import Any
 
 from ladder import api
 from ladder.cli.common import add_config, add_quiet, add_verb, progress, split
-from ladder.train_spec import LAUNCHERS
+from ladder.spec.train import LAUNCHERS
 
 
 def register(sub: Any) -> None:
@@ -42,7 +42,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ladder.errors import LadderError
-    from ladder.report import format_plan
+    from ladder.fits.report import format_plan
 
     config = args.config or api.default_spec_path()
     spec = api.spec(config)

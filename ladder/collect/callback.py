@@ -10,13 +10,13 @@ from pathlib import Path
 from olmo_core.distributed.utils import get_rank
 from olmo_core.train.callbacks import Callback
 
-from ladder import observations
 from ladder.collect.evaluate import Evaluator, to_rows
 from ladder.collect.logits import olmo_core_logits
 from ladder.collect.validation import HeldOutText
-from ladder.runfolder import RungPlan
-from ladder.schedule import schedule_columns
-from ladder.train_spec import EvalSpec, TokenizerSpec
+from ladder.data import observations
+from ladder.runs.folder import RungPlan
+from ladder.runs.schedule import schedule_columns
+from ladder.spec.train import EvalSpec, TokenizerSpec
 
 
 @dataclass
@@ -51,7 +51,7 @@ class ObservationCallback(Callback):
         self._score_if_due()  # in case the checkpoint was loaded before this callback ran
 
     def _build(self) -> None:
-        from ladder.tokenizer import load_tokenizer
+        from ladder.runs.tokenizer import load_tokenizer
 
         if self._evaluator is not None:
             return

@@ -1,5 +1,5 @@
 """Load checkpoints for evaluation: OLMo-core `stepN` checkpoints of a rung trained by
-`ladder train` (see ladder.runfolder), and Hugging Face model folders (local; nothing is
+`ladder train` (see ladder.runs.folder), and Hugging Face model folders (local; nothing is
 downloaded). What is scored is a model's logits at the answer positions (see
 ladder.collect.logits)."""
 
@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 def load_olmo(checkpoint: Path, model_config, device: str = "cpu") -> Transformer:
     """An OLMo-core model of `model_config` with the weights of `checkpoint` (a stepN folder),
-    read without unpickling code and checked against its digest (ladder.safe_checkpoint)."""
-    from ladder.safe_checkpoint import load_model_weights
+    read without unpickling code and checked against its digest (ladder.runs.checkpoint)."""
+    from ladder.runs.checkpoint import load_model_weights
 
     model = model_config.build(init_device="cpu")
     load_model_weights(checkpoint, model)

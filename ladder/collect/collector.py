@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ladder import observations
 from ladder.collect.checkpoints import load_hf, load_olmo
 from ladder.collect.evaluate import Evaluator, to_rows
 from ladder.collect.logits import LogitsAt, hf_logits, olmo_core_logits
+from ladder.data import observations
 from ladder.errors import LadderError
-from ladder.runfolder import checkpoints, model_config, read_rung, rung_dir
-from ladder.schedule import schedule_columns
-from ladder.spec import LadderSpec
-from ladder.train_spec import TokenizerSpec
+from ladder.runs.folder import checkpoints, model_config, read_rung, rung_dir
+from ladder.runs.schedule import schedule_columns
+from ladder.spec.ladder import LadderSpec
+from ladder.spec.train import TokenizerSpec
 
 
 @dataclass(frozen=True)

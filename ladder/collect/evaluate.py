@@ -248,7 +248,7 @@ class Evaluator:
 
 
 def to_rows(scores: Sequence[TaskScore], run: str, params: int, tokens: int, step: int):
-    """Observation rows (see ladder.observations) for one checkpoint's task scores."""
+    """Observation rows (see ladder.data.observations) for one checkpoint's task scores."""
     import pandas as pd
 
     return pd.DataFrame(

@@ -22,13 +22,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ladder import observations
-from ladder.cluster import directive, quote, slurm_directives, submit, torchrun
 from ladder.collect.collector import Pending, pending_checkpoints, score_and_append
 from ladder.collect.evaluate import Evaluator
+from ladder.data import observations
 from ladder.errors import LadderError
 from ladder.files import locked, read_json, write_json, write_text
-from ladder.train_spec import SlurmSpec, TokenizerSpec
+from ladder.runs.cluster import directive, quote, slurm_directives, submit, torchrun
+from ladder.spec.train import SlurmSpec, TokenizerSpec
 
 PLAN = "plan.json"
 WORKER = "ladder.collect.worker"
@@ -112,8 +112,8 @@ def run_shard(plan_path: Path, shard: int) -> int:
     """Score shard `shard` of a plan: each of its checkpoints that neither the table nor the
     shard file has rows for, appending the rows to the shard file checkpoint by checkpoint;
     then merge the file into the table. The rows added to the table."""
-    from ladder.spec import load_spec
-    from ladder.tokenizer import load_tokenizer
+    from ladder.runs.tokenizer import load_tokenizer
+    from ladder.spec.ladder import load_spec
 
     plan = read_plan(plan_path)
     table = Path(plan.table)

@@ -9,7 +9,7 @@ peak (equal to D at a constant rate); R = S2 / S1 is the annealed share, S2 the 
 tokens). Tissue et al. write the annealing term as C * S2 for one model; dividing by S1 makes
 it dimensionless, so that one C serves rungs whose steps hold different numbers of tokens.
 Every checkpoint after the warm-up is a point, not only each run's last: the law sees the
-whole loss curve of every rung. Inputs are computed by ladder.points.lr_areas.
+whole loss curve of every rung. Inputs are computed by ladder.fit.points.lr_areas.
 """
 
 from __future__ import annotations

@@ -40,8 +40,8 @@ from pydantic import Field
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import GridSearchCV, KFold, ParameterGrid
 
-from ladder.config import Config, Float
 from ladder.errors import LadderError
+from ladder.spec.config import Config, Float
 
 REGRESSORS = ("xgb", "lgbm", "poly2", "poly3")
 SUBSAMPLE = 0.8

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from ladder.config import Config, Float, Int, PositiveInt
 from ladder.proxy.features import FeatureSet
-from ladder.train_spec import resolve_path
+from ladder.spec.config import Config, Float, Int, PositiveInt
+from ladder.spec.train import resolve_path
 
 Regressor = Literal["xgb", "lgbm", "poly2", "poly3"]
 

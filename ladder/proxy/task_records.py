@@ -24,11 +24,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ladder.errors import LadderError
-from ladder.points import final_points, task_frame
+from ladder.fit.points import final_points, task_frame
 from ladder.proxy.features import FeatureSet
 from ladder.proxy.regressor import ProxyRegressor
-from ladder.rungs import rungs
-from ladder.spec import LadderSpec, TaskSpec
+from ladder.runs.rungs import rungs
+from ladder.spec.ladder import LadderSpec, TaskSpec
 
 SPLIT = re.compile(r"_(?:train|val|dev|test)(?=_|$)")
 SCALE = ("log10_params", "log10_tokens")

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ladder.errors import LadderError
-from ladder.runfolder import RUNG_FILE, STEP, RungPlan, checkpoints, model_config, read_rung
+from ladder.runs.folder import RUNG_FILE, STEP, RungPlan, checkpoints, model_config, read_rung
 
 if TYPE_CHECKING:
-    from ladder.train_spec import TrainSpec
+    from ladder.spec.train import TrainSpec
 
 
 MAX_POSITIONS = 4096  # what Hugging Face's length checks see; RoPE itself has no limit

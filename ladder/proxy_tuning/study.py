@@ -20,14 +20,14 @@ from ladder.errors import LadderError
 from ladder.proxy_tuning import models, tune
 from ladder.proxy_tuning.data import documents
 from ladder.proxy_tuning.steer import Steered, model_rows, steered_rows
-from ladder.runfolder import is_done
+from ladder.runs.folder import is_done
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ladder.collect.evaluate import Evaluator
-    from ladder.runfolder import RungPlan
-    from ladder.train_spec import TrainSpec
+    from ladder.runs.folder import RungPlan
+    from ladder.spec.train import TrainSpec
 
 KINDS = ("untuned", "proxy-tuned", "tuned")
 
@@ -146,7 +146,7 @@ def plot(summary: pd.DataFrame, tuning_set: str):
 def write(result: StudyResult, folder: Path, tuning_set: str) -> list[Path]:
     """summary.csv, rows.parquet (an observation table: `ladder fit` reads it) and
     gap.png in `folder`; return the paths."""
-    from ladder import observations
+    from ladder.data import observations
     from ladder.files import atomic_write, write_text
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -22,10 +22,10 @@ import numpy as np
 
 from ladder.errors import LadderError
 from ladder.files import write_text
-from ladder.runfolder import mark_done, single_process_checkpoints, write_rung
+from ladder.runs.folder import mark_done, single_process_checkpoints, write_rung
 
 if TYPE_CHECKING:
-    from ladder.train_spec import TrainSpec
+    from ladder.spec.train import TrainSpec
 
 TUNE_FILE = "tune.json"
 
@@ -127,7 +127,7 @@ def tune(
     import torch
 
     from ladder.proxy_tuning import data, models
-    from ladder.tokenizer import load_tokenizer, token_config
+    from ladder.runs.tokenizer import load_tokenizer, token_config
 
     if train is None:
         raise LadderError("tuning needs the ladder's spec with a `train` section (its tokenizer)")
@@ -176,7 +176,7 @@ def _save_olmo(model, checkpoint: Path) -> None:
     from olmo_core.distributed.checkpoint import save_model_and_optim_state
     from olmo_core.train.checkpoint import CheckpointMetadata
 
-    from ladder.safe_checkpoint import write_digest
+    from ladder.runs.checkpoint import write_digest
 
     with single_process_checkpoints():
         save_model_and_optim_state(str(checkpoint / "model_and_optim"), model, save_overwrite=True)

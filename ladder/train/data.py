@@ -20,7 +20,7 @@ import numpy as np
 
 from ladder.errors import LadderError
 from ladder.files import atomic_write
-from ladder.train_spec import BUILTIN_CORPORA, TokenizerSpec, TrainSpec
+from ladder.spec.train import BUILTIN_CORPORA, TokenizerSpec, TrainSpec
 
 MIN_DOCSTRING_CHARS = 200
 HELD_OUT_EVERY = 50  # a built-in corpus's validation text: every 50th document, never trained on
@@ -84,7 +84,7 @@ def tokenize(
 
     Written atomically, so an interrupted run leaves no partial corpus.
     """
-    from ladder.tokenizer import load_tokenizer, token_config
+    from ladder.runs.tokenizer import load_tokenizer, token_config
 
     ids = token_config(tokenizer)
     encoder = load_tokenizer(tokenizer)

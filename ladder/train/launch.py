@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ladder.cluster import directive, quote, slurm_directives, submit, torchrun
 from ladder.errors import LadderError
 from ladder.files import write_text
-from ladder.runfolder import RungPlan, is_done, model_config, rung_dir
-from ladder.spec import LadderSpec
+from ladder.runs.cluster import directive, quote, slurm_directives, submit, torchrun
+from ladder.runs.folder import RungPlan, is_done, model_config, rung_dir
+from ladder.spec.ladder import LadderSpec
 from ladder.train.olmo import check_corpus
 from ladder.train.plan import plan_ladder
 
@@ -38,7 +38,7 @@ class Job:
 def ladder_plan(spec: LadderSpec, only: Sequence[str] = ()) -> list[RungPlan]:
     """The spec's rungs (or those named in `only`); LadderError if the spec cannot train."""
     from ladder.collect.evaluate import check_tasks
-    from ladder.tokenizer import token_config
+    from ladder.runs.tokenizer import token_config
 
     if spec.train is None:
         raise LadderError("the spec has no `train` section (see configs/tiny.yaml)")
@@ -71,7 +71,7 @@ def readiness(spec: LadderSpec) -> list[str]:
     output folder that cannot be created."""
     import os
 
-    from ladder.tokenizer import tokenizer_file
+    from ladder.runs.tokenizer import tokenizer_file
 
     train, problems = spec.train, []
     missing = [str(p) for p in train.corpus if not p.is_file() or p.stat().st_size == 0]

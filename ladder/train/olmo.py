@@ -1,9 +1,9 @@
 """Train one run with OLMo-core: its Transformer, numpy token dataset, AdamW, its schedule
-(cosine or WSD-S: ladder.schedule), Trainer and checkpointer. Runs in the current process:
+(cosine or WSD-S: ladder.runs.schedule), Trainer and checkpointer. Runs in the current process:
 one CPU or GPU, or one rank of torchrun.
 
-The rung's folder is laid out as ladder.runfolder says. Re-running resumes from the latest
-checkpoint that passes ladder.safe_checkpoint's checks (OLMo-core's load_strategy
+The rung's folder is laid out as ladder.runs.folder says. Re-running resumes from the latest
+checkpoint that passes ladder.runs.checkpoint's checks (OLMo-core's load_strategy
 "if_available", after ladder.train.resume sets aside the ones that fail) and skips a rung that
 is DONE.
 """
@@ -16,14 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ladder.errors import LadderError
-from ladder.runfolder import (
+from ladder.runs.folder import (
     RungPlan,
     mark_done,
     rung_dir,
     single_process_checkpoints,
     write_rung,
 )
-from ladder.train_spec import TrainSpec
+from ladder.spec.train import TrainSpec
 
 
 def check_corpus(train: TrainSpec) -> None:
@@ -67,8 +67,8 @@ def train_rung(
     from olmo_core.utils import seed_all
 
     from ladder.collect.callback import ObservationCallback, ProgressCallback
-    from ladder.schedule import scheduler
-    from ladder.tokenizer import token_config
+    from ladder.runs.schedule import scheduler
+    from ladder.runs.tokenizer import token_config
     from ladder.train.resume import DigestCallback, set_aside_unloadable
 
     check_corpus(train)

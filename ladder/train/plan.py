@@ -1,11 +1,11 @@
 """The plan of a ladder: every run's model, N, D, batch, LR schedule, steps, FLOPs and cost.
 
-Rules of arXiv 2412.04403 (see ladder.sizes): D = k x 20 N for "kxC"; global batch
+Rules of arXiv 2412.04403 (see ladder.runs.sizes): D = k x 20 N for "kxC"; global batch
 160 (N/108M)^(2/3) sequences at length 2,048 scaled to the sequence length and rounded to a
 multiple of 64; peak LR 0.0047 (N/108M)^(-1/3) / 4; linear warm-up over N tokens, cosine decay
 to 10% of peak. A rung's D is rounded to whole steps.
 
-With `schedule: wsds` each size is one run instead (ladder.schedule): its decays end at the
+With `schedule: wsds` each size is one run instead (ladder.runs.schedule): its decays end at the
 steps the cosine rungs would end at, so every "<size>-<k>xC" point has the cosine rung's D,
 batch and warm-up; the peak LR is `wsds.lr_factor` times the cosine rule's.
 """
@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from ladder import sizes
 from ladder.errors import LadderError
-from ladder.runfolder import DecayPoint, RungPlan
-from ladder.rungs import multiplier_label, rung_name, wsds_run_name
-from ladder.train_spec import Size, TrainSpec
+from ladder.runs import sizes
+from ladder.runs.folder import DecayPoint, RungPlan
+from ladder.runs.rungs import multiplier_label, rung_name, wsds_run_name
+from ladder.spec.train import Size, TrainSpec
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Resuming a run safely: a digest is written beside every checkpoint as it is saved, and
-before a run resumes, its newest checkpoints that fail ladder.safe_checkpoint's checks
+before a run resumes, its newest checkpoints that fail ladder.runs.checkpoint's checks
 (truncated, corrupted, unreadable metadata) are set aside, renamed `stepN.unloadable`, so that
 OLMo-core resumes from the newest one that loads."""
 
@@ -11,8 +11,8 @@ from olmo_core.distributed.utils import get_rank
 from olmo_core.train.callbacks import Callback
 
 from ladder.errors import LadderError
-from ladder.runfolder import checkpoints
-from ladder.safe_checkpoint import check_checkpoint, write_digest
+from ladder.runs.checkpoint import check_checkpoint, write_digest
+from ladder.runs.folder import checkpoints
 
 
 class DigestCallback(Callback):

@@ -34,8 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from olmo_core.train import prepare_training_environment, teardown_training_environment
 
-    from ladder.runfolder import model_config
-    from ladder.spec import load_spec
+    from ladder.runs.folder import model_config
+    from ladder.spec.ladder import load_spec
     from ladder.train.launch import ladder_plan
     from ladder.train.olmo import train_rung
 

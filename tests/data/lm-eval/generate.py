@@ -16,8 +16,8 @@ import torch
 import yaml
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from ladder.tokenizer import tokenizer_file
-from ladder.train_spec import TokenizerSpec
+from ladder.runs.tokenizer import tokenizer_file
+from ladder.spec.train import TokenizerSpec
 
 QUESTIONS = [
     ("What do plants need to make food?", ["sunlight", "sand", "plastic", "noise"], 0),

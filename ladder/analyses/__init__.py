@@ -1,0 +1,1 @@
+"""Analyses over many fits: backtests and compute against error."""

@@ -1,0 +1,227 @@
+"""The analysis verbs' API: figures, noise floor, backtests, compute against error, report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ladder.api._fit import fit, observations_for
+from ladder.errors import LadderError
+from ladder.spec.ladder import LadderSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ladder.analyses.backtest import Split
+    from ladder.fits.fit import LadderFit
+
+
+NOISE_LAST_N = 10
+
+
+BACKTEST_KINDS = ("size", "multiplier")
+
+
+BACKTEST_BOOTSTRAP = 200
+
+
+def fit_spec_with_data(fit: LadderFit, spec: LadderSpec) -> LadderSpec:
+    """The fit's own spec, reading `spec`'s table: a saved fit names its table by file name
+    only; LadderError if `spec`'s table is another file."""
+    made_on = fit.spec.data.name if fit.spec.data is not None else None
+    if spec.data is None or made_on != spec.data.name:
+        raise LadderError(
+            f"the fit was made on {made_on or 'no table'}, the spec's table is "
+            f"{spec.data.name if spec.data else 'none'}; pass the spec whose data it was made on"
+        )
+    return fit.spec.replace(data=spec.data)
+
+
+def plot(
+    fit: LadderFit,
+    out_dir: str | Path,
+    formats: Sequence[str] = ("png", "pdf"),
+    tasks: Sequence[str] | None = None,
+    width: str = "page",
+) -> list[Path]:
+    """The step 1, step 2, chained and residual figures of a fit's `tasks` (default: all; one
+    panel each), `width` "page" (7 in) or "column" (3.3 in), written to `out_dir` in each
+    format."""
+    from ladder.figures.plots import save_figures
+
+    return save_figures(fit, Path(out_dir), check_formats(formats), tasks, width)
+
+
+def check_figure_tasks(spec: LadderSpec, tasks: Sequence[str] | None) -> LadderSpec:
+    """`spec`, after a LadderError if it lacks one of the `tasks` to draw (checked before a
+    fit rather than after it)."""
+    names = [task.name for task in spec.tasks]
+    unknown = [name for name in tasks or () if name not in names]
+    if unknown:
+        raise LadderError(f"task {unknown[0]!r} is not in the fit (it has: {', '.join(names)})")
+    return spec
+
+
+def check_formats(formats: Sequence[str]) -> list[str]:
+    """Figure formats (png, pdf, svg); LadderError for another."""
+    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
+    if bad or not formats:
+        raise LadderError(f"figure format {(bad or ['(none)'])[0]!r}: one of png, pdf, svg")
+    return list(formats)
+
+
+def noise(
+    spec: LadderSpec,
+    data: pd.DataFrame | None = None,
+    runs: Sequence[str] | None = None,
+    last_n: int = NOISE_LAST_N,
+) -> pd.DataFrame:
+    """Per task and run, the checkpoint-to-checkpoint noise over the last `last_n`
+    evaluations (ladder.fit.noise); default runs: the fit runs and the targets' runs."""
+    from ladder.fit.noise import noise_floor
+
+    if runs is None:
+        runs = [*spec.fit_runs, *(t.run for t in spec.targets if t.run)]
+    return noise_floor(observations_for(spec, data), spec.tasks, runs, last_n)
+
+
+@dataclass
+class Backtest:
+    """Backtest splits, one row per (split, held-out run, task), and the noise floor used."""
+
+    spec: LadderSpec
+    splits: list[Split]
+    results: pd.DataFrame
+    noise: pd.DataFrame
+
+    def summary(self) -> pd.DataFrame:
+        from ladder.fits.report import backtest_summary
+
+        return backtest_summary(self.results)
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec.name,
+            "splits": [vars(s) for s in self.splits],
+            "results": self.results.to_dict("records"),
+        }
+
+
+def backtest(
+    spec: LadderSpec,
+    data: pd.DataFrame | None = None,
+    kinds: Sequence[str] = BACKTEST_KINDS,
+    hold_out: Sequence[str] | None = None,
+    runs: Sequence[str] | None = None,
+    last_n: int = NOISE_LAST_N,
+    progress: bool = False,
+) -> Backtest:
+    """Hold rungs out (by size and/or by token multiplier, or the `hold_out` runs), fit on
+    the rest, predict them; errors against the noise floor of `runs` (see `noise`)."""
+    from ladder.analyses.backtest import backtest as run_backtests
+    from ladder.analyses.backtest import held_out_split, multiplier_splits, size_splits
+    from ladder.fit.noise import summarize
+
+    data = observations_for(spec, data)
+    kinds = list(BACKTEST_KINDS) if list(kinds) == ["both"] else list(kinds)
+    if not kinds or any(k not in BACKTEST_KINDS for k in kinds):
+        raise LadderError(f"backtest kind {kinds!r}: choose from size, multiplier, both")
+    if hold_out:
+        splits = [held_out_split(spec.fit_runs, hold_out)]
+    else:
+        all_rungs = ladder_rungs(spec, data)
+        if not all_rungs:
+            raise LadderError(
+                "no rungs in the data (runs named <size>-<k>xC, or at a standard multiple of "
+                "20 N tokens); hold runs out by name"
+            )
+        splits = [
+            *(size_splits(all_rungs, spec.fit_runs) if "size" in kinds else []),
+            *(multiplier_splits(all_rungs, spec.fit_runs) if "multiplier" in kinds else []),
+        ]
+    if not splits:
+        raise LadderError("no backtest splits: the ladder needs at least 4 sizes or 2 multipliers")
+    floor = summarize(noise(spec, data, runs, last_n))
+    results = run_backtests(data, spec, splits, floor, progress=progress)
+    return Backtest(spec, splits, results, floor)
+
+
+def ladder_rungs(spec: LadderSpec, data: pd.DataFrame) -> list:
+    """The table's rungs (ladder.runs.rungs), never a target's run nor a run at a target's scale."""
+    from ladder.fit.rollouts import ladder_runs
+    from ladder.runs.rungs import rungs
+
+    allowed = set(ladder_runs(data, spec).index)
+    return rungs(data, exclude=set(data["run"].unique()) - allowed)
+
+
+def compute_vs_error(
+    spec: LadderSpec,
+    data: pd.DataFrame | None = None,
+    progress: bool = False,
+    tasks: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Refit on every cut-down ladder; per cut and target, compute fraction and mean error
+    over `tasks` (default: the spec's)."""
+    from ladder.analyses.backtest import compute_vs_error as run_cuts
+    from ladder.analyses.backtest import ladder_cuts
+
+    if tasks:
+        spec = spec.with_tasks(tasks)
+    data = observations_for(spec, data)
+    if not any(t.run for t in spec.targets):
+        raise LadderError("compute-vs-error needs targets with actual results (a run)")
+    cuts = ladder_cuts(ladder_rungs(spec, data), spec.fit_runs)
+    if not cuts:
+        raise LadderError("no ladder cuts: the data needs rungs of at least 3 sizes")
+    return run_cuts(data, spec, cuts, progress=progress)
+
+
+def report(
+    spec: LadderSpec,
+    out_dir: str | Path,
+    data: pd.DataFrame | None = None,
+    saved: LadderFit | None = None,
+    runs: Sequence[str] | None = None,
+    last_n: int = NOISE_LAST_N,
+    formats: Sequence[str] = ("png", "pdf"),
+    width: str = "page",
+    tasks: Sequence[str] | None = None,
+    progress: bool = False,
+) -> list[Path]:
+    """Fit (or take a `saved` fit, then its spec with `spec`'s table), noise floor, size
+    backtests and figures (each in every format, `width` "page" or "column", panels of
+    `tasks`, default all), with summary.md, in one folder."""
+    from ladder.analyses.backtest import backtest as run_backtests
+    from ladder.analyses.backtest import size_splits
+    from ladder.figures.plots import plot_noise, save, save_figures
+    from ladder.figures.style import figure_width
+    from ladder.files import write_json, write_text
+    from ladder.fit.noise import summarize
+    from ladder.fits.document import to_document
+    from ladder.fits.report import format_text, markdown_summary
+
+    formats = check_formats(formats)
+    figure_width(width)  # a bad width fails before the fit
+    out = Path(out_dir)
+    if saved is not None:
+        spec = fit_spec_with_data(saved, spec)
+    check_figure_tasks(spec, tasks)
+    data = observations_for(spec, data)
+    result = saved if saved is not None else fit(spec, data, progress=progress)
+    floor = summarize(noise(spec, data, runs, last_n))
+    splits = size_splits(ladder_rungs(spec, data), spec.fit_runs)
+    backtests = run_backtests(data, spec, splits, floor, progress=progress) if splits else None
+    figures = save_figures(result, out, formats, tasks, width)
+    figures += save(plot_noise(floor, result, width, tasks), out, "noise", formats)
+    written = [write_json(out / "fit.json", to_document(result)), *figures]
+    written.append(write_text(out / "fit.txt", format_text(result) + "\n"))
+    written.append(write_text(out / "noise.csv", floor.to_csv(index=False)))
+    if backtests is not None:
+        written.append(write_text(out / "backtest.csv", backtests.to_csv(index=False)))
+    pictures = [p.name for p in figures if p.suffix == ".png"]
+    summary = markdown_summary(result, floor, backtests, pictures)
+    written.append(write_text(out / "summary.md", summary))
+    return written

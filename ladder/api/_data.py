@@ -1,0 +1,85 @@
+"""The data verbs' API: importing evaluation logs into an observation table, tokenizing a corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ladder.api._progress import progress_bar
+from ladder.errors import LadderError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def import_observations(
+    kind: str,
+    paths: Sequence[str | Path],
+    output: str | Path,
+    params: Mapping[str, int] | None = None,
+    checkpoints: str | Path | None = None,
+    run: str | None = None,
+    tokens: int | None = None,
+    step: int = 0,
+    tasks: Sequence[str] | None = None,
+    replace: bool = False,
+) -> tuple[pd.DataFrame, int]:
+    """Convert files of `kind` (olmo-logs, lm-eval, csv) into observation rows and add them to
+    the table at `output`: rows whose (run, step, task) the table has are kept as they are
+    (`replace`: the table is replaced instead). Returns the imported rows and how many were
+    added."""
+    from ladder.data import lm_eval, observations, olmo_logs
+
+    params = dict(params or {})
+    if kind == "csv":
+        rows = observations.concat([observations.read(path) for path in paths])
+    elif kind == "olmo-logs":
+        rows = olmo_logs.import_logs(paths, params)
+    elif kind == "lm-eval":
+        if checkpoints:
+            if run:
+                raise LadderError("give either a checkpoints side table or run/params/tokens")
+            where: Any = lm_eval.read_checkpoints(checkpoints)
+        elif run and tokens is not None:
+            where = lm_eval.Checkpoint(run, olmo_logs.params_for_run(run, params), tokens, step)
+        else:
+            raise LadderError(
+                "lm-eval results do not say N and D: pass a checkpoints side table (columns "
+                "model, revision, run, params, tokens, step) or, for one model, its run name, "
+                "params and tokens"
+            )
+        rows = lm_eval.import_results(paths, where, tasks or None)
+    else:
+        raise LadderError(f"unknown import kind {kind!r}: olmo-logs, lm-eval or csv")
+    if replace:
+        return rows, observations.replace(rows, output)
+    return rows, observations.append(rows, output)
+
+
+def prepare_data(
+    output: str | Path,
+    inputs: Sequence[str | Path] = (),
+    builtin: str | None = None,
+    field: str = "text",
+    tokenizer: str = "gpt_neox_olmo_dolma_v1_5",
+    tokenizer_file: str | Path | None = None,
+    progress: bool = False,
+) -> int:
+    """Tokenize text files / JSON Lines (or a built-in corpus) into an OLMo-core token file;
+    returns the number of tokens."""
+    from ladder.spec.train import TokenizerSpec
+    from ladder.train import data
+
+    if bool(inputs) == bool(builtin):
+        raise LadderError("give input files or a built-in corpus (one of the two)")
+    documents = (
+        data.builtin_documents(builtin)
+        if builtin
+        else data.read_documents([Path(p) for p in inputs], field=field)
+    )
+    spec = TokenizerSpec.parse(
+        {"name": tokenizer, "file": str(tokenizer_file) if tokenizer_file else None}, "tokenizer"
+    )
+    with progress_bar(progress, desc="tokenizing", unit="doc") as bar:
+        return data.tokenize(documents, spec, Path(output), progress=bar.update)

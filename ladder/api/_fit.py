@@ -1,0 +1,141 @@
+"""The fit verb's API: the spec and its table, a plain table as a spec, fit, save and load."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ladder.errors import LadderError
+from ladder.spec.ladder import LadderSpec, TargetSpec, TaskSpec, load_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ladder.fits.fit import LadderFit
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+DEFAULT_SPEC = Path("configs/olmo-paper.yaml")
+
+
+def default_spec_path() -> Path:
+    """configs/olmo-paper.yaml here, else the one beside the package (a source checkout)."""
+    return DEFAULT_SPEC if DEFAULT_SPEC.is_file() else REPO / DEFAULT_SPEC
+
+
+def spec(config: str | Path | None = None) -> LadderSpec:
+    """The spec of `config` (default: the bundled paper ladder)."""
+    return load_spec(config or default_spec_path())
+
+
+def table(spec: LadderSpec) -> pd.DataFrame:
+    """The spec's observation table, validated."""
+    from ladder.data import observations
+
+    if spec.data is None:
+        raise LadderError(f"spec {spec.name!r} names no data table")
+    return observations.read(spec.data)
+
+
+def observations_for(spec: LadderSpec, data: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What the spec fits on: `data` (default: its table) and, when it trains WSD-S runs,
+    their decay bottoms as the rungs "<size>-<k>xC" (see ladder.data.annealed)."""
+    data = table(spec) if data is None else data
+    if spec.train is None or spec.train.schedule != "wsds":
+        return data
+    from ladder.data.annealed import with_annealed_rungs
+    from ladder.runs.rungs import wsds_run_name
+
+    runs = {wsds_run_name(size.name): size.name for size in spec.train.sizes}
+    return with_annealed_rungs(data, runs, spec.train.multipliers)
+
+
+def table_spec(
+    path: str | Path,
+    fit_runs: Sequence[str],
+    targets: Sequence[TargetSpec] = (),
+    tasks: Sequence[str] | None = None,
+    chance: Mapping[str, float] | None = None,
+    **fit: Any,
+) -> tuple[LadderSpec, pd.DataFrame]:
+    """A spec for a plain observation table (no YAML): the runs to fit, the targets, the
+    tasks (default: every task of the table) with their chance accuracy (default: from the
+    task's family, ladder.spec.chance, else 0.25, flagged as assumed), and fit options; returns
+    it with the table."""
+    from ladder.data import observations
+
+    frame = observations.read(path)
+    names = list(tasks) if tasks else sorted(frame["task"].unique())
+    present = set(frame["task"].unique())
+    unknown = [name for name in names if name not in present]
+    if unknown:
+        raise LadderError(
+            f"task {unknown[0]!r} is not in the table (it has: {', '.join(sorted(present))})"
+        )
+    chance = dict(chance or {})
+    stray = sorted(set(chance) - set(names))
+    if stray:
+        raise LadderError(f"chance {stray[0]}: not one of the tasks fitted")
+    task_specs = [
+        TaskSpec.parse({"name": name, "chance": chance.get(name)}, f"task {name!r}")
+        for name in names
+    ]
+    spec = LadderSpec.parse(
+        {
+            "name": table_name(path),
+            "data": Path(path),
+            "fit": {**fit, "runs": list(fit_runs)},
+            "targets": list(targets),
+            "tasks": task_specs,
+        },
+        str(path),
+    )
+    return spec, frame
+
+
+def table_name(path: str | Path) -> str:
+    """A table's name for its spec (and default fit file): the file name without its table
+    suffixes (exp.v1.csv.gz -> exp.v1), so that exp.v1.csv and exp.v2.csv stay apart."""
+    name = Path(path).name
+    for suffix in (".gz", ".bz2", ".xz", ".zst", ".csv", ".parquet", ".pq"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def fit(
+    spec: LadderSpec,
+    data: pd.DataFrame | None = None,
+    progress: bool = False,
+    workers: int | None = None,
+) -> LadderFit:
+    """Fit every task of the spec and predict its targets (see ladder.fit.paper)."""
+    from ladder.fit.paper import fit_ladder
+
+    return fit_ladder(observations_for(spec, data), spec, progress, workers)
+
+
+def fits_home() -> Path:
+    """Where `ladder fit` writes fits by default: $XDG_DATA_HOME/ladder/fits (usually
+    ~/.local/share/ladder/fits), never the repository."""
+    import os
+
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "ladder" / "fits"
+
+
+def save_fit(fit: LadderFit, output: str | Path | None = None) -> Path:
+    """Write a fit as JSON to `output` (default: fits_home()/<spec name>.json)."""
+    from ladder.files import write_json
+    from ladder.fits.document import to_document
+
+    return write_json(output or fits_home() / f"{fit.spec.name}.json", to_document(fit))
+
+
+def load_fit(path: str | Path) -> LadderFit:
+    """A fit written by `ladder fit` (its laws, draws, points and predictions; no refit)."""
+    from ladder.fits import document
+
+    return document.load(path)

@@ -1,0 +1,79 @@
+"""The predict and compare verbs' API: predictions at any (N, D) from a fit, two fits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ladder.errors import LadderError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ladder.fits.fit import LadderFit
+
+
+def grid(
+    params: Sequence[float] = (),
+    tokens: Sequence[float] = (),
+    compute: Sequence[float] = (),
+    tokens_per_param: float = 20.0,
+) -> tuple[list[float], list[float]]:
+    """The (N, D) points to predict at: every N with every D, or for each compute C (FLOPs)
+    the model of `tokens_per_param` (20: Chinchilla's) with C = 6 N D."""
+    import math
+
+    if compute:
+        if params or tokens:
+            raise LadderError("give either N and D, or the compute (with tokens per parameter)")
+        if tokens_per_param <= 0 or any(c <= 0 for c in compute):
+            raise LadderError("compute and tokens per parameter must be positive")
+        ns = [math.sqrt(c / (6 * tokens_per_param)) for c in compute]
+        return ns, [tokens_per_param * n for n in ns]
+    if not params or not tokens:
+        raise LadderError("give N and D (each one or more values), or the compute")
+    return [n for n in params for _ in tokens], [d for _ in params for d in tokens]
+
+
+def predict(fit: LadderFit, params: Sequence[float], tokens: Sequence[float]) -> pd.DataFrame:
+    """Every task's prediction and interval at each (N, D) (LadderFit.predict)."""
+    return fit.predict(list(params), list(tokens))
+
+
+def compare(first: LadderFit, second: LadderFit) -> pd.DataFrame:
+    """Two fits side by side: for each task both have, at each of the first fit's targets (N,
+    D), both predictions and intervals, the difference (second - first) and whether the
+    intervals overlap. LadderError if they share no task or the first has no target."""
+    import pandas as pd
+
+    shared = [name for name in first.tasks if name in second.tasks]
+    if not shared:
+        raise LadderError(
+            f"the fits share no task ({', '.join(first.tasks)} vs {', '.join(second.tasks)})"
+        )
+    if not first.spec.targets:
+        raise LadderError("the first fit has no targets to compare at")
+    rows = []
+    for target in first.spec.targets:
+        a = first.predict(target.params, target.tokens).set_index("task")
+        b = second.predict(target.params, target.tokens).set_index("task")
+        for task in shared:
+            ra, rb = a.loc[task], b.loc[task]
+            rows.append(
+                {
+                    "target": target.name,
+                    "params": target.params,
+                    "tokens": target.tokens,
+                    "task": task,
+                    "metric": ra["metric"],
+                    "first": ra["predicted"],
+                    "first_lower": ra["lower"],
+                    "first_upper": ra["upper"],
+                    "second": rb["predicted"],
+                    "second_lower": rb["lower"],
+                    "second_upper": rb["upper"],
+                    "difference": rb["predicted"] - ra["predicted"],
+                    "overlap": bool(ra["lower"] <= rb["upper"] and rb["lower"] <= ra["upper"]),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,1 @@
+"""Observations: the observation table and the importers that fill it."""

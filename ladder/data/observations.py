@@ -1,0 +1,218 @@
+"""The observation table: one row per (run, step, task); validate, read and write it.
+
+Required columns: run, params (N, parameters), tokens (D, tokens seen at this step), step,
+task, task_loss (the intermediate feature; its unit is the row's `loss_unit`, bits per byte of
+the correct answer unless said otherwise). `accuracy` (a fraction in [0, 1]) may be missing for
+loss-only data. Optional columns with a meaning (OPTIONAL) are checked too; any other column
+(seed, split, ...) is kept as it is.
+`ladder train` and `ladder collect` add learning_rate (AdamW's learning rate of the step's
+update) and lr_phase (warmup, stable, decay or bottom: see ladder.runs.schedule; `bottom` rows are
+annealed points).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ladder.errors import LadderError
+from ladder.files import atomic_write, locked, read_table
+
+BITS_PER_BYTE = "bits per byte"
+NATS_PER_TOKEN = "nats per token"
+LOSS_UNITS = (BITS_PER_BYTE, NATS_PER_TOKEN)
+INT64_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Column:
+    """A numeric column: its meaning and unit, and the closed range its values must lie in."""
+
+    meaning: str
+    low: float = -np.inf
+    high: float = np.inf
+    whole: bool = False  # an integer column
+
+
+REQUIRED = {
+    "params": Column("N, parameters", 1, INT64_MAX, whole=True),
+    "tokens": Column("D, tokens seen at this step", 0, INT64_MAX, whole=True),
+    "step": Column("training step", 0, INT64_MAX, whole=True),
+    "task_loss": Column("the intermediate feature, in the row's loss_unit", 0),
+}
+OPTIONAL = {
+    "accuracy": Column("the accuracy predicted (length-normalized for rc tasks), fraction", 0, 1),
+    "len_norm": Column("length-normalized accuracy, fraction", 0, 1),
+    "acc": Column("plain accuracy, fraction", 0, 1),
+    "soft": Column("probability of the correct choice normalized over the choices", 0, 1),
+    "soft_log": Column("the natural log of `soft`", high=0),
+    "ce_loss": Column("cross-entropy of the correct answer per character, nats", 0),
+    "learning_rate": Column("the learning rate at this step", 0),
+}
+TEXT = ("run", "task")
+LR_PHASES = (
+    "warmup",
+    "stable",
+    "decay",
+    "bottom",
+)  # a row's place in its schedule (ladder.runs.schedule)
+
+
+def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
+    """Check the schema and return a normalized copy; raise LadderError naming the first bad cell.
+
+    Rows are never dropped silently: a missing or non-finite required value, a value outside
+    its column's range (N and D within int64, losses >= 0, accuracies in [0, 1]), an unknown
+    loss unit, a task with accuracy on some rows but not others, or a duplicated
+    (run, step, task) is an error.
+    """
+    missing = [c for c in (*TEXT, *REQUIRED) if c not in table.columns]
+    if missing:
+        raise LadderError(
+            f"{source}: missing column(s) {', '.join(missing)}; required: "
+            f"{', '.join((*TEXT, *REQUIRED))} (and optionally accuracy)"
+        )
+    if table.empty:
+        raise LadderError(f"{source}: the table has no rows")
+
+    def fail(mask: pd.Series, column: str, problem: str) -> None:
+        if mask.any():
+            row = int(np.flatnonzero(mask.to_numpy())[0])
+            value = table[column].iloc[row] if column in table.columns else None
+            raise LadderError(f"{source}: row {row + 2}, column {column!r}: {problem} ({value!r})")
+
+    out = table.copy()
+    for column in TEXT:
+        fail(out[column].isna() | (out[column].astype(str).str.strip() == ""), column, "missing")
+        out[column] = out[column].astype(str)
+    if "loss_unit" not in out.columns:
+        out["loss_unit"] = BITS_PER_BYTE
+    out["loss_unit"] = out["loss_unit"].fillna(BITS_PER_BYTE)
+    fail(~out["loss_unit"].isin(LOSS_UNITS), "loss_unit", f"one of {', '.join(LOSS_UNITS)}")
+    if "accuracy" not in out.columns:
+        out["accuracy"] = np.nan
+    if "lr_phase" in out.columns:
+        phase = out["lr_phase"]
+        fail(phase.notna() & ~phase.isin(LR_PHASES), "lr_phase", f"one of {', '.join(LR_PHASES)}")
+    for column, rule in (REQUIRED | OPTIONAL).items():
+        if column not in out.columns:
+            continue
+        raw = out[column]
+        if pd.api.types.is_bool_dtype(raw):
+            fail(raw.notna(), column, "a boolean, not a number")
+        values = pd.to_numeric(raw, errors="coerce").astype(float)
+        fail(values.isna() & raw.notna(), column, "not a number")
+        if column in REQUIRED:
+            fail(values.isna(), column, "missing")
+        fail(np.isinf(values), column, "not finite")
+        fail(
+            (values < rule.low) | (values > rule.high),
+            column,
+            f"outside [{rule.low:g}, {rule.high:g}]",
+        )
+        if rule.whole:
+            fail(values.notna() & (values != values.round()), column, "not a whole number")
+            out[column] = values.astype("int64")
+        else:
+            out[column] = values
+    known = out.groupby("task")["accuracy"].agg(lambda a: a.notna().any())
+    partial = out["accuracy"].isna() & out["task"].map(known)
+    fail(partial, "accuracy", "missing, although the task has accuracy on other rows")
+    duplicated = out.duplicated(["run", "step", "task"])
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated.to_numpy())[0])
+        raise LadderError(
+            f"{source}: row {row + 2}: duplicate (run, step, task) = "
+            f"({out['run'].iloc[row]}, {out['step'].iloc[row]}, {out['task'].iloc[row]})"
+        )
+    return out.sort_values(["run", "task", "step"], kind="stable").reset_index(drop=True)
+
+
+def concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Several validated tables as one (a (run, step, task) in two of them is an error)."""
+    if not tables:
+        raise LadderError("no tables given")
+    return validate(pd.concat(tables, ignore_index=True), source="combined tables")
+
+
+def read(path: str | os.PathLike) -> pd.DataFrame:
+    """Read and validate an observation table from Parquet or (optionally compressed) CSV."""
+    return validate(read_table(path), source=str(path))
+
+
+def write(table: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Validate and write atomically (temporary file, then rename): a kill leaves the old file."""
+    path = Path(path)
+    table = validate(table, source=str(path))
+
+    def save(tmp: Path) -> None:
+        if path.suffix == ".parquet":
+            table.to_parquet(tmp, index=False, compression="zstd")
+        else:
+            table.to_csv(tmp, index=False)
+
+    return atomic_write(path, save)
+
+
+def require(table: pd.DataFrame, column: str, names: Sequence[str], what: str) -> None:
+    """LadderError naming `what` and the first of `names` that the table's `column` (run or
+    task) does not have, with those it has."""
+    present = set(table[column].unique())
+    missing = [name for name in names if name not in present]
+    if missing:
+        raise LadderError(
+            f"{what}: {column} {missing[0]!r} is not in the data "
+            f"({column}s present: {', '.join(sorted(present))})"
+        )
+
+
+def require_runs(table: pd.DataFrame, runs: Sequence[str], what: str) -> None:
+    """LadderError naming `what` and the first of `runs` that the table does not have."""
+    require(table, "run", runs, what)
+
+
+def append(rows: pd.DataFrame, path: str | os.PathLike) -> int:
+    """Add the rows whose (run, step, task) the table at `path` lacks; return how many.
+
+    Idempotent (a row already there is never duplicated nor changed) and atomic under a lock:
+    concurrent writers queue, and a kill leaves the previous table.
+    """
+    path = Path(path)
+    rows = validate(rows, source="new observations")
+    with locked(path):
+        if path.is_file():
+            table = read(path)
+            have = set(keys_of_rows(table))
+            fresh = rows[[key not in have for key in keys_of_rows(rows)]]
+            if fresh.empty:
+                return 0
+            combined = pd.concat([table, fresh], ignore_index=True)
+        else:
+            fresh, combined = rows, rows
+        write(combined, path)
+    return len(fresh)
+
+
+def replace(rows: pd.DataFrame, path: str | os.PathLike) -> int:
+    """Replace the table at `path` with `rows` (validated, atomic, under the table's lock);
+    return the rows written."""
+    rows = validate(rows, source="new observations")
+    with locked(path):
+        write(rows, path)
+    return len(rows)
+
+
+def keys_in(path: str | os.PathLike) -> set[tuple[str, int, str]]:
+    """The (run, step, task) keys the table at `path` has (none if there is no file yet)."""
+    path = Path(path)
+    return set(keys_of_rows(read(path))) if path.is_file() else set()
+
+
+def keys_of_rows(table: pd.DataFrame) -> list[tuple[str, int, str]]:
+    """The (run, step, task) key of each row, in order."""
+    return list(zip(table["run"], table["step"].astype(int), table["task"], strict=True))

@@ -1,0 +1,1 @@
+"""Figures: the shared style and the figures of a fit."""

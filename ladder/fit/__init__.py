@@ -1,0 +1,1 @@
+"""Fitting: points, methods, the rollout choice, interval calibration, diagnostics, noise."""

@@ -1,0 +1,232 @@
+"""Diagnostics: no number is silently untrustworthy. Each check returns warnings (a dict with
+`task`, `target` (None: about the task's laws), `check` and a one-line `message`) that the
+printed report marks and the fit file lists.
+
+Checks and thresholds:
+- design: every fit run at one tokens-per-parameter ratio, one D or one N: the N and D terms
+  of a law in (N, D) cannot be told apart;
+- trend: the fit runs' final accuracy does not rise with compute, or their task loss does not
+  fall (one-sided Spearman test, p above TREND_P): a law fitted to them extrapolates noise;
+- bounds: an exponent, a coefficient or the sigmoid's slope at a bound of its range (the law
+  wanted to go further; a floor E at 0 and the sigmoid's limits a, b are natural and allowed);
+- stderr: for a prediction resting on one law, an exponent whose standard error exceeds
+  REL_STDERR x its value (an ensemble is judged by its rollout backtests instead);
+- far: a target beyond FAR_COMPUTE x the largest fit run's compute, FAR_PARAMS x its N, or
+  FAR_RATIO x the fit runs' tokens-per-parameter range (the ratios are always in the fit file);
+- noise: the predicted change from the largest fit run to the target is within NOISE_RATIO x
+  the task's checkpoint-to-checkpoint accuracy noise;
+- interval: an interval that does not contain its own prediction;
+- window: a fit run with fewer evaluations than the final window averages (but more than
+  one: a table of final checkpoints has one, which is said as "final only");
+- final only: step 2 fitted on one point per run (a table of final checkpoints);
+- chance: a chance accuracy assumed (0.25) for a task of no known family.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ladder.fits.fit import LadderFit, TaskFit
+from ladder.runs.sizes import training_flops
+
+REL_STDERR = 1.0
+BOUNDED = ("alpha", "beta", "ln_A", "ln_B", "k")  # parameters whose bounds are not natural limits
+FAR_COMPUTE = 1000.0
+FAR_PARAMS = 30.0
+FAR_RATIO = 10.0
+NOISE_RATIO = 2.0
+TREND_P = 0.01  # a trend with compute at least this significant (one-sided Spearman test)
+SAME = 0.01  # two tokens-per-parameter ratios within 1% are the same
+
+
+def _warning(task: str, check: str, message: str, target: str | None = None) -> dict[str, Any]:
+    return {"task": task, "target": target, "check": check, "message": message}
+
+
+def extrapolation(points: pd.DataFrame, params: float, tokens: float) -> dict[str, float]:
+    """How many times a target's N, D and C = 6 N D exceed the largest fit run's, and its
+    tokens per parameter."""
+    n = points["params"].to_numpy(dtype=float)
+    d = points["tokens"].to_numpy(dtype=float)
+    return {
+        "params_ratio": params / n.max(),
+        "tokens_ratio": tokens / d.max(),
+        "compute_ratio": training_flops(params, tokens) / training_flops(n, d).max(),
+        "tokens_per_param": tokens / params,
+    }
+
+
+def design(fit: TaskFit) -> list[dict[str, Any]]:
+    """Whether the fit runs can tell N and D apart, and whether they show a trend."""
+    points, name = fit.step1_points, fit.task.name
+    n = points["params"].to_numpy(dtype=float)
+    d = points["tokens"].to_numpy(dtype=float)
+    out = []
+    ratio = d / n
+    if np.ptp(np.log(ratio)) < np.log1p(SAME):
+        out.append(
+            _warning(
+                name,
+                "design",
+                f"every fit run has {ratio[0]:.3g} tokens per parameter: a law in (N, D) cannot "
+                "tell N from D (use runs at several multipliers, or the FLOPs form)",
+            )
+        )
+    for column, values in (("N", n), ("D", d)):
+        if np.ptp(np.log(values)) < np.log1p(SAME):
+            out.append(_warning(name, "design", f"every fit run has the same {column}"))
+    compute = training_flops(n, d)
+    for column, rising in (("accuracy", True), ("task_loss", False)):
+        values = points[column].to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            continue
+        if len(values) < 3 or np.ptp(values) == 0:
+            rho, p = 0.0, 1.0
+        else:
+            test = stats.spearmanr(compute, values, alternative="greater" if rising else "less")
+            rho, p = float(test.statistic), float(test.pvalue)
+        if p > TREND_P:
+            what = "rise" if rising else "fall"
+            out.append(
+                _warning(
+                    name,
+                    "trend",
+                    f"the fit runs' final {column} does not {what} with compute (Spearman rho "
+                    f"{rho:+.2f}, one-sided p {p:.2g}): a law fitted to them extrapolates noise",
+                )
+            )
+    evaluations = points.get("evaluations", pd.Series(dtype=float))
+    window = fit.window
+    short = points.loc[(evaluations < window) & (evaluations > 1), "run"]
+    if len(short):
+        out.append(
+            _warning(
+                name,
+                "window",
+                f"fit run(s) {', '.join(short)} have fewer than final_window = {window} "
+                "evaluations: their final points average all they have",
+            )
+        )
+    if (evaluations == 1).all() and fit.step2_points is not None:
+        out.append(
+            _warning(
+                name,
+                "final only",
+                "one evaluation per fit run: step 2 is fitted on the runs' final points only",
+            )
+        )
+    return out
+
+
+def laws(fit: TaskFit) -> list[dict[str, Any]]:
+    """Parameters the fit pushed to a bound that is not a natural limit (an exponent at 0: no
+    trend; a coefficient at its bound; a flat sigmoid), and, for a prediction resting on one
+    law (not an ensemble), exponents whose standard error exceeds REL_STDERR x the value."""
+    out = []
+    alone = fit.model is None or not fit.model.members
+    for key, law in fit.headline_laws().items():
+        if not hasattr(law, "at_bounds"):
+            continue
+        bounded = [p for p in law.at_bounds() if p.startswith(BOUNDED)]
+        if bounded:
+            out.append(
+                _warning(
+                    fit.task.name,
+                    "bounds",
+                    f"{key}: {', '.join(bounded)} at the bound of its range",
+                )
+            )
+        loose = [
+            name
+            for name, value in law.params_.items()
+            if alone
+            and name.startswith(("alpha", "beta"))
+            and value > 0
+            and law.stderr_.get(name, np.nan) > REL_STDERR * value
+        ]
+        if loose:
+            out.append(
+                _warning(
+                    fit.task.name,
+                    "stderr",
+                    f"{key}: {', '.join(loose)} not pinned down (standard error above "
+                    f"{REL_STDERR:.0%} of the value)",
+                )
+            )
+    return out
+
+
+def targets(fit: TaskFit, noise: float | None) -> list[dict[str, Any]]:
+    """Targets far beyond the fit runs, predictions within the noise, intervals that miss
+    their own point."""
+    points, name, out = fit.step1_points, fit.task.name, []
+    ratio = points["tokens"].to_numpy(dtype=float) / points["params"].to_numpy(dtype=float)
+    largest = points.iloc[int(np.argmax(training_flops(points["params"], points["tokens"])))]
+    for target_name, p in fit.predictions.items():
+        t = p.target
+        far = extrapolation(points, t.params, t.tokens)
+        outside = (
+            far["tokens_per_param"] > FAR_RATIO * ratio.max()
+            or far["tokens_per_param"] < ratio.min() / FAR_RATIO
+        )
+        if far["compute_ratio"] > FAR_COMPUTE or far["params_ratio"] > FAR_PARAMS or outside:
+            out.append(
+                _warning(
+                    name,
+                    "far",
+                    f"{far['params_ratio']:.3g}x the largest fit N, {far['tokens_ratio']:.3g}x its "
+                    f"D, {far['compute_ratio']:.3g}x its compute, {far['tokens_per_param']:.3g} "
+                    "tokens per parameter: far outside what the ladder measured",
+                    target_name,
+                )
+            )
+        e = p.headline
+        if not (e.lower <= e.predicted <= e.upper) and np.isfinite([e.lower, e.upper]).all():
+            out.append(
+                _warning(
+                    name, "interval", "the interval does not contain the prediction", target_name
+                )
+            )
+        if p.chained is not None and noise:
+            change = abs(p.chained.predicted - float(largest["accuracy"]))
+            if change < NOISE_RATIO * noise:
+                out.append(
+                    _warning(
+                        name,
+                        "noise",
+                        f"the predicted gain over the largest fit run ({100 * change:.2g} points) "
+                        f"is within {NOISE_RATIO:g}x the checkpoint noise ({100 * noise:.2g} "
+                        "points)",
+                        target_name,
+                    )
+                )
+    return out
+
+
+def chance(fit: TaskFit) -> list[dict[str, Any]]:
+    """A chance accuracy that nobody gave and no task family told."""
+    task = fit.task
+    if task.chance_from != "assumed" or (fit.step2 is None and fit.model is None):
+        return []
+    return [
+        _warning(
+            task.name,
+            "chance",
+            f"chance accuracy {task.chance:g} assumed (unknown task family): give the task's "
+            "chance in the spec or with --chance",
+        )
+    ]
+
+
+def diagnose(fit: LadderFit, noise: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """Every warning of a fit (see the module docstring)."""
+    noise = noise or (fit.methods.noise if fit.methods is not None else {})
+    out = []
+    for task_fit in fit.tasks.values():
+        out += design(task_fit) + laws(task_fit) + chance(task_fit)
+        out += targets(task_fit, noise.get(task_fit.task.name))
+    return out

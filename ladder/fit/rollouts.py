@@ -1,0 +1,295 @@
+"""Choosing a method without peeking: rollout backtests on the ladder itself.
+
+The fit runs are grouped into sizes by N. A rollout fits every candidate method on the fit runs
+of the smallest k sizes and predicts every run of every larger size of the ladder; k is the
+number of fit sizes less one, and all of them (for the paper's ladder: 190M-760M -> the 1B and
+3B rungs, and 190M-1B -> the 3B rungs, which the fit leaves out); the ladder's other runs of
+those sizes (0.5xC rungs, reruns) are held out too. Runs of the targets, and any run at least
+as large as the smallest target, are never read. The candidates are ranked by their mean
+relative error over all tasks and held-out runs (per rollout, then averaged over the rollouts;
+pooled over tasks, since a task alone has a handful of held-out runs, too few to pick from
+without overfitting); the default prediction is the mean of the best `top_k`.
+
+The scores are cached per data and spec (ladder.files cache folder), since computing them means
+fitting every candidate on every rollout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ladder import __version__
+from ladder.errors import LadderError
+from ladder.fit.calibration import distance
+from ladder.fit.methods import MethodData, available, fit_method, method, method_data
+from ladder.fit.points import FeatureFrames, final_points
+from ladder.parallel import map_processes
+from ladder.runs.rungs import run_finals
+from ladder.spec.ladder import LadderSpec, Method
+from ladder.spec.presets import PRESETS
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """Fit on `fit_runs` (the smallest sizes), predict `held_out` (the next size's runs)."""
+
+    name: str
+    fit_runs: tuple[str, ...]
+    held_out: tuple[str, ...]
+
+
+def ladder_runs(table: pd.DataFrame, spec: LadderSpec) -> pd.DataFrame:
+    """N and final D of every run that may be held out: not a target's run, and, when a target
+    is larger than every fit run, smaller than the smallest such target (its siblings, e.g.
+    other runs of a 7B target, are not ladder rungs)."""
+    finals = run_finals(table)
+    keep = ~finals.index.isin({t.run for t in spec.targets if t.run})
+    largest = finals.loc[list(spec.fit_runs), "params"].max()
+    beyond = [t.params for t in spec.targets if t.params > largest]
+    if beyond:
+        keep &= finals["params"] < min(beyond)
+    return finals[keep]
+
+
+def rollouts(table: pd.DataFrame, spec: LadderSpec) -> list[Rollout]:
+    """The rollouts of a ladder: fit sizes[:k] for k = (number of fit sizes) - 1 and k = all,
+    each predicting the runs of every larger size (when the table has one)."""
+    finals = ladder_runs(table, spec)
+    fit_finals = run_finals(table).loc[list(spec.fit_runs)]
+    fit_sizes = sorted(fit_finals["params"].unique())
+    all_sizes = sorted(set(finals["params"]) | set(fit_sizes))
+    out = []
+    for k in (len(fit_sizes) - 1, len(fit_sizes)):
+        if k < 2:
+            continue
+        larger = [n for n in all_sizes if n > fit_sizes[k - 1]]
+        if not larger:
+            continue
+        fitted = tuple(r for r in spec.fit_runs if fit_finals.loc[r, "params"] <= fit_sizes[k - 1])
+        held = tuple(sorted(finals.index[finals["params"].isin(larger)]))
+        sizes = ", ".join(f"{n:.3g}" for n in larger)
+        out.append(Rollout(f"{k} sizes -> N = {sizes}", fitted, held))
+    return out
+
+
+def _step2_runs(spec: LadderSpec, fit_runs: Sequence[str], table: pd.DataFrame) -> list[str]:
+    largest = run_finals(table).loc[list(fit_runs), "params"].max()
+    params = run_finals(table)["params"]
+    return [r for r in spec.step2_runs if params[r] <= largest]
+
+
+def backtest_methods(
+    frames: FeatureFrames,
+    spec: LadderSpec,
+    candidates: Sequence[str],
+    known: Mapping[str, Method] = PRESETS,
+    progress: bool = False,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """One row per (method, rollout, held-out run, task): predicted and actual accuracy, the
+    relative error, the log ratio ln(predicted / actual) and the extrapolation distance. The
+    candidates run in `workers` processes (default: one per core)."""
+    table = frames.table
+    splits = rollouts(table, spec)
+    if not splits:
+        raise LadderError(
+            "no rollout backtest: the fit runs need at least 3 sizes (by N), or a larger size "
+            "in the table to predict; choose a method (--method) instead of auto"
+        )
+    for name in candidates:  # build what the candidates share once, before the processes copy it
+        for task in spec.tasks:
+            frames.get(task, method(name, known).feature)
+        if method(name, known).step1 == "lr":
+            frames.areas()
+    with tqdm(total=len(candidates), desc="rollout backtests", disable=not progress) as bar:
+        jobs = [(frames, spec, splits, name, dict(known)) for name in candidates]
+        results = map_processes(_backtest_one, jobs, workers, bar.update)
+    return pd.DataFrame([row for rows in results for row in rows])
+
+
+def _backtest_one(
+    frames: FeatureFrames,
+    spec: LadderSpec,
+    splits: Sequence[Rollout],
+    name: str,
+    known: Mapping[str, Method],
+) -> list[dict]:
+    """One candidate's rows on every rollout (a failed fit is a row saying why)."""
+    chosen, rows = method(name, known), []
+    for split in splits:
+        step2 = _step2_runs(spec, split.fit_runs, frames.table)
+        datas = {
+            task.name: method_data(
+                frames, task, chosen.feature, split.fit_runs, step2, spec.fit,
+                chosen.late_fraction,
+            )
+            for task in spec.tasks
+        }  # fmt: skip
+        try:
+            models = fit_method(name, datas, spec.fit, split.fit_runs, known)
+        except LadderError as exc:  # a method that cannot fit a rollout scores as missing
+            rows.append({"method": name, "rollout": split.name, "failed": str(exc)})
+            continue
+        rows += _score(name, split, datas, models, spec)
+    return rows
+
+
+def _score(name: str, split: Rollout, datas: dict[str, MethodData], models, spec) -> list[dict]:
+    rows = []
+    for task, data in datas.items():
+        held = final_points(data.frame, list(split.held_out), spec.fit.final_window)
+        nd = held[["params", "tokens"]].to_numpy(dtype=float)
+        predicted = models[task].predict(nd)
+        for (_, run), p, x in zip(held.iterrows(), predicted, nd, strict=True):
+            rows.append(
+                {
+                    "method": name,
+                    "rollout": split.name,
+                    "run": run["run"],
+                    "task": task,
+                    "params": x[0],
+                    "tokens": x[1],
+                    "predicted": float(p),
+                    "actual": float(run["accuracy"]),
+                    "distance": distance(x[0], x[1], data.final),
+                }
+            )
+    return rows
+
+
+def add_errors(scores: pd.DataFrame) -> pd.DataFrame:
+    """Relative error and log ratio columns (a prediction at or below 0 has no log ratio)."""
+    out = scores.copy()
+    out["rel_error"] = (out["predicted"] - out["actual"]).abs() / out["actual"]
+    positive = (out["predicted"] > 0) & (out["actual"] > 0)
+    out["log_ratio"] = np.where(
+        positive, np.log(out["predicted"].clip(lower=1e-12) / out["actual"]), np.nan
+    )
+    return out
+
+
+@dataclass
+class Selection:
+    """The methods' rollout scores, the chosen ones and why."""
+
+    candidates: list[str]
+    unavailable: dict[str, str]
+    scores: pd.DataFrame
+    chosen: list[str]
+    rule: str
+
+    def ranking(self) -> pd.Series:
+        """Each candidate's rollout error (ranking_error), best first."""
+        return ranking_error(self.scores)
+
+    def per_task(self) -> pd.DataFrame:
+        """Mean relative error per task (rows) and candidate (columns)."""
+        ok = self.scores.dropna(subset=["predicted"])
+        return ok.pivot_table(index="task", columns="method", values="rel_error", aggfunc="mean")
+
+    def mean_of(self, members: Sequence[str], task: str | None = None) -> pd.DataFrame:
+        """The rollout predictions of the mean of `members` (of one task, or all), where every
+        member predicted, with their errors."""
+        ok = self.scores[self.scores["method"].isin(members)].dropna(subset=["predicted"])
+        if task is not None:
+            ok = ok[ok["task"] == task]
+        keys = ["rollout", "run", "task"]
+        mean = ok.groupby(keys).agg(
+            predicted=("predicted", "mean"),
+            actual=("actual", "first"),
+            distance=("distance", "first"),
+            members=("method", "nunique"),
+        )
+        mean = mean[mean["members"] == len(set(members))].reset_index()
+        return add_errors(mean)
+
+
+def ranking_error(scores: pd.DataFrame) -> pd.Series:
+    """Per method, its mean relative error over all tasks and held-out runs of each rollout,
+    averaged over the rollouts (each rollout counts once, however many runs it holds out),
+    best first; a method that failed on any rollout is left out."""
+    failed = set(scores.loc[scores["predicted"].isna(), "method"])
+    ok = scores[~scores["method"].isin(failed)]
+    per_rollout = ok.groupby(["method", "rollout"])["rel_error"].mean()
+    return per_rollout.groupby("method").mean().sort_values()
+
+
+def select(scores: pd.DataFrame, candidates: Sequence[str], top_k: int) -> list[str]:
+    """The `top_k` candidates with the lowest rollout error (ranking_error)."""
+    ranking = ranking_error(scores[scores["method"].isin(candidates)])
+    if ranking.empty:
+        failed = scores["failed"].dropna() if "failed" in scores else pd.Series(dtype=str)
+        first = failed.iloc[0] if len(failed) else "no predictions"
+        raise LadderError(
+            f"every candidate method failed on the rollout backtests (first: {first})"
+        )
+    return list(ranking.index[:top_k])
+
+
+def score(
+    frames: FeatureFrames,
+    spec: LadderSpec,
+    pool: Sequence[str],
+    known: Mapping[str, Method] = PRESETS,
+    progress: bool = False,
+    cache: bool = True,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rollout scores of the methods of `pool` that can run on this table (from the cache when
+    the same data and spec were scored before), and why the others cannot."""
+    table = frames.table
+    unavailable = {c: why for c in pool if (why := available(c, table, known))}
+    runnable = [c for c in pool if c not in unavailable]
+    if not runnable:
+        raise LadderError(
+            "no method can run on this table ("
+            + "; ".join(f"{c}: {why}" for c, why in unavailable.items())
+            + ")"
+        )
+    path = _cache_path(table, spec, runnable, known) if cache else None
+    if path is not None and path.is_file():
+        scores = pd.DataFrame(json.loads(path.read_text()))
+    else:
+        scores = backtest_methods(frames, spec, runnable, known, progress)
+        if path is not None:
+            from ladder.files import write_text
+
+            write_text(path, scores.to_json(orient="records"))
+    if "predicted" not in scores:
+        first = scores["failed"].iloc[0] if "failed" in scores and len(scores) else "no rollout"
+        raise LadderError(f"every method failed on the rollout backtests (first: {first})")
+    return add_errors(scores), unavailable
+
+
+def _cache_path(
+    table: pd.DataFrame, spec: LadderSpec, candidates: Sequence[str], known: Mapping[str, Method]
+) -> Path:
+    """A file named by a hash of what the scores depend on: the rows of the spec's task sources
+    and features, the fit options and runs, the tasks, the candidates, ladder's version."""
+    names = {s for task in spec.tasks for s in task.sources} | {
+        method(c, known).feature for c in candidates
+    }
+    rows = table[table["task"].isin(names)]
+    digest = hashlib.sha256()
+    digest.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
+    fit = spec.fit.model_dump(mode="json", exclude={"bootstrap", "level", "method", "top_k"})
+    described = {
+        "fit": fit,
+        "step2_runs": list(spec.step2_runs),
+        "tasks": [t.model_dump(mode="json") for t in spec.tasks],
+        "targets": [t.model_dump(mode="json") for t in spec.targets],
+        "candidates": {c: method(c, known).model_dump(mode="json") for c in candidates},
+        "rollouts": [vars(r) for r in rollouts(table, spec)],
+        "version": __version__,
+    }
+    digest.update(json.dumps(described, sort_keys=True).encode())
+    home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(home) / "ladder" / "selection" / f"{digest.hexdigest()[:24]}.json"

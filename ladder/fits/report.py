@@ -1,0 +1,363 @@
+"""Reports of a LadderFit: the printed tables and the Markdown summary (the JSON document is
+ladder.fits.document's)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from ladder import __version__
+from ladder.fits.fit import LadderFit
+from ladder.laws.bootstrap import Estimate
+
+CONVERGED_NOTE = 0.95  # below this fraction of converged refits, the printed report says so
+
+
+def _fmt(value: Any, spec: str) -> str:
+    try:
+        return "-" if value is None or not math.isfinite(float(value)) else format(value, spec)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _pct(value: float | None) -> str:
+    """An accuracy in points, one decimal ('-' when missing)."""
+    return _fmt(None if value is None else 100 * value, ".1f")
+
+
+def _num(value: float | None) -> str:
+    """A task loss, three decimals ('-' when missing)."""
+    return _fmt(value, ".3f")
+
+
+def _rel(e: Estimate | None) -> str:
+    return "-" if e is None or e.rel_error is None else f"{100 * e.rel_error:.1f}%"
+
+
+def _row(label: str, width: int, e: Estimate, unit: Any, extra: str = "") -> str:
+    interval = f"[{unit(e.lower)}, {unit(e.upper)}]" + ("c" if e.clipped else "")
+    miss = " x" if e.covered is False else "  "
+    return (
+        f"  {label:<{width}}{unit(e.predicted):>9}  {interval:<16}{unit(e.actual):>9}{miss}"
+        f"{unit(e.abs_error):>7}{_rel(e):>9}{extra}"
+    )
+
+
+def method_text(fit: LadderFit) -> str:
+    """How the predictions were made and their intervals calibrated, in a few lines."""
+    opts = fit.spec.fit
+    if fit.methods is None:
+        resamples = f"{opts.bootstrap:,} bootstrap resamples" if opts.bootstrap else "none"
+        return (
+            "Method: paper (arXiv 2412.04403: task bpb from (N, D), then a sigmoid); "
+            f"intervals: {resamples}"
+        )
+    info, selection = fit.methods, fit.methods.selection
+    ranking = ", ".join(f"{m} {100 * v:.1f}%" for m, v in selection.ranking().items())
+    chosen = ", ".join(selection.chosen) if selection.chosen else info.method
+    lines = [f"Method: {info.method}: {chosen} ({selection.rule})"]
+    lines.append(f"  rollout error per candidate (mean relative error): {ranking}")
+    if selection.unavailable:
+        missing = "; ".join(f"{m}: {why}" for m, why in selection.unavailable.items())
+        lines.append(f"  not available on this table: {missing}")
+    c = info.calibration
+    coverage = ", ".join(f"{100 * r:.0f}%" for r in info.coverage.get("coverage", [])) or "-"
+    lines.append(
+        f"  intervals: {100 * c.level:g}%, calibrated on {c.n} rollout predictions (split-"
+        f"conformal on |ln(pred/actual)| / d^{c.gamma:.2f}, d the extrapolation distance) plus "
+        f"each task's checkpoint noise; coverage of held-out rollouts: {coverage}"
+    )
+    return "\n".join(lines)
+
+
+def format_text(fit: LadderFit) -> str:
+    """The method, then per target one row per task: prediction, interval, actual (x when
+    outside the interval), errors, and the step-1 (task loss) and step-2 relative errors;
+    with no targets, each task's fitted laws; then the warnings (marked ! on their rows)."""
+    level = f"{100 * fit.spec.fit.level:g}%"
+    width = max(16, *(len(t.task.label) + 3 for t in fit.tasks.values()))
+    flagged = {(w["task"], w["target"]) for w in fit.warnings}
+    blocks = [method_text(fit)]
+    for target in fit.spec.targets:
+        actual = f"; actual from run {target.run}" if target.run else ""
+        lines = [f"{target.name}  (N = {target.params:.4g}, D = {target.tokens:.4g}{actual})"]
+        first = next(iter(fit.tasks.values())).predictions[target.name]
+        head = "pred" if first.chained is not None else "pred loss"
+        extra = f"{'step1 rel':>11}{'step2 rel':>11}" if first.chained is not None else ""
+        lines.append(
+            f"  {'task':<{width}}{head:>9}  {level + ' interval':<16}{'actual':>9}  "
+            f"{'abs err':>7}{'rel err':>9}{extra}"
+        )
+        for task_fit in fit.tasks.values():
+            p = task_fit.predictions[target.name]
+            name = task_fit.task.name
+            mark = " !" if {(name, None), (name, target.name)} & flagged else ""
+            label = task_fit.task.label + mark
+            if p.chained is None:
+                lines.append(_row(label, width, p.step1, _num))
+            else:
+                steps = f"{_rel(p.step1):>11}{_rel(p.step2):>11}"
+                lines.append(_row(label, width, p.chained, _pct, steps))
+        blocks.append("\n".join(lines))
+    if not fit.spec.targets:  # nothing to predict: the fitted laws are the result
+        for task_fit in fit.tasks.values():
+            blocks.append(
+                "\n".join(
+                    [f"{task_fit.task.label}: no targets in the spec; the fitted laws"]
+                    + [
+                        f"  {name}, {law.summary()}"
+                        for name, law in task_fit.headline_laws().items()
+                    ]
+                )
+            )
+    shaky = [
+        f"{task_fit.task.label} {law} {fraction:.0%}"
+        for task_fit in fit.tasks.values()
+        for law, fraction in task_fit.converged.items()
+        if fraction < CONVERGED_NOTE
+    ]
+    if shaky:
+        blocks.append(
+            f"Note: bootstrap refits converged for fewer than {CONVERGED_NOTE:.0%} of resamples "
+            f"({'; '.join(shaky)}); those intervals rest on the resamples that converged."
+        )
+    if fit.warnings:
+        labels = {name: t.task.label for name, t in fit.tasks.items()}
+        blocks.append(
+            "Warnings (rows marked !):\n"
+            + "\n".join(
+                f"  {labels.get(w['task'], w['task'])}"
+                f"{', ' + w['target'] if w['target'] else ''}: {w['message']}"
+                for w in fit.warnings
+            )
+        )
+    blocks.append(
+        "Accuracy in points, task loss in bits per byte; x: the actual is outside the interval; "
+        "c: clipped to [chance, 100];\nrel err = |pred - actual| / actual; step1 rel: the "
+        "task-loss prediction's error; step2 rel: step 2's accuracy error given the actual task "
+        "loss."
+    )
+    return "\n\n".join(blocks)
+
+
+def format_frame(frame: Any, formats: dict[str, str]) -> str:
+    """A DataFrame as an aligned text table; `formats` maps columns to format specs (e.g.
+    ".2%"); missing values print as '-'."""
+    columns = list(formats)
+    cells = [
+        [_fmt(row[c], formats[c]) if formats[c] else str(row[c]) for c in columns]
+        for _, row in frame.iterrows()
+    ]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)
+
+
+NOISE_FORMATS = {
+    "task": "",
+    "loss_sd": ".4f",
+    "loss_cv": ".2%",
+    "accuracy_sd": ".4f",
+    "accuracy_cv": ".2%",
+}
+BACKTEST_FORMATS = {
+    "split": "",
+    "task": "",
+    "abs_error": ".4f",
+    "rel_error": ".2%",
+    "coverage": ".0%",
+    "error_over_noise": ".1f",
+}
+CVE_FORMATS = {
+    "ladder": "",
+    "target": "",
+    "n_runs": "d",
+    "compute_fraction": ".2%",
+    "mean_abs_error": ".4f",
+    "mean_rel_error": ".2%",
+}
+
+
+def backtest_summary(results: Any) -> Any:
+    """Per split and task: mean errors over the held-out runs, the fraction of actuals inside
+    the interval (coverage), and the mean error in units of the task's accuracy noise."""
+    columns = {"abs_error": "mean", "rel_error": "mean", "covered": "mean"}
+    if "error_over_noise" in results:
+        columns["error_over_noise"] = "mean"
+    summary = results.groupby(["split", "task"], sort=False).agg(columns).reset_index()
+    return summary.rename(columns={"covered": "coverage"})
+
+
+def markdown_summary(fit: LadderFit, noise: Any, backtests: Any, figures: list[str]) -> str:
+    """A short Markdown report to paste into a design doc."""
+    spec, level = fit.spec, f"{100 * fit.spec.fit.level:g}%"
+    lines = [
+        f"# Task-accuracy predictions: {spec.name}",
+        "",
+        f"Two-step law (arXiv 2412.04403) fitted on {len(spec.fit_runs)} runs "
+        f"({', '.join(spec.fit_runs)}); {spec.fit.bootstrap} bootstrap resamples, "
+        f"{level} prediction intervals; `ladder` {__version__}.",
+    ]
+    for target in spec.targets:
+        lines += ["", f"## {target.name} (N = {target.params:.3g}, D = {target.tokens:.3g})", ""]
+        lines += [
+            "| task | predicted | interval | actual | abs. error | rel. error |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for task_fit in fit.tasks.values():
+            e = task_fit.predictions[target.name].headline
+            lines.append(
+                f"| {task_fit.task.label} | {_fmt(e.predicted, '.3f')} | "
+                f"{_fmt(e.lower, '.3f')}-{_fmt(e.upper, '.3f')} | {_fmt(e.actual, '.3f')} | "
+                f"{_fmt(e.abs_error, '.3f')} | {_fmt(e.rel_error, '.1%')} |"
+            )
+    if noise is not None:
+        lines += ["", "## Noise floor (last checkpoints of each run, median over runs)", ""]
+        lines += ["| task | loss SD | accuracy SD | accuracy CV |", "| --- | --- | --- | --- |"]
+        for _, row in noise.iterrows():
+            lines.append(
+                f"| {row['display']} | {_fmt(row['loss_sd'], '.4f')} | "
+                f"{_fmt(row['accuracy_sd'], '.4f')} | {_fmt(row['accuracy_cv'], '.2%')} |"
+            )
+    if backtests is not None and len(backtests):
+        overall = backtests.groupby("split", sort=False).agg(
+            abs_error=("abs_error", "mean"), coverage=("covered", "mean")
+        )
+        lines += [
+            "",
+            "## Backtests (held-out rungs)",
+            "",
+            "| split | mean abs. error | coverage |",
+            "| --- | --- | --- |",
+        ]
+        for split, row in overall.iterrows():
+            lines.append(f"| {split} | {row['abs_error']:.4f} | {row['coverage']:.0%} |")
+    if figures:
+        lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures]
+    return "\n".join(lines) + "\n"
+
+
+PLAN_FORMATS = {
+    "name": "",
+    "params": ",",
+    "tokens": ",",
+    "batch_size": ",",
+    "tokens_per_step": ",",
+    "learning_rate": ".3g",
+    "warmup_steps": ",",
+    "steps": ",",
+    "flops": ".3g",
+    "gpu_hours": ".3g",
+}
+
+
+DECAY_FORMATS = {
+    "rung": "",
+    "run": "",
+    "pre_decay_step": ",",
+    "bottom_step": ",",
+    "decay_steps": ",",
+    "tokens": ",",
+    "cosine_flops": ".3g",
+}
+
+
+def format_plan(rungs: list[Any], train: Any) -> str:
+    """The training plan as a table (N non-embedding parameters, D tokens, batch in sequences,
+    peak LR, steps, FLOPs = 6ND, GPU-hours at the spec's MFU), with the ladder's totals; for
+    WSD-S runs also their decay points (steps, D at each bottom, what a cosine rung of that D
+    costs) and the compute saved against the cosine ladder of the same points."""
+    from ladder.train.plan import decay_frame, plan_frame, saving
+
+    frame = plan_frame(rungs)
+    cost = f"GPU-hours on {train.gpu.upper()} at {train.mfu:.0%} MFU; launcher {train.launcher}"
+    if train.schedule == "wsds":
+        options = train.wsds_options
+        schedule = (
+            f"WSD-S: one run per size, the peak LR ({options.lr_factor:g} x the cosine rule's) "
+            f"after warm-up, linear decays to 0 over {options.decay_fraction:.0%} of each "
+            "period, ending at each multiplier"
+        )
+    else:
+        schedule = f"cosine decay to {train.final_lr_fraction:.0%} of peak"
+    lines = [
+        f"sequence length {train.sequence_length:,}; {schedule}; {cost}",
+        format_frame(frame, PLAN_FORMATS),
+        f"total: {len(frame)} runs, {frame['tokens'].sum():,.0f} tokens, "
+        f"{frame['flops'].sum():.3g} FLOPs, {frame['gpu_hours'].sum():,.1f} GPU-hours",
+    ]
+    saved = saving(rungs)
+    if saved is not None:
+        decays = decay_frame(rungs)
+        lines += [
+            "",
+            f"decay points (annealed rungs): checkpoints every {train.checkpoint_interval:,} "
+            "steps and at each pre-decay and bottom step, evaluated there too",
+            format_frame(decays, DECAY_FORMATS),
+            f"a cosine ladder of the same {len(decays)} points: {saved.cosine_flops:.3g} FLOPs; "
+            f"the WSD-S runs save {saved.fraction:.0%} of it ({saved.wsds_flops:.3g} FLOPs)",
+        ]
+    return "\n".join(lines)
+
+
+def _points(value: Any, metric: str) -> str:
+    return _pct(value) if metric == "accuracy" else _num(value)
+
+
+def format_grid(frame: Any, level: float) -> str:
+    """`ladder predict`'s table: per (N, D), each task's prediction and interval (accuracy in
+    points, task loss in bits per byte)."""
+    lines = []
+    for (n, d), rows in frame.groupby(["params", "tokens"], sort=False):
+        lines.append(f"N = {n:.4g}, D = {d:.4g} (C = {6 * n * d:.3g} FLOPs, D/N = {d / n:.3g})")
+        width = max(8, *(len(t) + 2 for t in rows["task"]))
+        lines.append(f"  {'task':<{width}}{'pred':>8}  {100 * level:g}% interval")
+        for _, r in rows.iterrows():
+            unit = r["metric"]
+            interval = f"[{_points(r['lower'], unit)}, {_points(r['upper'], unit)}]"
+            lines.append(f"  {r['task']:<{width}}{_points(r['predicted'], unit):>8}  {interval}")
+        lines.append("")
+    lines.append("Accuracy in points; task loss in bits per byte.")
+    return "\n".join(lines)
+
+
+def format_comparison(frame: Any, first: str, second: str) -> str:
+    """`ladder compare`'s table: both predictions, the difference and whether the intervals
+    overlap, per target and task."""
+    lines = []
+    for target, rows in frame.groupby("target", sort=False):
+        n, d = rows["params"].iloc[0], rows["tokens"].iloc[0]
+        lines.append(f"{target}  (N = {n:.4g}, D = {d:.4g})")
+        width = max(8, *(len(t) + 2 for t in rows["task"]))
+        lines.append(
+            f"  {'task':<{width}}{first[:16]:>18}{second[:16]:>18}{'difference':>12}  intervals"
+        )
+        for _, r in rows.iterrows():
+            unit = r["metric"]
+
+            def cell(prefix: str, r=r, unit=unit) -> str:
+                low, high = _points(r[f"{prefix}_lower"], unit), _points(r[f"{prefix}_upper"], unit)
+                return f"{_points(r[prefix], unit)} [{low}, {high}]"
+
+            scale = 100 if unit == "accuracy" else 1
+            diff = _fmt(scale * r["difference"], "+.1f" if unit == "accuracy" else "+.3f")
+            overlap = "overlap" if r["overlap"] else "apart"
+            cells = f"{cell('first'):>18}{cell('second'):>18}{diff:>12}"
+            lines.append(f"  {r['task']:<{width}}{cells}  {overlap}")
+        lines.append("")
+    lines.append(
+        "Accuracy in points (task loss in bits per byte); difference = second - first; apart: "
+        "the intervals do not overlap."
+    )
+    return "\n".join(lines)
+
+
+def write_frame(frame: Any, path: str | Path) -> Path:
+    """A table as CSV, or as JSON records for a .json path (written atomically)."""
+    from ladder.files import write_json, write_text
+
+    if str(path).endswith(".json"):
+        return write_json(path, frame.to_dict("records"))
+    return write_text(path, frame.to_csv(index=False))
