@@ -91,7 +91,7 @@ def run_part(part: str, chosen: set[str], grid: str, jobs: int) -> list[dict]:
             "regressor": regressor,
             "grid": grid,
             "seconds": time.perf_counter() - start,
-            **result.summary(),
+            **result.metrics(),
         }
         print(json.dumps({k: v for k, v in cell.items() if k != "target"}), flush=True)
         out.append(cell)

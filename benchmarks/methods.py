@@ -35,12 +35,12 @@ def main() -> None:
     table = api.table(spec)
     fits = {"paper": api.fit(spec.with_fit(method="paper"), table)}
     fits |= {name: api.fit(spec.with_fit(method=name), table) for name in METHODS}
-    auto = fits["auto"].methods
-    scores = auto.selection.scores
+    auto = fits["auto"].selection
+    scores = auto.scores
     rows = []
     for name, fit in fits.items():
         frame = fit.table()
-        backtest = _backtest(scores, name, auto.selection.chosen)
+        backtest = _backtest(scores, name, auto.chosen)
         for task, group in frame.groupby("task", sort=False):
             row = {"method": name, "task": task, "backtest": backtest.get(task)}
             for _, r in group.iterrows():
@@ -74,7 +74,7 @@ def _pct(value: float | None) -> str:
 
 
 def _markdown(results, noise, auto, commit: str, seconds: float) -> str:
-    ranking = auto.selection.ranking()
+    ranking = auto.ranking()
     lines = [
         "# Methods on the bundled ladder",
         "",
@@ -85,10 +85,10 @@ def _markdown(results, noise, auto, commit: str, seconds: float) -> str:
         "",
         "## The choice (what `ladder fit` does by default)",
         "",
-        f"Rollout backtests: {'; '.join(sorted(auto.selection.scores['rollout'].unique()))}. "
+        f"Rollout backtests: {'; '.join(sorted(auto.scores['rollout'].unique()))}. "
         f"Each candidate's mean relative error over them (each rollout counted once): "
         + ", ".join(f"{m} {_pct(v)}" for m, v in ranking.items())
-        + f". Chosen: **{', '.join(auto.selection.chosen)}** (the default prediction is their "
+        + f". Chosen: **{', '.join(auto.chosen)}** (the default prediction is their "
         "mean).",
         "",
         f"Intervals: split-conformal on the chosen ensemble's {auto.calibration.n} rollout "
@@ -143,7 +143,7 @@ def _markdown(results, noise, auto, commit: str, seconds: float) -> str:
         + " | ".join(f"{100 * noise.loc[t, 'accuracy_sd']:.2f}" for t in tasks)
         + " |"
     )
-    lines += ["", *_nested(auto.selection.scores)]
+    lines += ["", *_nested(auto.scores)]
     return "\n".join(lines) + "\n"
 
 

@@ -3,3 +3,7 @@
 
 class LadderError(Exception):
     """Bad input or a fit that cannot be trusted; the message names the problem in one line."""
+
+
+class NotFittedError(LadderError):
+    """A law or predictor used before `fit`."""

@@ -45,7 +45,7 @@ plot_noise(noise, fit)
 
 # %%
 backtests = api.backtest(spec.with_fit(bootstrap=200), table, kinds=["size"])
-backtests.summary().round(3)
+backtests.table().round(3)
 
 # %% [markdown]
 # ## Compute vs error

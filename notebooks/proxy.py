@@ -37,7 +37,7 @@ features = proxylm.feature_set(records, model="m2m100", metric="spBLEU")
 records = features.check(records)
 folds = splits.random_folds(records, seeds=range(3), stratify=proxylm.STRATIFY["mt560"])
 result = evaluate(folds, features, "random", regressor="xgb", grid="fast")
-result.summary()
+result.metrics()
 
 # %% [markdown]
 # ## Predicted against actual spBLEU on the held-out 30%

@@ -16,7 +16,7 @@ import yaml
 
 from ladder.cli import main
 from ladder.data import observations
-from ladder.fit.paper import fit_ladder
+from ladder.fit.ladder import fit_ladder
 from ladder.fits.fit import LadderFit
 from ladder.spec.ladder import LadderSpec, load_spec
 

@@ -20,8 +20,8 @@ from ladder.analyses.backtest import (
 )
 from ladder.cli import main
 from ladder.errors import LadderError
+from ladder.fit.ladder import fit_ladder
 from ladder.fit.noise import noise_floor, summarize
-from ladder.fit.paper import fit_ladder
 from ladder.runs.rungs import rungs
 from ladder.spec.ladder import TaskSpec
 
@@ -80,8 +80,8 @@ def test_backtest_predicts_held_out_rungs_without_fitting_them(paper_spec, paper
     sub = spec.with_fit(runs=split.fit_runs).replace(targets=())
     fit = fit_ladder(paper_table, sub, workers=1)
     for task_fit in fit.tasks.values():
-        assert set(task_fit.step1_points["run"]) == set(split.fit_runs)
-        assert set(task_fit.step2_points["run"]) == set(split.fit_runs)
+        assert set(task_fit.points.final["run"]) == set(split.fit_runs)
+        assert set(task_fit.points.checkpoints["run"]) == set(split.fit_runs)
     # 1B from 190M-760M: a few points of error, mostly inside the 95% interval
     assert results["abs_error"].mean() < 0.03
     assert results["covered"].mean() > 0.7

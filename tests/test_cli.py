@@ -36,7 +36,7 @@ def test_default_fit_prints_both_targets_and_writes_json(tmp_path):
     written = tmp_path / "home" / "ladder" / "fits" / "olmo-paper.json"
     assert f"wrote {written}" in result.stdout
     document = json.loads(written.read_text())
-    assert document["schema"] == "ladder-fit" and document["schema_version"] == 1
+    assert document["schema"] == "ladder-fit" and document["schema_version"] == 2
     assert document["spec"]["fit"]["bootstrap"] == 1000
     assert document["spec"]["data"] == "olmo-ladder.parquet"  # a file name, not a machine path
     for target in ("7B-4T", "13B-5T"):
@@ -47,18 +47,19 @@ def test_default_fit_prints_both_targets_and_writes_json(tmp_path):
             assert task["lower"] < task["predicted"] < task["upper"]
             assert task["abs_error"] == pytest.approx(abs(task["predicted"] - task["actual"]))
             assert {"step1", "step2", "members"} <= set(task)
-    method = document["method"]
+    method = document["selection"]
     assert method["asked"] == "auto" and len(method["chosen"]) == 3
-    assert set(method["chosen"]) <= set(method["ranking"]) and method["calibration"]["n"] > 50
+    assert set(method["chosen"]) <= set(method["ranking"])
+    assert method["calibration"]["params"]["n"] > 50
     assert "Method: auto" in result.stdout and "rollout error per candidate" in result.stdout
     args = ["fit", "-q", "--method", "paper", "--bootstrap", "0", "-o", str(out)]
     assert main(args) == 0
     paper = json.loads(out.read_text())
-    assert paper["spec"]["fit"]["bootstrap"] == 0 and paper["method"] is None
+    assert paper["spec"]["fit"]["bootstrap"] == 0 and paper["selection"] is None
     mmlu = paper["targets"]["13B-5T"]["tasks"]["mmlu"]
     assert mmlu["predicted"] == pytest.approx(0.51268, abs=5e-4)
-    step1 = paper["tasks"]["mmlu"]["laws"]["step1"]
-    assert set(step1["params"]) == {"E", "ln_A", "alpha", "ln_B", "beta"}
+    step1 = paper["tasks"]["mmlu"]["predictor"]["params"]["step1"]
+    assert set(step1["fitted"]["params"]) == {"E", "ln_A", "alpha", "ln_B", "beta"}
 
 
 def fit_json(tmp_path, *args: str) -> dict:

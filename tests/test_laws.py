@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from conftest import TARGET, ladder_grid
 
 from ladder.errors import LadderError
 from ladder.laws import PowerLaw, Sigmoid
-from ladder.laws.base import law_from_dict
-from ladder.laws.bootstrap import checkpoint_weights, interval, run_counts, sample
-from ladder.laws.chain import ChainedPredictor, Direct, single_step_baseline
+from ladder.laws.bootstrap import checkpoint_weights, interval, run_counts
+from ladder.laws.estimator import from_document
+from ladder.laws.intervals import Bootstrap
+from ladder.laws.predictors import Chained, single_step_baseline
 
 
 def power_truth(nd: np.ndarray) -> np.ndarray:
@@ -75,7 +78,7 @@ def test_chained_predictor_composes_the_two_laws():
     step1 = PowerLaw().fit(nd, power_truth(nd))
     loss = np.linspace(0.6, 1.6, 50)
     step2 = Sigmoid().fit(loss, sigmoid_truth(loss))
-    chained = ChainedPredictor(step1, step2)
+    chained = Chained(step1, step2)
     assert chained.predict(TARGET)[0] == pytest.approx(
         sigmoid_truth(power_truth(TARGET))[0], abs=1e-3
     )
@@ -113,7 +116,7 @@ def test_bootstrap_interval_covers_the_truth_on_a_synthetic_ladder():
     law = PowerLaw().fit(nd, y)
     boot = law.bootstrap(nd, y, run_counts(rng, len(y), 400), rng)
     assert boot.converged_fraction > 0.9 and law.draws_ is boot
-    draws = sample(law, TARGET)
+    draws = law.sample(TARGET)
     assert draws.shape == (400, 1)
     low, high = interval(draws[:, 0], 0.95)
     assert low < power_truth(TARGET)[0] < high
@@ -146,13 +149,13 @@ def test_laws_refuse_input_of_the_wrong_shape():
         flops.predict([[1e21, 1e22]])
 
 
-def bootstrapped_chain(n_boot: int = 200) -> tuple[ChainedPredictor, np.random.Generator]:
+def bootstrapped_chain(n_boot: int = 200) -> tuple[Chained, np.random.Generator]:
     rng = np.random.default_rng(8)
     nd = ladder_grid()
     y = power_truth(nd) * np.exp(rng.normal(0, 0.003, len(nd)))
     loss = rng.uniform(0.6, 1.6, 200)
     acc = sigmoid_truth(loss) + rng.normal(0, 0.005, len(loss))
-    chained = ChainedPredictor(PowerLaw(), Sigmoid()).fit(nd, y, loss, acc)
+    chained = Chained(PowerLaw(), Sigmoid()).fit(nd, y, loss, acc)
     counts = run_counts(rng, len(y), n_boot)
     chained.step1.bootstrap(nd, y, counts, rng)
     run_of_point = np.arange(len(loss)) % len(y)  # each checkpoint belongs to a run
@@ -172,7 +175,7 @@ def test_chained_draws_pair_each_resample_of_step_1_with_the_same_resample_of_st
         [chained.step2.predict(loss[b], s2.thetas[b]) + s2.noise[b] for b in range(len(s2))]
     )
     np.testing.assert_allclose(draws, by_hand, rtol=1e-12)
-    estimate = chained.estimate(TARGET, 0.9, actual=0.8)
+    estimate = Bootstrap(0.9).estimate(chained, TARGET, actual=0.8)
     assert estimate.lower < estimate.predicted < estimate.upper
     assert estimate.predicted == pytest.approx(chained.predict(TARGET)[0])
     truth = sigmoid_truth(power_truth(TARGET))[0]
@@ -181,25 +184,25 @@ def test_chained_draws_pair_each_resample_of_step_1_with_the_same_resample_of_st
 
 def test_a_law_without_draws_gives_no_interval():
     nd = ladder_grid()
-    estimate = Direct(PowerLaw().fit(nd, power_truth(nd))).estimate(TARGET, 0.95)
+    estimate = Bootstrap(0.95).estimate(PowerLaw().fit(nd, power_truth(nd)), TARGET)
     assert np.isnan(estimate.lower) and np.isnan(estimate.upper)
 
 
 def test_a_fitted_law_with_its_draws_survives_serialization_exactly():
     chained, _ = bootstrapped_chain(50)
     for law in (chained.step1, chained.step2):
-        back = law_from_dict(law.to_dict())
+        back = from_document(json.loads(json.dumps(law.to_document())))
         assert type(back) is type(law) and back.get_params() == law.get_params()
         np.testing.assert_array_equal(back.theta_, law.theta_)
         np.testing.assert_array_equal(back.draws_.thetas, law.draws_.thetas)
         np.testing.assert_array_equal(back.residuals_, law.residuals_)
-    again = ChainedPredictor(*(law_from_dict(law.to_dict()) for law in chained.__dict__.values()))
+    again = from_document(json.loads(json.dumps(chained.to_document())))
     np.testing.assert_array_equal(again.sample(TARGET), chained.sample(TARGET))
 
 
 def test_a_malformed_law_document_is_an_error():
     nd = ladder_grid()
-    document = PowerLaw().fit(nd, power_truth(nd)).to_dict()
-    del document["params"]["ln_A"]
-    with pytest.raises(LadderError, match="not a fitted law"):
-        law_from_dict(document)
+    document = PowerLaw().fit(nd, power_truth(nd)).to_document()
+    del document["fitted"]["params"]["ln_A"]
+    with pytest.raises(LadderError, match="not a fitted PowerLaw"):
+        from_document(document)

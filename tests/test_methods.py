@@ -14,10 +14,10 @@ from ladder.cli import main
 from ladder.fit.calibration import calibrate, fit_gamma
 from ladder.fit.points import FeatureFrames, lr_areas
 from ladder.fit.rollouts import rollouts, score
-from ladder.laws.chain import DirectAccuracy
 from ladder.laws.lr import LRPowerLaw
 from ladder.laws.power import PowerLaw
-from ladder.laws.shared import SharedPowerLaw, TaskSlice
+from ladder.laws.predictors import DirectAccuracy
+from ladder.laws.shared import SharedPowerLaw
 
 
 def test_shared_exponents_are_recovered_across_tasks():
@@ -36,7 +36,7 @@ def test_shared_exponents_are_recovered_across_tasks():
     assert law.params_["beta"] == pytest.approx(0.3, abs=0.03)
     for i in range(tasks):
         truth = floor[i] + a[i] / TARGET[0, 0] ** 0.25 + b[i] / TARGET[0, 1] ** 0.3
-        assert TaskSlice(law, i).predict(TARGET)[0] == pytest.approx(truth, rel=0.02)
+        assert law.task_law(i).predict(TARGET)[0] == pytest.approx(truth, rel=0.02)
 
 
 def cosine_run(steps: int, warmup: int, floor: float = 0.1) -> np.ndarray:
@@ -131,7 +131,7 @@ def test_the_targets_rows_cannot_change_the_choice(paper_spec, paper_table):
 def test_default_method_on_the_bundled_ladder(paper_spec, paper_table):
     """The issue's yardstick: the 16 (target, task) pairs of the bundled ladder."""
     fit = api.fit(paper_spec, paper_table)
-    assert fit.methods.selection.chosen == ["flops", "shared", "lr"]
+    assert fit.selection.chosen == ["flops", "shared", "lr"]
     table = fit.table()
     assert table["chained_rel_error"].mean() < 0.035  # the paper's method: 0.059
     assert table["chained_covered"].sum() >= 13
@@ -139,7 +139,7 @@ def test_default_method_on_the_bundled_ladder(paper_spec, paper_table):
     assert width < 16  # points; honest means narrow enough to use, too
     assert (table["chained_lower"] >= 0.19).all() and (table["chained_upper"] <= 1).all()
     # the honest coverage of the rollouts, each judged by a calibration on the others
-    assert (fit.methods.coverage["coverage"] >= 0.9).all()
+    assert (fit.selection.coverage["coverage"] >= 0.9).all()
     assert not fit.warnings
 
 
@@ -153,7 +153,7 @@ def test_fit_options_from_the_command_line(tmp_path, capsys):
     document = json.loads(out.read_text())
     fit = document["spec"]["fit"]
     assert (fit["final_window"], fit["skip_fraction"], fit["moving_average"]) == (3, 0.2, 3)
-    assert document["method"]["asked"] == "flops" and "Method: flops" in capsys.readouterr().out
+    assert document["selection"]["asked"] == "flops" and "Method: flops" in capsys.readouterr().out
     assert main(["fit", "-q", "--method", "nope", "-o", str(out)]) == 2
     assert "unknown method 'nope'" in capsys.readouterr().err
 
@@ -189,9 +189,9 @@ def test_spec_methods_and_per_task_methods(tmp_path, paper_table):
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(spec))
     fit = api.fit(api.spec(path), paper_table)
-    assert fit.tasks["piqa"].model.method == "late_flops"
-    assert fit.tasks["mmlu"].model.method == "flops"
-    points = fit.methods.selection.scores
+    assert fit.tasks["piqa"].method == "late_flops"
+    assert fit.tasks["mmlu"].method == "flops"
+    points = fit.selection.scores
     assert set(points["method"]) == {"flops", "late_flops"}
 
 

@@ -290,5 +290,5 @@ def test_compute_vs_error_follows_the_convention():
 
 
 def test_the_style_file_ships_in_the_package():
-    assert STYLE.is_file() and STYLE.parent.name == "ladder"
+    assert STYLE.is_file() and STYLE.parent.name == "figures"
     assert "pdf.fonttype: 42" in STYLE.read_text()

@@ -68,5 +68,5 @@ def test_report_says_when_bootstrap_refits_did_not_converge(paper_fit):
 
     assert "Note: bootstrap" not in format_text(paper_fit)
     shaky = copy.deepcopy(paper_fit)
-    shaky.tasks["mmlu"].single_step.draws_.converged_fraction = 0.5
+    shaky.tasks["mmlu"].baselines["single_step"].draws_.converged_fraction = 0.5
     assert "(MMLU single_step 50%)" in format_text(shaky)

@@ -240,8 +240,8 @@ def test_decay_bottoms_are_the_step1_rungs_and_the_wsds_runs_step2s():
     )
 
     fit = api.fit(spec, table, workers=1).tasks["t"]
-    assert sorted(fit.step1_points["run"]) == sorted(spec.fit_runs)
-    assert len(fit.step2_points) == 64  # every checkpoint of the four WSD-S runs
+    assert sorted(fit.points.final["run"]) == sorted(spec.fit_runs)
+    assert len(fit.points.checkpoints) == 64  # every checkpoint of the four WSD-S runs
     # step 1 sees only the bottoms, which lie on the law: the target's loss is the law's
     prediction = fit.predictions["big"].step1.predicted
     assert prediction == pytest.approx(_law(64e6, 1.28e9), rel=1e-3)

@@ -13,9 +13,9 @@ from tqdm.auto import tqdm
 
 from ladder.data.observations import require_runs
 from ladder.errors import LadderError
-from ladder.fit.paper import fit_ladder
+from ladder.fit.ladder import fit_ladder
+from ladder.laws.flops import training_flops
 from ladder.runs.rungs import Rung, run_finals
-from ladder.runs.sizes import training_flops
 from ladder.spec.ladder import LadderSpec, TargetSpec
 
 
@@ -94,9 +94,7 @@ def backtest(
         sub = sub.replace(targets=targets)
         fit = fit_ladder(table, sub, workers=workers)
         for name, task_fit in fit.tasks.items():
-            used = set(task_fit.step1_points["run"])
-            if task_fit.step2_points is not None:
-                used |= set(task_fit.step2_points["run"])
+            used = set(task_fit.points.runs)
             if used & set(split.held_out):  # guaranteed by fit_runs; checked, not assumed
                 raise LadderError(f"split {split.name}: a held-out run was fitted")
             for run, p in task_fit.predictions.items():

@@ -96,7 +96,7 @@ class Backtest:
     results: pd.DataFrame
     noise: pd.DataFrame
 
-    def summary(self) -> pd.DataFrame:
+    def table(self) -> pd.DataFrame:
         from ladder.fits.report import backtest_summary
 
         return backtest_summary(self.results)

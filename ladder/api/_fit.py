@@ -111,8 +111,8 @@ def fit(
     progress: bool = False,
     workers: int | None = None,
 ) -> LadderFit:
-    """Fit every task of the spec and predict its targets (see ladder.fit.paper)."""
-    from ladder.fit.paper import fit_ladder
+    """Fit every task of the spec and predict its targets (see ladder.fit.ladder)."""
+    from ladder.fit.ladder import fit_ladder
 
     return fit_ladder(observations_for(spec, data), spec, progress, workers)
 

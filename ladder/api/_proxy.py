@@ -133,7 +133,7 @@ class ProxyLadder:
     records: pd.DataFrame
     importances: dict[str, pd.Series]
 
-    def summary(self) -> pd.DataFrame:
+    def errors(self) -> pd.DataFrame:
         """Mean absolute error per target and method."""
         errors = [c for c in self.table.columns if c.endswith("_error")]
         return self.table.groupby("target", sort=False)[errors].mean()

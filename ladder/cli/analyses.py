@@ -199,7 +199,7 @@ def run_backtest(args: argparse.Namespace) -> int:
         last_n=args.last_n,
         progress=progress(args),
     )
-    print(format_frame(result.summary(), BACKTEST_FORMATS))
+    print(format_frame(result.table(), BACKTEST_FORMATS))
     print(
         "\ncoverage: fraction of held-out actuals inside the "
         f"{spec.fit.level:.0%} interval; error_over_noise: mean abs error / accuracy SD"

@@ -147,14 +147,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     spec = _spec(args)
     results = api.proxy_evaluate(spec, args.setting, args.jobs, progress(args))
-    first = results[0].summary()
+    first = results[0].metrics()
     over = (
         f"{first['labels']} random splits"
         if args.setting == "random"
         else f"{first['labels']} held-out parts, {first['seeds']} seed(s) each"
     )
     print(f"{args.setting}: test RMSE of {spec.target}, mean ± standard error over {over}")
-    print(_frame([_row(r.summary()) for r in results]))
+    print(_frame([_row(r.metrics()) for r in results]))
     print(f"\nimportances ({results[0].regressor}, with proxies, mean over fits):")
     for name, value in results[0].importances.head(SHOWN_IMPORTANCES).items():
         print(f"  {name:<32} {value:.3f}")
@@ -243,11 +243,11 @@ def run_ladder(args: argparse.Namespace) -> int:
     print("Accuracy: actual, two-step law, and leave-one-task-out proxy regressor(s):")
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print("\nmean absolute error:")
-    print(result.summary().to_string(float_format=lambda v: f"{v:.4f}"))
+    print(result.errors().to_string(float_format=lambda v: f"{v:.4f}"))
     if args.output:
         document = {
             "table": result.table.to_dict("records"),
-            "summary": result.summary().reset_index().to_dict("records"),
+            "summary": result.errors().reset_index().to_dict("records"),
             "importances": {k: v.to_dict() for k, v in result.importances.items()},
         }
         print(f"\nwrote {write_json(args.output, document)}")

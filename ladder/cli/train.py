@@ -42,7 +42,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ladder.errors import LadderError
-    from ladder.fits.report import format_plan
+    from ladder.train.report import format_plan
 
     config = args.config or api.default_spec_path()
     spec = api.spec(config)

@@ -44,6 +44,7 @@ from ladder.figures.style import (
 from ladder.files import atomic_write
 from ladder.fits.fit import LadderFit, TaskFit
 from ladder.laws.bootstrap import interval
+from ladder.laws.predictors import Ensemble, primary
 
 ACCURACY = "accuracy (%)"
 TASK_LOSS = "task loss (bits per byte)"
@@ -66,31 +67,31 @@ def select_tasks(fit: LadderFit, tasks: Sequence[str] | None = None) -> list[Tas
 
 def palette(fit: LadderFit) -> Palette:
     """The fit's colours: every size drawn in any task, and the targets in the spec's order."""
-    frames = [tf.step1_points[["run", "params"]] for tf in fit.tasks.values()]
+    frames = [tf.points.final[["run", "params"]] for tf in fit.tasks.values()]
     frames += [
-        tf.step2_points[["run", "params"]]
+        tf.points.checkpoints[["run", "params"]]
         for tf in fit.tasks.values()
-        if tf.step2_points is not None
+        if tf.points.checkpoints is not None
     ]
     return Palette.of(pd.concat(frames), [t.name for t in fit.spec.targets])
 
 
 def _interval_name(fit: LadderFit) -> str:
     """What a target's error bar is: a bootstrap interval (paper) or a calibrated one."""
-    how = "calibrated" if any(tf.model for tf in fit.tasks.values()) else "bootstrap"
+    how = "bootstrap" if fit.selection is None else "calibrated"
     return f"{fit.spec.fit.level:.0%} interval ({how})"
 
 
 def _laws_of(task_fits: Sequence[TaskFit]) -> str:
-    """For a fit other than the paper's: whose step-1 and step-2 laws the step figures show
-    (the model's first chained member on the task loss), as a title suffix."""
+    """For an ensemble: whose step-1 and step-2 laws the step figures show (its first member
+    chained on the task loss), as a title suffix."""
     names = set()
     for tf in task_fits:
-        if tf.model is not None:
-            members = tf.model.members or {tf.model.method: tf.model}
-            names.add(next((k for k, m in members.items() if m.primary() is not None), None))
+        if isinstance(tf.predictor, Ensemble):
+            members = tf.predictor.members
+            names.add(next((k for k, m in members.items() if primary(m) is not None), None))
     names.discard(None)
-    method = next((tf.model.method for tf in task_fits if tf.model is not None), "")
+    method = next((tf.method for tf in task_fits if isinstance(tf.predictor, Ensemble)), "")
     return f" ({' / '.join(sorted(names))} member of {method})" if names else ""
 
 
@@ -120,13 +121,13 @@ def _against_tokens(
     column = "task_loss" if part == "step1" else "accuracy"
     titles = []
     for ax, tf in zip(layout.axes, task_fits, strict=True):
-        law = tf.step1 if part == "step1" else tf.chained
+        law = tf.step1 if part == "step1" else tf.predictor if tf.metric == "accuracy" else None
         errors: list[str] = []
         titles.append((tf.task.label, errors))
         if law is None:
             _no_data(ax, "no task-loss law" if part == "step1" else "no accuracy")
             continue
-        points = tf.step1_points
+        points = tf.points.final
         top = max([points["tokens"].max(), *(t.tokens for t in fit.spec.targets)])
         ds = np.geomspace(points["tokens"].min() / 1.25, top * 1.5, 120)
 
@@ -189,7 +190,7 @@ def plot_step2(fit: LadderFit, tasks: Sequence[str] | None = None, width: str = 
     level = fit.spec.fit.level
     titles = []
     for ax, tf in zip(layout.axes, task_fits, strict=True):
-        law, points = tf.step2, tf.step2_points
+        law, points = tf.step2, tf.points.checkpoints
         errors: list[str] = []
         titles.append((tf.task.label, errors))
         if law is None or points is None:
@@ -207,7 +208,7 @@ def plot_step2(fit: LadderFit, tasks: Sequence[str] | None = None, width: str = 
             )
         checkpoint = Line2D([], [], color=NEUTRAL, marker=".", ls="none", alpha=0.6)
         legend.add("curves", "checkpoints", checkpoint)
-        look.rungs(ax, tf.step1_points, "task_loss", tf.step1_points["accuracy"], legend)
+        look.rungs(ax, tf.points.final, "task_loss", tf.points.final["accuracy"], legend)
         actual = [p.step1.actual for p in tf.predictions.values() if p.step1 and p.step1.actual]
         low = min([points["task_loss"].min(), *actual])
         xs = np.linspace(low - 0.05 * abs(low), points["task_loss"].max() * 1.02, 150)
@@ -247,7 +248,7 @@ def plot_residuals(
     for i, tf in enumerate(task_fits):
         top, bottom = layout.axes[2 * i], layout.axes[2 * i + 1]
         first_column = i % layout.columns == 0
-        points = tf.step1_points
+        points = tf.points.final
         if tf.step1 is None:
             _no_data(top, "no task-loss law")
         else:
@@ -257,10 +258,10 @@ def plot_residuals(
             top.axhline(0, color="black", lw=0.6)
             log_x(top)
             top.set_xlabel("tokens D")
-        if tf.step2 is None or tf.step2_points is None:
+        if tf.step2 is None or tf.points.checkpoints is None:
             _no_data(bottom, "no accuracy")
         else:
-            p2 = tf.step2_points
+            p2 = tf.points.checkpoints
             residual = tf.step2.predict(p2["task_loss"].to_numpy(dtype=float)) - p2["accuracy"]
             for n, rows in p2.groupby("params"):
                 bottom.scatter(

@@ -1,13 +1,11 @@
 """Prediction intervals calibrated on the ladder's own rollout backtests (split-conformal).
 
 Each rollout prediction of a held-out run has a log-ratio residual r = ln(predicted / actual)
-and an extrapolation distance d (`distance`: how far beyond the fit runs it lies, in ln N or
-ln C, at least ln 2). Errors grow with the distance, so the conformity score
-is |r| / d**gamma, with gamma fitted to the residuals (the slope of ln |r| on ln d, kept in
-[0, 1]: from "as far as the rollouts reached" to "in proportion to the distance"). The interval
-at a target of distance d is ln(predicted) +- q d**gamma, q the conformal quantile of the
-scores at the asked coverage, widened by the checkpoint-to-checkpoint noise of the task's
-accuracy (added in quadrature, relative to the prediction) and clipped to [chance, 1].
+and an extrapolation distance d (ladder.laws.intervals.distance: how far beyond the fit runs it
+lies, in ln N or ln C, at least ln 2). Errors grow with the distance, so the conformity score is
+|r| / d**gamma, with gamma fitted to the residuals (the slope of ln |r| on ln d, kept in [0, 1]:
+from "as far as the rollouts reached" to "in proportion to the distance"); the interval
+strategy is ladder.laws.intervals.Conformal.
 
 Few held-out runs make the quantile coarse: with n scores the conformal quantile is the
 ceil((n + 1) level)-th smallest; below that many it is the largest (and the fit says so).
@@ -16,61 +14,11 @@ ceil((n + 1) level)-th smallest; below that many it is the largest (and the fit 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from ladder.laws.bootstrap import Estimate
-from ladder.runs.sizes import training_flops
-
-MIN_DISTANCE = float(np.log(2.0))  # one rung step: the least extrapolation a prediction has
-
-
-def distance(params: float, tokens: float, fit: pd.DataFrame) -> float:
-    """How far (N, D) lies beyond the fit runs' final points: the larger of ln(N / max N) and
-    ln(C / max C), at least ln 2 (one rung step)."""
-    flops = training_flops(fit["params"].to_numpy(float), fit["tokens"].to_numpy(float))
-    return max(
-        float(np.log(params / fit["params"].max())),
-        float(np.log(training_flops(float(params), float(tokens)) / flops.max())),
-        MIN_DISTANCE,
-    )
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """q and gamma of the conformity score |r| / d**gamma, from `n` rollout residuals."""
-
-    level: float
-    quantile: float
-    gamma: float
-    n: int
-
-    def half_width(self, distance: float, noise: float = 0.0, predicted: float = 1.0) -> float:
-        """The interval's half width in ln(accuracy) at `distance`, with the accuracy noise
-        SD `noise` (a fraction) of the task added in quadrature."""
-        z = stats.norm.ppf(0.5 + self.level / 2)
-        law = self.quantile * distance**self.gamma
-        return math.sqrt(law**2 + (z * noise / max(predicted, 1e-9)) ** 2)
-
-    def estimate(
-        self,
-        predicted: float,
-        distance: float,
-        chance: float,
-        noise: float = 0.0,
-        actual: float | None = None,
-    ) -> Estimate:
-        """The calibrated interval around a predicted accuracy, clipped to [chance, 1]."""
-        h = self.half_width(distance, noise, predicted)
-        raw = Estimate(float(predicted), predicted * math.exp(-h), predicted * math.exp(h), actual)
-        return raw.clip(chance, 1.0)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from ladder.laws.intervals import Conformal
 
 
 def fit_gamma(residuals: pd.DataFrame) -> float:
@@ -85,16 +33,16 @@ def fit_gamma(residuals: pd.DataFrame) -> float:
     return float(np.clip(slope, 0.0, 1.0))
 
 
-def calibrate(residuals: pd.DataFrame, level: float) -> Calibration:
+def calibrate(residuals: pd.DataFrame, level: float) -> Conformal:
     """The split-conformal quantile of |r| / d**gamma at coverage `level`."""
     ok = residuals.dropna(subset=["log_ratio"])
     gamma = fit_gamma(ok)
     scores = np.sort(ok["log_ratio"].abs().to_numpy() / ok["distance"].to_numpy() ** gamma)
     n = len(scores)
     if n == 0:
-        return Calibration(level, float("nan"), gamma, 0)
+        return Conformal(level, float("nan"), gamma, 0)
     rank = min(math.ceil((n + 1) * level), n)
-    return Calibration(level, float(scores[rank - 1]), gamma, n)
+    return Conformal(level, float(scores[rank - 1]), gamma, n)
 
 
 def rollout_coverage(residuals: pd.DataFrame, level: float) -> pd.DataFrame:

@@ -31,7 +31,8 @@ import pandas as pd
 from scipy import stats
 
 from ladder.fits.fit import LadderFit, TaskFit
-from ladder.runs.sizes import training_flops
+from ladder.laws.flops import training_flops
+from ladder.laws.predictors import Ensemble
 
 REL_STDERR = 1.0
 BOUNDED = ("alpha", "beta", "ln_A", "ln_B", "k")  # parameters whose bounds are not natural limits
@@ -62,7 +63,7 @@ def extrapolation(points: pd.DataFrame, params: float, tokens: float) -> dict[st
 
 def design(fit: TaskFit) -> list[dict[str, Any]]:
     """Whether the fit runs can tell N and D apart, and whether they show a trend."""
-    points, name = fit.step1_points, fit.task.name
+    points, name = fit.points.final, fit.task.name
     n = points["params"].to_numpy(dtype=float)
     d = points["tokens"].to_numpy(dtype=float)
     out = []
@@ -100,7 +101,7 @@ def design(fit: TaskFit) -> list[dict[str, Any]]:
                 )
             )
     evaluations = points.get("evaluations", pd.Series(dtype=float))
-    window = fit.window
+    window = fit.points.window
     short = points.loc[(evaluations < window) & (evaluations > 1), "run"]
     if len(short):
         out.append(
@@ -111,7 +112,7 @@ def design(fit: TaskFit) -> list[dict[str, Any]]:
                 "evaluations: their final points average all they have",
             )
         )
-    if (evaluations == 1).all() and fit.step2_points is not None:
+    if (evaluations == 1).all() and fit.points.has_accuracy:
         out.append(
             _warning(
                 name,
@@ -127,7 +128,7 @@ def laws(fit: TaskFit) -> list[dict[str, Any]]:
     trend; a coefficient at its bound; a flat sigmoid), and, for a prediction resting on one
     law (not an ensemble), exponents whose standard error exceeds REL_STDERR x the value."""
     out = []
-    alone = fit.model is None or not fit.model.members
+    alone = not isinstance(fit.predictor, Ensemble)
     for key, law in fit.headline_laws().items():
         if not hasattr(law, "at_bounds"):
             continue
@@ -163,7 +164,7 @@ def laws(fit: TaskFit) -> list[dict[str, Any]]:
 def targets(fit: TaskFit, noise: float | None) -> list[dict[str, Any]]:
     """Targets far beyond the fit runs, predictions within the noise, intervals that miss
     their own point."""
-    points, name, out = fit.step1_points, fit.task.name, []
+    points, name, out = fit.points.final, fit.task.name, []
     ratio = points["tokens"].to_numpy(dtype=float) / points["params"].to_numpy(dtype=float)
     largest = points.iloc[int(np.argmax(training_flops(points["params"], points["tokens"])))]
     for target_name, p in fit.predictions.items():
@@ -210,7 +211,7 @@ def targets(fit: TaskFit, noise: float | None) -> list[dict[str, Any]]:
 def chance(fit: TaskFit) -> list[dict[str, Any]]:
     """A chance accuracy that nobody gave and no task family told."""
     task = fit.task
-    if task.chance_from != "assumed" or (fit.step2 is None and fit.model is None):
+    if task.chance_from != "assumed" or fit.metric != "accuracy":
         return []
     return [
         _warning(
@@ -224,7 +225,7 @@ def chance(fit: TaskFit) -> list[dict[str, Any]]:
 
 def diagnose(fit: LadderFit, noise: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """Every warning of a fit (see the module docstring)."""
-    noise = noise or (fit.methods.noise if fit.methods is not None else {})
+    noise = noise or (fit.selection.noise if fit.selection is not None else {})
     out = []
     for task_fit in fit.tasks.values():
         out += design(task_fit) + laws(task_fit) + chance(task_fit)

@@ -7,6 +7,7 @@
 - checkpoint_points: step 2's points, the checkpoints after the skipped start (or only the late
   ones), smoothed; a run with a single evaluation contributes that one
 - lr_areas: the learning-rate areas of every checkpoint of a run (the LR-aware law's inputs)
+- task_points: a task's points for a method (ladder.fits.fit.TaskPoints)
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from scipy.signal import lfilter
 
 from ladder.data.observations import require, require_runs
 from ladder.errors import LadderError
-from ladder.spec.ladder import TaskSpec
+from ladder.fits.fit import TaskPoints
+from ladder.spec.ladder import FitOptions, TaskSpec
 from ladder.spec.presets import SOFT_LOG, TASK_LOSS
 
 KEYS = ["run", "step"]
@@ -215,3 +217,31 @@ def lr_areas(
     s2 = np.cumsum(lfilter([1.0], [1.0, -LR_MOMENTUM], drops)) * tokens_per_step
     at = np.clip(steps.astype(int), 1, len(grid)) - 1
     return s1[at], s2[at] / s1[at]
+
+
+def task_points(
+    frames: FeatureFrames,
+    task: TaskSpec,
+    feature: str,
+    runs: Sequence[str],
+    step2_runs: Sequence[str],
+    opts: FitOptions,
+    late_fraction: float | None = None,
+) -> TaskPoints:
+    """One task's points for a method with this intermediate feature: the fit runs' final
+    points and, when the task has accuracy, step 2's checkpoints (see checkpoint_points);
+    LadderError when a fit run or checkpoint lacks the accuracy the task has elsewhere."""
+    frame = frames.get(task, feature)
+    final = final_points(frame, runs, opts.final_window)
+    checkpoints = None
+    if frame["accuracy"].notna().any():
+        where = f"task {task.name!r}"
+        if final["accuracy"].isna().any():
+            run = final.loc[final["accuracy"].isna(), "run"].iloc[0]
+            raise LadderError(f"{where}: run {run!r} has task loss but no accuracy")
+        checkpoints = checkpoint_points(
+            frame, step2_runs, opts.skip_fraction, opts.moving_average, late_fraction
+        )
+        if checkpoints["accuracy"].isna().any():
+            raise LadderError(f"{where}: some checkpoints of the fit runs have no accuracy")
+    return TaskPoints(task, final, checkpoints, feature, opts.final_window, frame)

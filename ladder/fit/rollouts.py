@@ -23,15 +23,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from ladder import __version__
 from ladder.errors import LadderError
-from ladder.fit.calibration import distance
-from ladder.fit.methods import MethodData, available, fit_method, method, method_data
-from ladder.fit.points import FeatureFrames, final_points
+from ladder.fit.methods import available, fit_method, method
+from ladder.fit.points import FeatureFrames, final_points, task_points
+from ladder.fits.fit import TaskPoints
+from ladder.fits.selection import add_errors, ranking_error
+from ladder.laws.intervals import distance
 from ladder.parallel import map_processes
 from ladder.runs.rungs import run_finals
 from ladder.spec.ladder import LadderSpec, Method
@@ -127,28 +128,34 @@ def _backtest_one(
     chosen, rows = method(name, known), []
     for split in splits:
         step2 = _step2_runs(spec, split.fit_runs, frames.table)
-        datas = {
-            task.name: method_data(
+        points = {
+            task.name: task_points(
                 frames, task, chosen.feature, split.fit_runs, step2, spec.fit,
                 chosen.late_fraction,
             )
             for task in spec.tasks
         }  # fmt: skip
         try:
-            models = fit_method(name, datas, spec.fit, split.fit_runs, known)
+            predictors = fit_method(name, points, spec.fit, split.fit_runs, frames, known)
         except LadderError as exc:  # a method that cannot fit a rollout scores as missing
             rows.append({"method": name, "rollout": split.name, "failed": str(exc)})
             continue
-        rows += _score(name, split, datas, models, spec)
+        rows += _score(name, split, points, predictors, spec)
     return rows
 
 
-def _score(name: str, split: Rollout, datas: dict[str, MethodData], models, spec) -> list[dict]:
+def _score(
+    name: str,
+    split: Rollout,
+    points: dict[str, TaskPoints],
+    predictors: dict,
+    spec: LadderSpec,
+) -> list[dict]:
     rows = []
-    for task, data in datas.items():
+    for task, data in points.items():
         held = final_points(data.frame, list(split.held_out), spec.fit.final_window)
         nd = held[["params", "tokens"]].to_numpy(dtype=float)
-        predicted = models[task].predict(nd)
+        predicted = predictors[task].predict(nd)
         for (_, run), p, x in zip(held.iterrows(), predicted, nd, strict=True):
             rows.append(
                 {
@@ -160,67 +167,10 @@ def _score(name: str, split: Rollout, datas: dict[str, MethodData], models, spec
                     "tokens": x[1],
                     "predicted": float(p),
                     "actual": float(run["accuracy"]),
-                    "distance": distance(x[0], x[1], data.final),
+                    "distance": distance(x[0], x[1], data.final["params"], data.final["tokens"]),
                 }
             )
     return rows
-
-
-def add_errors(scores: pd.DataFrame) -> pd.DataFrame:
-    """Relative error and log ratio columns (a prediction at or below 0 has no log ratio)."""
-    out = scores.copy()
-    out["rel_error"] = (out["predicted"] - out["actual"]).abs() / out["actual"]
-    positive = (out["predicted"] > 0) & (out["actual"] > 0)
-    out["log_ratio"] = np.where(
-        positive, np.log(out["predicted"].clip(lower=1e-12) / out["actual"]), np.nan
-    )
-    return out
-
-
-@dataclass
-class Selection:
-    """The methods' rollout scores, the chosen ones and why."""
-
-    candidates: list[str]
-    unavailable: dict[str, str]
-    scores: pd.DataFrame
-    chosen: list[str]
-    rule: str
-
-    def ranking(self) -> pd.Series:
-        """Each candidate's rollout error (ranking_error), best first."""
-        return ranking_error(self.scores)
-
-    def per_task(self) -> pd.DataFrame:
-        """Mean relative error per task (rows) and candidate (columns)."""
-        ok = self.scores.dropna(subset=["predicted"])
-        return ok.pivot_table(index="task", columns="method", values="rel_error", aggfunc="mean")
-
-    def mean_of(self, members: Sequence[str], task: str | None = None) -> pd.DataFrame:
-        """The rollout predictions of the mean of `members` (of one task, or all), where every
-        member predicted, with their errors."""
-        ok = self.scores[self.scores["method"].isin(members)].dropna(subset=["predicted"])
-        if task is not None:
-            ok = ok[ok["task"] == task]
-        keys = ["rollout", "run", "task"]
-        mean = ok.groupby(keys).agg(
-            predicted=("predicted", "mean"),
-            actual=("actual", "first"),
-            distance=("distance", "first"),
-            members=("method", "nunique"),
-        )
-        mean = mean[mean["members"] == len(set(members))].reset_index()
-        return add_errors(mean)
-
-
-def ranking_error(scores: pd.DataFrame) -> pd.Series:
-    """Per method, its mean relative error over all tasks and held-out runs of each rollout,
-    averaged over the rollouts (each rollout counts once, however many runs it holds out),
-    best first; a method that failed on any rollout is left out."""
-    failed = set(scores.loc[scores["predicted"].isna(), "method"])
-    ok = scores[~scores["method"].isin(failed)]
-    per_rollout = ok.groupby(["method", "rollout"])["rel_error"].mean()
-    return per_rollout.groupby("method").mean().sort_values()
 
 
 def select(scores: pd.DataFrame, candidates: Sequence[str], top_k: int) -> list[str]:

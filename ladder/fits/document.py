@@ -1,13 +1,16 @@
 """A fit as a document: what `ladder fit` writes and `ladder plot`, `report` and `predict` read
 back without refitting.
 
-Schema (versioned, `schema_version`): the spec (data named by file name only, never a machine
-path), the units, and per task its fitted laws (parameters with standard errors and the
-bootstrap draws, arrays stored exactly as base64 float64), the points they were fitted on, and
-per target the predictions: the headline (`metric`: accuracy, or task_loss for loss-only
-data) and every part. Accuracies are fractions in [0, 1] in JSON; printed reports use points.
-Law parameters are named unambiguously: the power laws' ln_A and ln_B are natural logarithms of
-A and B; the sigmoid's a, L0, k, b are its own.
+Schema (versioned, `schema_version`), in named groups: the spec (data named by file name only,
+never a machine path), the units; per task its method, its predictor and interval strategy and
+baselines as estimator documents (ladder.laws.estimator: kind, version, parameters, and each
+law's fitted values with standard errors and bootstrap draws, arrays stored exactly as base64
+float64), and the points they were fitted on; per target the predictions: the headline
+(`metric`: accuracy, or task_loss for loss-only data) and every part; the selection (how the
+method was chosen, with every candidate's rollout predictions); the warnings. Accuracies are
+fractions in [0, 1] in JSON; printed reports use points. Law parameters are named
+unambiguously: the power laws' ln_A and ln_B are natural logarithms of A and B; the sigmoid's
+a, L0, k, b are its own.
 """
 
 from __future__ import annotations
@@ -20,16 +23,15 @@ import pandas as pd
 
 from ladder import __version__
 from ladder.errors import LadderError
-from ladder.fit.calibration import Calibration
-from ladder.fit.methods import model_from_dict, model_to_dict
-from ladder.fit.rollouts import Selection
-from ladder.fits.fit import LadderFit, MethodsInfo, TargetPrediction, TaskData, TaskFit
-from ladder.laws.base import decode, encode, law_from_dict
+from ladder.fits.fit import LadderFit, TargetPrediction, TaskFit, TaskPoints
+from ladder.fits.selection import Selection
+from ladder.laws.base import decode, encode
 from ladder.laws.bootstrap import Estimate
+from ladder.laws.estimator import from_document as estimator_document
 from ladder.spec.ladder import LadderSpec
 
 SCHEMA = "ladder-fit"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 UNITS = {
     "N": "parameters (all but the output embedding)",
     "D": "tokens",
@@ -37,11 +39,11 @@ UNITS = {
     "task_loss": "bits per byte of the correct answer",
     "accuracy": "fraction in [0, 1]",
 }
-LAW_NAMES = {
-    "step1": "task loss from (N, D): L = E + exp(ln_A) / N^alpha + exp(ln_B) / D^beta",
-    "step1_flops": "task loss from C: L = E + exp(ln_A) / C^alpha",
-    "step2": "accuracy from task loss: acc = a / (1 + exp(-k (L - L0))) + b",
-    "single_step": "accuracy from (N, D): acc = E - exp(ln_A) / N^alpha - exp(ln_B) / D^beta",
+PARAMETERS = {
+    "PowerLaw": "L = E + exp(ln_A) / N^alpha + exp(ln_B) / D^beta (or of C alone: E + exp(ln_A) "
+    "/ C^alpha; sign -1: accuracy rising to E)",
+    "Sigmoid": "acc = a / (1 + exp(-k (L - L0))) + b",
+    "LRPowerLaw": "L = E + exp(ln_A) / N^alpha + exp(ln_B) / S1^beta - C R",
 }
 
 
@@ -55,7 +57,7 @@ def to_document(fit: LadderFit) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "ladder_version": __version__,
         "units": UNITS,
-        "laws_explained": LAW_NAMES,
+        "law_parameters": PARAMETERS,
         "spec": spec_data,
         "targets": {
             target.name: {
@@ -70,7 +72,7 @@ def to_document(fit: LadderFit) -> dict[str, Any]:
             for target in spec.targets
         },
         "tasks": {name: task_dict(task_fit) for name, task_fit in fit.tasks.items()},
-        "method": None if fit.methods is None else methods_dict(fit.methods),
+        "selection": None if fit.selection is None else selection_dict(fit.selection),
         "warnings": fit.warnings,
     }
 
@@ -85,38 +87,40 @@ def prediction_dict(p: TargetPrediction) -> dict[str, Any]:
     return out
 
 
-def methods_dict(info: MethodsInfo) -> dict[str, Any]:
+def selection_dict(selection: Selection) -> dict[str, Any]:
     """How the method was chosen and its intervals calibrated, with the evidence: every
     candidate's rollout predictions."""
-    selection = info.selection
+    calibration = selection.calibration
     return {
-        "asked": info.method,
+        "asked": selection.asked,
         "candidates": selection.candidates,
         "unavailable": selection.unavailable,
         "chosen": selection.chosen,
         "rule": selection.rule,
         "ranking": selection.ranking().to_dict(),
-        "calibration": info.calibration.to_dict(),
-        "rollout_coverage": info.coverage.to_dict("records"),
-        "noise": info.noise,
+        "calibration": None if calibration is None else calibration.to_document(),
+        "rollout_coverage": selection.coverage.to_dict("records"),
+        "noise": selection.noise,
         "scores": selection.scores.to_dict("records"),
     }
 
 
 def task_dict(task_fit: TaskFit) -> dict[str, Any]:
-    data = task_fit.data
-    points = {"step1": encode_frame(data.step1_points)}
-    if data.step2_points is not None:
-        points["step2"] = encode_frame(data.step2_points)
-    out = {
-        "laws": {key: law.to_dict() for key, law in task_fit.laws.items()},
+    """One task's method, predictor, interval strategy, baselines and points."""
+    points = task_fit.points
+    encoded = {"final": encode_frame(points.final)}
+    if points.checkpoints is not None:
+        encoded["checkpoints"] = encode_frame(points.checkpoints)
+    return {
+        "method": task_fit.method,
+        "feature": points.feature,
+        "predictor": task_fit.predictor.to_document(),
+        "intervals": task_fit.intervals.to_document(),
+        "baselines": {name: b.to_document() for name, b in task_fit.baselines.items()},
+        "noise": task_fit.noise,
         "bootstrap_converged": task_fit.converged,
-        "anchor": data.anchor,
-        "points": points,
+        "points": encoded,
     }
-    if task_fit.model is not None:
-        out["model"] = model_to_dict(task_fit.model)
-    return out
 
 
 def encode_frame(frame: pd.DataFrame) -> dict[str, Any]:
@@ -147,8 +151,8 @@ def decode_frame(data: dict[str, Any]) -> pd.DataFrame:
 
 
 def from_document(document: Any, source: str = "fit file") -> LadderFit:
-    """A LadderFit from `to_document`'s output: laws with their draws, points, predictions;
-    LadderError naming `source` when it is not one."""
+    """A LadderFit from `to_document`'s output: predictors with their draws, points,
+    predictions; LadderError naming `source` when it is not one."""
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise LadderError(f'{source}: not a ladder fit (no "schema": "{SCHEMA}")')
     version = document.get("schema_version")
@@ -163,44 +167,46 @@ def from_document(document: Any, source: str = "fit file") -> LadderFit:
         for task in spec.tasks:
             raw = document["tasks"][task.name]
             points = raw["points"]
-            data = TaskData(
+            task_points = TaskPoints(
                 task=task,
-                frame=None,
-                step1_points=decode_frame(points["step1"]),
-                step2_points=decode_frame(points["step2"]) if "step2" in points else None,
-                anchor=bool(raw["anchor"]),
+                final=decode_frame(points["final"]),
+                checkpoints=decode_frame(points["checkpoints"])
+                if "checkpoints" in points
+                else None,
+                feature=str(raw["feature"]),
                 window=spec.fit.final_window,
             )
-            laws = {key: law_from_dict(law) for key, law in raw["laws"].items()}
-            model = model_from_dict(raw["model"]) if "model" in raw else None
-            task_fit = TaskFit(data, laws, model=model)
+            task_fit = TaskFit(
+                task_points,
+                str(raw["method"]),
+                estimator_document(raw["predictor"]),
+                estimator_document(raw["intervals"]),
+                {name: estimator_document(b) for name, b in raw["baselines"].items()},
+                float(raw["noise"]),
+            )
             for target in spec.targets:
                 task_fit.predictions[target.name] = _prediction(
                     target, document["targets"][target.name]["tasks"][task.name]
                 )
             tasks[task.name] = task_fit
-        methods = None if document.get("method") is None else _methods(document["method"])
+        raw_selection = document.get("selection")
+        selection = None if raw_selection is None else _selection(raw_selection)
         warnings = list(document.get("warnings", []))
     except (KeyError, TypeError, ValueError) as exc:
         raise LadderError(f"{source}: a malformed fit ({type(exc).__name__}: {exc})") from None
-    if methods is not None:
-        for name, task_fit in tasks.items():
-            task_fit.calibration, task_fit.noise = methods.calibration, methods.noise[name]
-    return LadderFit(spec=spec, tasks=tasks, methods=methods, warnings=warnings)
+    return LadderFit(spec=spec, tasks=tasks, selection=selection, warnings=warnings)
 
 
-def _methods(raw: dict[str, Any]) -> MethodsInfo:
-    selection = Selection(
+def _selection(raw: dict[str, Any]) -> Selection:
+    calibration = raw["calibration"]
+    return Selection(
+        str(raw["asked"]),
         list(raw["candidates"]),
         dict(raw["unavailable"]),
         pd.DataFrame(raw["scores"]),
         list(raw["chosen"]),
         str(raw["rule"]),
-    )
-    return MethodsInfo(
-        raw["asked"],
-        selection,
-        Calibration(**raw["calibration"]),
+        None if calibration is None else estimator_document(calibration),
         pd.DataFrame(raw["rollout_coverage"]),
         {k: float(v) for k, v in raw["noise"].items()},
     )

@@ -47,22 +47,22 @@ def _row(label: str, width: int, e: Estimate, unit: Any, extra: str = "") -> str
 def method_text(fit: LadderFit) -> str:
     """How the predictions were made and their intervals calibrated, in a few lines."""
     opts = fit.spec.fit
-    if fit.methods is None:
+    selection = fit.selection
+    if selection is None:
         resamples = f"{opts.bootstrap:,} bootstrap resamples" if opts.bootstrap else "none"
         return (
             "Method: paper (arXiv 2412.04403: task bpb from (N, D), then a sigmoid); "
             f"intervals: {resamples}"
         )
-    info, selection = fit.methods, fit.methods.selection
     ranking = ", ".join(f"{m} {100 * v:.1f}%" for m, v in selection.ranking().items())
-    chosen = ", ".join(selection.chosen) if selection.chosen else info.method
-    lines = [f"Method: {info.method}: {chosen} ({selection.rule})"]
+    chosen = ", ".join(selection.chosen) if selection.chosen else selection.asked
+    lines = [f"Method: {selection.asked}: {chosen} ({selection.rule})"]
     lines.append(f"  rollout error per candidate (mean relative error): {ranking}")
     if selection.unavailable:
         missing = "; ".join(f"{m}: {why}" for m, why in selection.unavailable.items())
         lines.append(f"  not available on this table: {missing}")
-    c = info.calibration
-    coverage = ", ".join(f"{100 * r:.0f}%" for r in info.coverage.get("coverage", [])) or "-"
+    c = selection.calibration
+    coverage = ", ".join(f"{100 * r:.0f}%" for r in selection.coverage.get("coverage", [])) or "-"
     lines.append(
         f"  intervals: {100 * c.level:g}%, calibrated on {c.n} rollout predictions (split-"
         f"conformal on |ln(pred/actual)| / d^{c.gamma:.2f}, d the extrapolation distance) plus "
@@ -237,69 +237,6 @@ def markdown_summary(fit: LadderFit, noise: Any, backtests: Any, figures: list[s
     if figures:
         lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures]
     return "\n".join(lines) + "\n"
-
-
-PLAN_FORMATS = {
-    "name": "",
-    "params": ",",
-    "tokens": ",",
-    "batch_size": ",",
-    "tokens_per_step": ",",
-    "learning_rate": ".3g",
-    "warmup_steps": ",",
-    "steps": ",",
-    "flops": ".3g",
-    "gpu_hours": ".3g",
-}
-
-
-DECAY_FORMATS = {
-    "rung": "",
-    "run": "",
-    "pre_decay_step": ",",
-    "bottom_step": ",",
-    "decay_steps": ",",
-    "tokens": ",",
-    "cosine_flops": ".3g",
-}
-
-
-def format_plan(rungs: list[Any], train: Any) -> str:
-    """The training plan as a table (N non-embedding parameters, D tokens, batch in sequences,
-    peak LR, steps, FLOPs = 6ND, GPU-hours at the spec's MFU), with the ladder's totals; for
-    WSD-S runs also their decay points (steps, D at each bottom, what a cosine rung of that D
-    costs) and the compute saved against the cosine ladder of the same points."""
-    from ladder.train.plan import decay_frame, plan_frame, saving
-
-    frame = plan_frame(rungs)
-    cost = f"GPU-hours on {train.gpu.upper()} at {train.mfu:.0%} MFU; launcher {train.launcher}"
-    if train.schedule == "wsds":
-        options = train.wsds_options
-        schedule = (
-            f"WSD-S: one run per size, the peak LR ({options.lr_factor:g} x the cosine rule's) "
-            f"after warm-up, linear decays to 0 over {options.decay_fraction:.0%} of each "
-            "period, ending at each multiplier"
-        )
-    else:
-        schedule = f"cosine decay to {train.final_lr_fraction:.0%} of peak"
-    lines = [
-        f"sequence length {train.sequence_length:,}; {schedule}; {cost}",
-        format_frame(frame, PLAN_FORMATS),
-        f"total: {len(frame)} runs, {frame['tokens'].sum():,.0f} tokens, "
-        f"{frame['flops'].sum():.3g} FLOPs, {frame['gpu_hours'].sum():,.1f} GPU-hours",
-    ]
-    saved = saving(rungs)
-    if saved is not None:
-        decays = decay_frame(rungs)
-        lines += [
-            "",
-            f"decay points (annealed rungs): checkpoints every {train.checkpoint_interval:,} "
-            "steps and at each pre-decay and bottom step, evaluated there too",
-            format_frame(decays, DECAY_FORMATS),
-            f"a cosine ladder of the same {len(decays)} points: {saved.cosine_flops:.3g} FLOPs; "
-            f"the WSD-S runs save {saved.fraction:.0%} of it ({saved.wsds_flops:.3g} FLOPs)",
-        ]
-    return "\n".join(lines)
 
 
 def _points(value: Any, metric: str) -> str:

@@ -1,13 +1,19 @@
-"""Pure numerics of the two-step law: no files, no CLI.
+"""Pure numerics of the laws: no files, no CLI; depends only on ladder.errors.
 
+- estimator.py: the contract every law, predictor and interval strategy follows, and the
+  registry that serializes them
+- base.py: the law machinery (bounded multi-start fits, the batched bootstrap refits)
 - power.py: step 1, task loss L(N, D) = E + A / N**alpha + B / D**beta, and L(C) over FLOPs
 - sigmoid.py: step 2, accuracy(L) = a / (1 + exp(-k (L - L0))) + b
-- chain.py: the chained two-step predictor and the single-step baseline
-- uncertainty.py: bootstrap weights and prediction intervals
+- shared.py, lr.py: step 1 with exponents shared across tasks; over every checkpoint, LR-aware
+- predictors.py: the chained two-step predictor, the direct law, ensembles
+- bootstrap.py, intervals.py: resampling and estimates; bootstrap and conformal intervals
+- flops.py: C = 6 N D
 """
 
-from ladder.laws.chain import ChainedPredictor
+from ladder.laws.estimator import Estimator, Predictor, from_document
 from ladder.laws.power import PowerLaw
+from ladder.laws.predictors import Chained
 from ladder.laws.sigmoid import Sigmoid
 
-__all__ = ["ChainedPredictor", "PowerLaw", "Sigmoid"]
+__all__ = ["Chained", "Estimator", "PowerLaw", "Predictor", "Sigmoid", "from_document"]

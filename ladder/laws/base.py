@@ -4,20 +4,22 @@ A law defines its parameters (bounds, a first starting value and a range for fur
 values), its model f(theta, x) and Jacobian, vectorized over a leading batch of parameter
 vectors. `fit` runs lmfit from several starting points and keeps the best; `refit` solves many
 weighted versions of the same problem at once (the bootstrap), warm-started at the fit;
-`bootstrap` keeps the refits as the law's `draws_`. `to_dict` / `law_from_dict` serialize a
-fitted law, draws included, exactly.
+`bootstrap` keeps the refits as the law's `draws_`, which `sample` turns into predictions. A law
+follows the contract of ladder.laws.estimator (get_params, repr, documents, NotFittedError) and
+is itself a predictor of its inputs.
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from ladder.errors import LadderError
 from ladder.laws.bootstrap import Draws, residual_draws
+from ladder.laws.estimator import Estimator
 
 TINY = 1e-12
 START_ITERATIONS = 150  # the batched solver's budget per start before lmfit polishes the best
@@ -57,9 +59,25 @@ def _solve(matrices: np.ndarray, vectors: np.ndarray) -> np.ndarray:
         return (np.linalg.pinv(matrices) @ vectors[..., None])[..., 0]
 
 
-class Law:
+def as_rows(x: np.ndarray, inputs: tuple[str, ...], who: str) -> np.ndarray:
+    """x as an (n, k) float array, one row of `inputs` per point ((n,) too when k is 1);
+    LadderError naming `who` for any other shape (a flat (N, D) pair is not two values of one
+    input)."""
+    x = np.asarray(x, dtype=float)
+    k = len(inputs)
+    if x.ndim == 1 and k == 1:
+        return x[:, None]
+    if x.ndim != 2 or x.shape[1] != k:
+        raise LadderError(
+            f"{who}: x must have shape (n, {k}), one row of ({', '.join(inputs)}) per point"
+            f"{' or (n,)' if k == 1 else ''}; got shape {x.shape}"
+        )
+    return x
+
+
+class Law(Estimator, abstract=True):
     """Base class: subclasses set `parameters`, `inputs`, `log_residuals`, `_model` and
-    `_jacobian`, and list their constructor arguments in `get_params`.
+    `_jacobian`, and store each constructor argument under its own name.
 
     Fitted attributes (after `fit`): `theta_` (array of parameter values), `params_` (dict),
     `stderr_` (dict, NaN where lmfit could not estimate it), `residuals_` (at the fit, in
@@ -67,11 +85,6 @@ class Law:
     """
 
     log_residuals: bool = False
-    kinds: ClassVar[dict[str, type[Law]]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        Law.kinds[cls.__name__] = cls
 
     def __init__(self, huber_delta: float | None = None, n_starts: int = 8, seed: int = 0):
         self.huber_delta = huber_delta
@@ -87,10 +100,6 @@ class Law:
     def inputs(self) -> tuple[str, ...]:
         """The columns of x, e.g. ("N", "D")."""
         raise NotImplementedError
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments (scikit-learn's convention)."""
-        return {"huber_delta": self.huber_delta, "n_starts": self.n_starts, "seed": self.seed}
 
     def _model(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
         """theta (..., p), x (n, k) -> predictions (..., n)."""
@@ -133,20 +142,9 @@ class Law:
         others = rng.uniform(low, high, size=(max(self.n_starts - 1, 0), len(first)))
         return np.vstack([first, others])
 
-    def _as_x(self, x: np.ndarray) -> np.ndarray:
-        """x as an (n, k) array of the law's inputs; LadderError for any other shape (a flat
-        (N, D) pair is not two values of one input)."""
-        x = np.asarray(x, dtype=float)
-        k = len(self.inputs)
-        if x.ndim == 1 and k == 1:
-            return x[:, None]
-        if x.ndim != 2 or x.shape[1] != k:
-            raise LadderError(
-                f"{type(self).__name__}: x must have shape (n, {k}), one row of "
-                f"({', '.join(self.inputs)}) per point{' or (n,)' if k == 1 else ''}; "
-                f"got shape {x.shape}"
-            )
-        return x
+    def as_x(self, x: np.ndarray) -> np.ndarray:
+        """x as an (n, k) array of the law's inputs (see as_rows)."""
+        return as_rows(x, self.inputs, type(self).__name__)
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> Law:
         """Fit by bounded least squares (Huber loss when huber_delta is set): the batched
@@ -155,7 +153,7 @@ class Law:
         parameters or lmfit does not converge."""
         import lmfit  # 0.5 s to import: only when a law is fitted
 
-        x, y = self._as_x(x), np.asarray(y, dtype=float)
+        x, y = self.as_x(x), np.asarray(y, dtype=float)
         p = len(self.parameters)
         if len(y) < p:
             raise LadderError(
@@ -222,8 +220,10 @@ class Law:
         """Vectorized prediction at x of shape (n, k); `theta` of shape (B, p) gives a (B, n)
         batch. `checked=False` skips the shape check (x broadcast against theta, e.g. a
         (B, n, k) array paired with B parameter vectors)."""
+        if theta is None:
+            self.check_fitted()
         theta = self.theta_ if theta is None else np.asarray(theta, dtype=float)
-        x = self._as_x(x) if checked else np.asarray(x, dtype=float)
+        x = self.as_x(x) if checked else np.asarray(x, dtype=float)
         with np.errstate(over="ignore", invalid="ignore"):
             return self._model(theta, x)
 
@@ -243,7 +243,7 @@ class Law:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Solve B weighted fits at once (weights of shape (B, n), e.g. bootstrap counts),
         warm-started at `theta_`. Returns (thetas (B, p), converged (B,) booleans)."""
-        x = self._as_x(x)
+        x = self.as_x(x)
         weights = np.asarray(weights, dtype=float)
         starts = np.broadcast_to(self.theta_, (weights.shape[0], len(self.theta_)))
         return self._solve_batch(x, np.asarray(y, dtype=float), weights, starts, max_iter, rtol)
@@ -350,6 +350,8 @@ class Law:
 
     def summary(self) -> str:
         """A short fit report: the law, each parameter with its standard error, residuals."""
+        if not self.is_fitted():
+            return f"{self!r}: not fitted"
         lines = [f"{type(self).__name__}: {self}", f"  points: {self.n_obs_}"]
         bounded = set(self.at_bounds())
         for spec, value in zip(self.parameters, self.theta_, strict=True):
@@ -360,51 +362,73 @@ class Law:
         lines.append(f"  rms {space}residual: {rms:.4g}")
         return "\n".join(lines)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The fitted law as plain data: kind, constructor arguments, parameters with standard
-        errors, residuals and (after `bootstrap`) the draws, arrays encoded exactly."""
+    def is_fitted(self) -> bool:
+        return hasattr(self, "theta_")
+
+    def laws(self) -> dict[str, Law]:
+        """The fitted laws a prediction rests on, by role ("" for the law itself)."""
+        return {"": self}
+
+    def sample(self, x: np.ndarray, paired: bool = False) -> np.ndarray:
+        """Bootstrap predictions, each resample's parameters with its residual draw: at every
+        row of x (n, k) (or (n,)), shape (B, n); (0, n) when the law has no draws. With
+        `paired`, x has one row per resample, shape (B, n, k) or (B, n): resample b at its own
+        points (how a chained predictor feeds step 1's draws into step 2)."""
+        if not hasattr(self, "draws_"):
+            self.check_fitted()
+            return np.empty((0, np.shape(x)[-1] if paired else len(self.as_x(x))))
+        draws = self.draws_
+        if paired:
+            x = np.asarray(x, dtype=float)
+            x = x[..., None] if x.ndim == 2 else x
+            predictions = self.predict(x, draws.thetas, checked=False)
+        else:
+            predictions = self.predict(x, draws.thetas)
+        return self.add_noise(predictions, draws.noise[:, None])
+
+    def _fitted_state(self) -> dict[str, Any]:
+        """Parameters with standard errors, residuals and (after `bootstrap`) the draws, arrays
+        encoded exactly; the law's form, inputs and bounds hit, for a reader of the JSON."""
+        if not self.is_fitted():
+            return {}
         out: dict[str, Any] = {
-            "kind": type(self).__name__,
-            "init": self.get_params(),
             "inputs": list(self.inputs),
             "form": str(self),
-            "params": self.params_,
-            "stderr": self.stderr_,
-            "at_bounds": self.at_bounds(),
-            "points": self.n_obs_,
-            "residual_space": "log" if self.log_residuals else "linear",
-            "rms_residual": float(np.sqrt(np.mean(self.residuals_**2))),
-            "residuals": encode(self.residuals_),
+            "fitted": {
+                "params": self.params_,
+                "stderr": self.stderr_,
+                "at_bounds": self.at_bounds(),
+                "points": self.n_obs_,
+                "residual_space": "log" if self.log_residuals else "linear",
+                "rms_residual": float(np.sqrt(np.mean(self.residuals_**2))),
+                "residuals": encode(self.residuals_),
+            },
         }
         if hasattr(self, "draws_"):
-            out["draws"] = {
+            out["fitted"]["draws"] = {
                 "thetas": encode(self.draws_.thetas),
                 "noise": encode(self.draws_.noise),
                 "converged_fraction": self.draws_.converged_fraction,
             }
         return out
 
-
-def law_from_dict(data: dict[str, Any]) -> Law:
-    """A fitted law (with its draws, if it had them) from `Law.to_dict`'s output."""
-    try:
-        law = Law.kinds[data["kind"]](**data["init"])
-        law.theta_ = np.array([float(data["params"][name]) for name in law.names])
-        law.params_ = dict(zip(law.names, law.theta_.tolist(), strict=True))
-        law.stderr_ = {
+    def _restore(self, document: dict[str, Any]) -> None:
+        if "fitted" not in document:
+            return
+        data = document["fitted"]
+        self.theta_ = np.array([float(data["params"][name]) for name in self.names])
+        self.params_ = dict(zip(self.names, self.theta_.tolist(), strict=True))
+        self.stderr_ = {
             name: float("nan") if data["stderr"][name] is None else float(data["stderr"][name])
-            for name in law.names
+            for name in self.names
         }
-        law.residuals_ = decode(data["residuals"])
-        law.n_obs_ = int(data["points"])
+        self.residuals_ = decode(data["residuals"])
+        self.n_obs_ = int(data["points"])
         if "draws" in data:
             draws = data["draws"]
-            law.draws_ = Draws(
+            self.draws_ = Draws(
                 decode(draws["thetas"]), decode(draws["noise"]), float(draws["converged_fraction"])
             )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise LadderError(f"not a fitted law ({type(exc).__name__}: {exc})") from None
-    return law
 
 
 def encode(array: np.ndarray) -> dict[str, Any]:

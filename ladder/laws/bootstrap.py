@@ -11,12 +11,9 @@ law), so that intervals are prediction intervals, not only confidence intervals 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from ladder.laws.base import Law
 
 
 def run_counts(rng: np.random.Generator, n_runs: int, n_resamples: int) -> np.ndarray:
@@ -70,23 +67,6 @@ class Draws:
 
     def __len__(self) -> int:
         return len(self.thetas)
-
-
-def sample(law: Law, x: np.ndarray, paired: bool = False) -> np.ndarray:
-    """Bootstrap predictions of a fitted law with draws, each with its resample's residual.
-
-    x of shape (n, k) (or (n,)): every resample at every point, shape (B, n). With `paired`,
-    x has one row per resample, shape (B, n, k) or (B, n): resample b at its own points (how a
-    chained law feeds step 1's draws into step 2).
-    """
-    draws = law.draws_
-    if paired:
-        x = np.asarray(x, dtype=float)
-        x = x[..., None] if x.ndim == 2 else x
-        predictions = law.predict(x, draws.thetas, checked=False)
-    else:
-        predictions = law.predict(x, draws.thetas)
-    return law.add_noise(predictions, draws.noise[:, None])
 
 
 @dataclass

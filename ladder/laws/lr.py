@@ -9,12 +9,11 @@ peak (equal to D at a constant rate); R = S2 / S1 is the annealed share, S2 the 
 tokens). Tissue et al. write the annealing term as C * S2 for one model; dividing by S1 makes
 it dimensionless, so that one C serves rungs whose steps hold different numbers of tokens.
 Every checkpoint after the warm-up is a point, not only each run's last: the law sees the
-whole loss curve of every rung. Inputs are computed by ladder.fit.points.lr_areas.
+whole loss curve of every rung. Inputs are computed by ladder.fit.points.lr_areas;
+ladder.laws.predictors.EndOfRun uses the law at the end of a run.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -86,20 +85,3 @@ class LRPowerLaw(Law):
             f"L(N, S1, R) = {p['E']:.4g} + {np.exp(p['ln_A']):.4g} / N^{p['alpha']:.4g} + "
             f"{np.exp(p['ln_B']):.4g} / S1^{p['beta']:.4g} - {p['C']:.4g} R"
         )
-
-
-@dataclass
-class EndOfRun:
-    """A fitted LR-aware law used as a law of rows of (N, D): the loss at the end of a run of D
-    tokens whose schedule ends as the rungs' do (S1 = `s1_per_token` x D, R = `share`, the
-    fit runs' medians)."""
-
-    law: LRPowerLaw
-    s1_per_token: float
-    share: float
-    inputs = ("N", "D")
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float).reshape(-1, 2)
-        rows = np.column_stack([x[:, 0], self.s1_per_token * x[:, 1], np.full(len(x), self.share)])
-        return self.law.predict(rows)

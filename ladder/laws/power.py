@@ -4,7 +4,7 @@
     L(C)    = E + A / C**alpha                    (C training FLOPs)
 
 With `floor=False` there is no E: y = A / N**alpha + B / D**beta, the form of the direct
-accuracy law (ladder.laws.chain.DirectAccuracy), which vanishes at infinite scale.
+accuracy law (ladder.laws.predictors.DirectAccuracy), which vanishes at infinite scale.
 
 A and B are fitted on a log scale (parameters ln_A, ln_B) so that N ~ 1e9 and D ~ 1e12 stay
 well conditioned. Residuals are log(predicted) - log(observed) under a Huber loss, as in the paper.
@@ -16,7 +16,6 @@ accuracy minus its terms can approach zero).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -56,15 +55,6 @@ class PowerLaw(Law):
     @property
     def inputs(self) -> tuple[str, ...]:
         return self.variables
-
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "variables": list(self.variables),
-            "sign": self.sign,
-            "log_residuals": self.log_residuals,
-            "floor": self.floor,
-            **super().get_params(),
-        }
 
     @property
     def parameters(self) -> tuple[Param, ...]:

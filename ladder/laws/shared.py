@@ -6,18 +6,16 @@ Following Choshen et al. (arXiv 2410.11840) and later work: a per-task five-para
 on 16 points is poorly conditioned (its exponents trade off against its coefficients), while
 the exponents, which describe how the model improves with scale, are largely shared across
 tasks. Per-task E_t, A_t, B_t keep each task's level. Fitted on log residuals with the paper's
-Huber loss, from a grid of exponent starting points (the fit is multi-modal).
+Huber loss, from a grid of exponent starting points (the fit is multi-modal). `task_law(t)` gives
+one task's law as a fitted PowerLaw of (N, D).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 
 from ladder.laws.base import Law, Param
-from ladder.laws.power import DEFAULT_HUBER_DELTA
+from ladder.laws.power import DEFAULT_HUBER_DELTA, PowerLaw
 
 EXPONENT_GRID = (0.1, 0.2, 0.3, 0.5)
 
@@ -39,9 +37,6 @@ class SharedPowerLaw(Law):
             raise ValueError("a shared law needs at least one task")
         super().__init__(huber_delta=huber_delta, n_starts=n_starts, seed=seed)
         self.n_tasks = n_tasks
-
-    def get_params(self) -> dict[str, Any]:
-        return {"n_tasks": self.n_tasks, **super().get_params()}
 
     @property
     def parameters(self) -> tuple[Param, ...]:
@@ -103,38 +98,27 @@ class SharedPowerLaw(Law):
                 )
         return np.array(starts[: self.n_starts])
 
+    def fit(self, x: np.ndarray, y: np.ndarray) -> SharedPowerLaw:
+        super().fit(x, y)
+        self.task_index_ = self.as_x(x)[:, 2].astype(int)
+        return self
+
+    def task_law(self, index: int) -> PowerLaw:
+        """Task `index` as a fitted law of (N, D): its E, A and B with the shared exponents,
+        their standard errors, and its own points' residuals."""
+        self.check_fitted()
+        names = [f"E_{index}", f"ln_A_{index}", "alpha", f"ln_B_{index}", "beta"]
+        law = PowerLaw(("N", "D"), huber_delta=self.huber_delta, seed=self.seed)
+        law.theta_ = np.array([self.params_[name] for name in names])
+        law.params_ = dict(zip(law.names, law.theta_.tolist(), strict=True))
+        law.stderr_ = {own: self.stderr_[name] for own, name in zip(law.names, names, strict=True)}
+        law.residuals_ = self.residuals_[self.task_index_ == index]
+        law.n_obs_ = len(law.residuals_)
+        return law
+
     def form(self) -> str:
         p = self.params_
         return (
             f"L_t(N, D) = E_t + A_t / N^{p['alpha']:.4g} + B_t / D^{p['beta']:.4g} "
             f"({self.n_tasks} tasks)"
         )
-
-
-@dataclass
-class TaskSlice:
-    """One task of a fitted SharedPowerLaw, used like a law of (N, D) (e.g. as a chained
-    predictor's step 1)."""
-
-    law: SharedPowerLaw
-    index: int
-    inputs = ("N", "D")
-
-    def _as_x(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        return x.reshape(-1, 2) if x.ndim == 1 else x
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        x = self._as_x(x)
-        return self.law.predict(np.column_stack([x, np.full(len(x), self.index)]))
-
-    @property
-    def params_(self) -> dict[str, float]:
-        p, i = self.law.params_, self.index
-        return {
-            "E": p[f"E_{i}"],
-            "ln_A": p[f"ln_A_{i}"],
-            "alpha": p["alpha"],
-            "ln_B": p[f"ln_B_{i}"],
-            "beta": p["beta"],
-        }

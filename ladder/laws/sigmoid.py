@@ -11,8 +11,6 @@ Residuals are plain accuracy differences (least squares, or Huber when asked).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ladder.laws.base import Law, Param
@@ -38,9 +36,6 @@ class Sigmoid(Law):
         self.data_starts = data_starts
 
     inputs = ("L",)
-
-    def get_params(self) -> dict[str, Any]:
-        return {"chance": self.chance, "data_starts": self.data_starts, **super().get_params()}
 
     def _starts(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The paper's starts, or (`data_starts`) the midpoint L0 at quantiles of the data's

@@ -45,7 +45,7 @@ class Evaluation:
         numbers = ["rmse", "cv_rmse", "n_train", "n_test"]
         return self.folds.groupby(["model", "label"], sort=False)[numbers].mean().reset_index()
 
-    def summary(self) -> dict[str, Any]:
+    def metrics(self) -> dict[str, Any]:
         """The headline: per model the mean RMSE over labels and its standard error, the
         mean CV RMSE, and the ratio baseline / proxy (> 1: the proxies help)."""
         labels = self.per_label()
@@ -68,7 +68,7 @@ class Evaluation:
 
     def to_document(self) -> dict[str, Any]:
         return {
-            "summary": self.summary(),
+            "summary": self.metrics(),
             "features": {
                 "target": self.features.target,
                 "proxies": list(self.features.proxies),

@@ -17,7 +17,7 @@ LABELS = {"proxy": "with proxies", "baseline": "baseline (no proxies)"}
 def plot_predicted_vs_actual(evaluation: Evaluation) -> Figure:
     """Every test prediction against the actual score, one panel per model, with the
     identity line and the setting's RMSE."""
-    summary = evaluation.summary()
+    summary = evaluation.metrics()
     fig = Figure(figsize=(9, 4.2), layout="constrained")
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     data = evaluation.predictions

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ladder.runs.sizes import TOKENS_PER_PARAM_AT_1XC, training_flops
+from ladder.laws.flops import training_flops
+from ladder.runs.sizes import TOKENS_PER_PARAM_AT_1XC
 
 if TYPE_CHECKING:
     import pandas as pd

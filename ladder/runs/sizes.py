@@ -1,4 +1,4 @@
-"""Rung geometry and the paper's rules: OLMo-core size names, N, C = 6 N D, tokens for "kxC",
+"""Rung geometry and the paper's rules: OLMo-core size names, N, C = 6 N D (ladder.laws.flops), tokens for "kxC",
 batch size, LR, GPU-hours.
 
 N is OLMo-core's `num_non_embedding_params` (all parameters but the input embedding matrix;
@@ -53,14 +53,6 @@ def batch_size(params: int, sequence_length: int, multiple: int = BATCH_MULTIPLE
 def learning_rate(params: int, divisor: float = 4.0) -> float:
     """Peak LR: 0.0047 (N/108M)^(-1/3), divided by `divisor` (4 in the paper's ladder runs)."""
     return REFERENCE_LR * (params / REFERENCE_PARAMS) ** (-1 / 3) / divisor
-
-
-FLOPS_PER_PARAM_TOKEN = 6
-
-
-def training_flops(params, tokens):
-    """C = 6 N D, the paper's compute (attention FLOPs ignored); scalars or arrays."""
-    return float(FLOPS_PER_PARAM_TOKEN) * params * tokens
 
 
 def gpu_hours(flops: float, gpu: str = "h100", mfu: float = 0.4) -> float:

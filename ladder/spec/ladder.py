@@ -112,7 +112,8 @@ class Method(Config):
     """One way of predicting accuracy at (N, D) (ladder.fit.methods): `kind` chained (an
     intermediate `feature`: task_loss, soft_log or a table task such as c4_en-validation; a
     `step1` form: nd, flops, shared or lr; step 2 with the ideal point if `anchor`, None: the
-    fit's, on checkpoints at D >= `late_fraction` of each run's final D if given), direct (the
+    fit's, on checkpoints at D >= `late_fraction` of each run's final D if given; `starts` the
+    data's or the paper's), direct (the
     direct accuracy law), or ensemble (the mean of the named `members`)."""
 
     kind: Literal["chained", "direct", "ensemble"] = Field(
@@ -134,6 +135,12 @@ class Method(Config):
     )
     anchor: Bool | None = Field(
         None, description="Whether step 2 also fits (loss 0, accuracy 1); default: fit.anchor."
+    )
+    starts: Literal["data", "paper"] = Field(
+        "data",
+        description="Step 2's starting points: data (midpoints and slopes spread over the "
+        "feature's own range) or paper (arXiv 2412.04403's a = chance - 1, L0 = 0.9, k = 3, "
+        "b = 1, for task losses in bits per byte).",
     )
     late_fraction: Annotated[Float, Field(gt=0.0, le=1.0)] | None = Field(
         None,
@@ -184,10 +191,16 @@ class FitOptions(Config):
     method: str = Field(
         "auto",
         description="How accuracy is predicted: auto (the mean of the `top_k` candidates that "
-        "best predict the ladder's own held-out rungs; intervals calibrated on them), paper "
-        "(arXiv 2412.04403 exactly, bootstrap intervals), ensemble (the mean of every "
-        "candidate), or one method: paper, flops, shared, lr, c4, soft, direct, or the "
-        "spec's `methods`.",
+        "best predict the ladder's own held-out rungs), ensemble (the mean of every "
+        "candidate), or one method: paper (arXiv 2412.04403; with bootstrap intervals it "
+        "reproduces the paper), flops, shared, lr, c4, soft, direct, or the spec's `methods`.",
+    )
+    intervals: Literal["auto", "bootstrap", "conformal"] = Field(
+        "auto",
+        description="How intervals are made: bootstrap (refits on resampled runs and "
+        "checkpoints; the paper's, for methods chained through a law of N and D or of C), "
+        "conformal (calibrated on the ladder's own rollout backtests), or auto: bootstrap for "
+        "the paper method and for loss-only tables, conformal otherwise.",
     )
     top_k: Annotated[Int, Field(ge=1, le=20)] = Field(
         3, description="How many candidates auto averages."
@@ -208,6 +221,12 @@ class FitOptions(Config):
         if repeated:
             raise ValueError(f"run {repeated[0]!r} is listed twice")
         return runs
+
+    def interval_strategy(self, has_accuracy: bool = True) -> str:
+        """ "bootstrap" or "conformal": `intervals`, with auto resolved (see its description)."""
+        if self.intervals != "auto":
+            return self.intervals
+        return "bootstrap" if self.method == "paper" or not has_accuracy else "conformal"
 
     @model_validator(mode="after")
     def _enough_resamples(self) -> FitOptions:

@@ -11,7 +11,7 @@ SOFT_LOG = "soft_log"  # ln of the choice-normalized probability of the correct 
 C4 = "c4_en-validation"
 
 PRESETS: dict[str, Method] = {
-    "paper": Method(about="task bpb, L(N, D) per task; arXiv 2412.04403"),
+    "paper": Method(starts="paper", about="task bpb, L(N, D) per task; arXiv 2412.04403"),
     "flops": Method(step1="flops", about="task bpb, L(C) per task; arXiv 2412.04403 sec. 5"),
     "shared": Method(
         step1="shared", about="task bpb, exponents shared across tasks; arXiv 2410.11840"

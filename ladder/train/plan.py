@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from ladder.errors import LadderError
+from ladder.laws.flops import training_flops
 from ladder.runs import sizes
 from ladder.runs.folder import DecayPoint, RungPlan
 from ladder.runs.rungs import multiplier_label, rung_name, wsds_run_name
@@ -74,7 +75,7 @@ def _run(
     train: TrainSpec, size: SizePlan, name: str, multiplier: float, steps: int, **schedule
 ) -> RungPlan:
     tokens = steps * size.tokens_per_step
-    flops = sizes.training_flops(size.params, tokens)
+    flops = training_flops(size.params, tokens)
     return RungPlan(
         name=name,
         size=size.size,
@@ -201,7 +202,7 @@ def decay_frame(rungs: list[RungPlan]) -> pd.DataFrame:
             "bottom_step": d.end,
             "decay_steps": d.steps,
             "tokens": d.end * r.tokens_per_step,
-            "cosine_flops": sizes.training_flops(r.params, d.end * r.tokens_per_step),
+            "cosine_flops": training_flops(r.params, d.end * r.tokens_per_step),
         }
         for r in rungs
         for d in r.decays

@@ -1,4 +1,4 @@
-"""Every method but the paper's: choose by rollout backtests, fit on the fit runs, predict each
+"""Fits with conformal intervals: choose by rollout backtests, fit on the fit runs, predict each
 target with an interval calibrated on the rollouts (ladder.fit.rollouts, ladder.fit.methods,
 ladder.fit.calibration).
 
@@ -10,44 +10,44 @@ compared with them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
 from ladder.errors import LadderError
 from ladder.fit.calibration import calibrate, rollout_coverage
-from ladder.fit.diagnostics import diagnose
-from ladder.fit.methods import (
-    TaskModel,
-    ensemble,
-    fit_method,
-    method,
-    method_data,
-)
+from ladder.fit.methods import ensemble, fit_method, method
 from ladder.fit.noise import accuracy_noise
-from ladder.fit.points import FeatureFrames
-from ladder.fit.rollouts import Selection, score, select
-from ladder.fits.fit import LadderFit, MethodsInfo, TaskData, TaskFit
+from ladder.fit.points import FeatureFrames, task_points
+from ladder.fit.rollouts import score, select
+from ladder.fits.fit import TaskFit
+from ladder.fits.selection import Selection
 from ladder.parallel import map_processes
 from ladder.spec.ladder import LadderSpec, Method
-from ladder.spec.presets import CANDIDATES, PRESETS
+from ladder.spec.presets import CANDIDATES
+
+CHOOSING = ("auto", "ensemble")
 
 
-def _members(name: str, known: dict[str, Method]) -> list[str]:
+def _members(name: str, known: Mapping[str, Method]) -> list[str]:
     """The methods a name stands for: an ensemble's members, else itself."""
     spec = method(name, known)
     return list(spec.members) if spec.kind == "ensemble" else [name]
 
 
-def fit_methods(table: pd.DataFrame, spec: LadderSpec, progress: bool = False) -> LadderFit:
-    """Choose, fit, calibrate and predict (see the module docstring)."""
+def choose(
+    frames: FeatureFrames, spec: LadderSpec, known: Mapping[str, Method], progress: bool = False
+) -> tuple[Selection, dict[str, list[str]]]:
+    """The rollout scores of every method the fit may use, the choice, and each task's
+    member methods (one, or an ensemble's)."""
     opts = spec.fit
-    known = {**PRESETS, **spec.methods}
     candidates = list(opts.candidates or CANDIDATES)
     asked = {task.name: task.method or opts.method for task in spec.tasks}
-    pool = list(candidates) if {"auto", "ensemble"} & set(asked.values()) else []
+    pool = list(candidates) if set(CHOOSING) & set(asked.values()) else []
     for name in asked.values():
-        if name not in ("auto", "ensemble"):
+        if name not in CHOOSING:
             pool += [m for m in _members(name, known) if m not in pool]
-    frames = FeatureFrames(table)
     scores, unavailable = score(frames, spec, pool, known, progress)
     runnable = [c for c in candidates if c not in unavailable]
     chosen = select(scores, runnable, opts.top_k) if "auto" in asked.values() else []
@@ -66,54 +66,62 @@ def fit_methods(table: pd.DataFrame, spec: LadderSpec, progress: bool = False) -
         if chosen
         else "as asked"
     )
-    selection = Selection(runnable, unavailable, scores, chosen, rule)
-    models = _fit_models(frames, spec, members, known)
+    selection = Selection(opts.method, runnable, unavailable, scores, chosen, rule)
+    return selection, members
+
+
+def fit_calibrated(
+    frames: FeatureFrames, spec: LadderSpec, known: Mapping[str, Method], progress: bool = False
+) -> tuple[dict[str, TaskFit], Selection]:
+    """Choose, fit, calibrate (see the module docstring); the task fits without predictions."""
+    opts = spec.fit
+    selection, members = choose(frames, spec, known, progress)
+    predictors = _fit_predictors(frames, spec, members, known)
     residuals = pd.concat(
         [selection.mean_of(members[task], task) for task in members], ignore_index=True
     )
-    calibration = calibrate(residuals, opts.level)
-    coverage = rollout_coverage(residuals, opts.level)
-    noise = accuracy_noise(table, spec.tasks, spec.fit_runs)
+    selection.calibration = calibrate(residuals, opts.level)
+    selection.coverage = rollout_coverage(residuals, opts.level)
+    selection.noise = accuracy_noise(frames.table, spec.tasks, spec.fit_runs)
     tasks = {}
     for task in spec.tasks:
-        data = TaskData.build(table, spec, task)
-        fit = TaskFit(data, {}, model=models[task.name], calibration=calibration)
-        fit.noise = noise[task.name]
-        for target in spec.targets:
-            fit.predictions[target.name] = fit.predict(target, opts.level, opts.final_window)
-        tasks[task.name] = fit
-    info = MethodsInfo(opts.method, selection, calibration, coverage, noise)
-    fit = LadderFit(spec=spec, tasks=tasks, methods=info)
-    fit.warnings = diagnose(fit, noise)
-    return fit
+        points = task_points(frames, task, "task_loss", spec.fit_runs, spec.step2_runs, opts)
+        name = "+".join(members[task.name])
+        tasks[task.name] = TaskFit(
+            points,
+            name,
+            predictors[task.name],
+            selection.calibration,
+            noise=selection.noise[task.name],
+        )
+    return tasks, selection
 
 
-def _fit_models(
+def _fit_predictors(
     frames: FeatureFrames,
     spec: LadderSpec,
     members: dict[str, list[str]],
-    known: dict[str, Method],
-) -> dict[str, TaskModel]:
-    """Each task's model: its one method fitted on the fit runs, or the ensemble of several."""
+    known: Mapping[str, Method],
+) -> dict[str, Any]:
+    """Each task's predictor: its one method fitted on the fit runs, or the ensemble of several."""
     needed = list(dict.fromkeys(m for names in members.values() for m in names))
     jobs = []
     for name in needed:
         chosen = method(name, known)
-        tasks = [t for t in spec.tasks if name in members[t.name]]
-        datas = {
-            task.name: method_data(
+        points = {
+            task.name: task_points(
                 frames, task, chosen.feature, spec.fit_runs, spec.step2_runs, spec.fit,
                 chosen.late_fraction,
             )
-            for task in tasks
+            for task in spec.tasks
+            if name in members[task.name]
         }  # fmt: skip
-        jobs.append((name, datas, spec.fit, spec.fit_runs, known))
+        jobs.append((name, points, spec.fit, spec.fit_runs, frames, dict(known)))
     fitted = dict(zip(needed, map_processes(fit_method, jobs), strict=True))
-    models = {}
+    out = {}
     for task, names in members.items():
         if len(names) == 1:
-            models[task] = fitted[names[0]][task]
+            out[task] = fitted[names[0]][task]
         else:
-            label = "+".join(names)
-            models[task] = ensemble(label, {n: {task: fitted[n][task]} for n in names})[task]
-    return models
+            out[task] = ensemble({n: {task: fitted[n][task]} for n in names})[task]
+    return out
