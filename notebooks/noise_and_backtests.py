@@ -21,7 +21,7 @@
 # %%
 # %matplotlib inline
 from ladder import api
-from ladder.figures.plots import plot_compute_vs_error, plot_noise
+from ladder.figures.analyses import plot_compute_vs_error, plot_noise
 from ladder.fit.noise import summarize
 
 spec = api.spec()  # the bundled configs/olmo-paper.yaml, from any working directory

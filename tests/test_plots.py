@@ -18,7 +18,8 @@ from matplotlib.markers import MarkerStyle
 from ladder import api
 from ladder.cli import main
 from ladder.errors import LadderError
-from ladder.figures.plots import FIGURES, plot_compute_vs_error, plot_noise
+from ladder.figures.analyses import plot_compute_vs_error, plot_noise
+from ladder.figures.plots import FIGURES
 from ladder.figures.style import RUNG_SIZE, STYLE, marker_of, size_colors
 from ladder.fit.noise import summarize
 

@@ -22,6 +22,7 @@ from ladder.api._analyses import (
     noise,
     plot,
     report,
+    save_compute_vs_error,
 )
 from ladder.api._collect import (
     COLLECT_LAUNCHERS,
@@ -54,7 +55,6 @@ from ladder.api._predict import (
 )
 from ladder.api._proxy import (
     DEFAULT_PROXY_SPEC,
-    ProxyLadder,
     load_proxy_model,
     proxy_evaluate,
     proxy_fit,
@@ -87,7 +87,6 @@ __all__ = [
     "SLURM_SHARDS",
     "Backtest",
     "CollectResult",
-    "ProxyLadder",
     "ProxyStudyResult",
     "TrainResult",
     "backtest",
@@ -120,6 +119,7 @@ __all__ = [
     "proxy_spec",
     "proxy_study",
     "report",
+    "save_compute_vs_error",
     "save_fit",
     "save_proxy_model",
     "spec",

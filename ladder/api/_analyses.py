@@ -179,6 +179,23 @@ def compute_vs_error(
     return run_cuts(data, spec, cuts, progress=progress)
 
 
+def save_compute_vs_error(
+    results: pd.DataFrame,
+    out_dir: str | Path,
+    formats: Sequence[str] = ("png", "pdf"),
+    width: str = "page",
+) -> list[Path]:
+    """Write compute_vs_error's table (compute_vs_error.csv) and its figure to `out_dir`."""
+    from ladder.figures.analyses import plot_compute_vs_error
+    from ladder.figures.plots import save
+    from ladder.files import write_text
+
+    out = Path(out_dir)
+    written = [write_text(out / "compute_vs_error.csv", results.to_csv(index=False))]
+    figure = plot_compute_vs_error(results, width=width)
+    return written + save(figure, out, "compute_vs_error", check_formats(formats))
+
+
 def report(
     spec: LadderSpec,
     out_dir: str | Path,
@@ -196,7 +213,8 @@ def report(
     `tasks`, default all), with summary.md, in one folder."""
     from ladder.analyses.backtest import backtest as run_backtests
     from ladder.analyses.backtest import size_splits
-    from ladder.figures.plots import plot_noise, save, save_figures
+    from ladder.figures.analyses import plot_noise
+    from ladder.figures.plots import save, save_figures
     from ladder.figures.style import figure_width
     from ladder.files import write_json, write_text
     from ladder.fit.noise import summarize

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ladder.api._progress import progress_bar
 from ladder.errors import LadderError
@@ -29,29 +29,11 @@ def import_observations(
     the table at `output`: rows whose (run, step, task) the table has are kept as they are
     (`replace`: the table is replaced instead). Returns the imported rows and how many were
     added."""
-    from ladder.data import lm_eval, observations, olmo_logs
+    from ladder.data import observations
+    from ladder.data.importers import ImportOptions, import_rows
 
-    params = dict(params or {})
-    if kind == "csv":
-        rows = observations.concat([observations.read(path) for path in paths])
-    elif kind == "olmo-logs":
-        rows = olmo_logs.import_logs(paths, params)
-    elif kind == "lm-eval":
-        if checkpoints:
-            if run:
-                raise LadderError("give either a checkpoints side table or run/params/tokens")
-            where: Any = lm_eval.read_checkpoints(checkpoints)
-        elif run and tokens is not None:
-            where = lm_eval.Checkpoint(run, olmo_logs.params_for_run(run, params), tokens, step)
-        else:
-            raise LadderError(
-                "lm-eval results do not say N and D: pass a checkpoints side table (columns "
-                "model, revision, run, params, tokens, step) or, for one model, its run name, "
-                "params and tokens"
-            )
-        rows = lm_eval.import_results(paths, where, tasks or None)
-    else:
-        raise LadderError(f"unknown import kind {kind!r}: olmo-logs, lm-eval or csv")
+    options = ImportOptions(dict(params or {}), checkpoints, run, tokens, step, tuple(tasks or ()))
+    rows = import_rows(kind, paths, options)
     if replace:
         return rows, observations.replace(rows, output)
     return rows, observations.append(rows, output)

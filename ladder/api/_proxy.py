@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
     from ladder.proxy.evaluate import Evaluation
     from ladder.proxy.regressor import ProxyRegressor
     from ladder.proxy.spec import ProxySpec
+    from ladder.proxy.task_records import ProxyLadder
 
 
 DEFAULT_PROXY_SPEC = Path("configs/proxy-mt560.yaml")
@@ -123,22 +123,6 @@ def proxy_predict(model: ProxyRegressor, records: str | Path) -> pd.DataFrame:
     return table.assign(predicted=model.predict(checked))
 
 
-@dataclass
-class ProxyLadder:
-    """Leave-one-task-out proxy predictions beside the two-step law's, per task and target:
-    columns task, target, actual, two_step, <regressor> (predicted accuracies) and
-    <method>_error (absolute errors); the records and mean importances per regressor."""
-
-    table: pd.DataFrame
-    records: pd.DataFrame
-    importances: dict[str, pd.Series]
-
-    def errors(self) -> pd.DataFrame:
-        """Mean absolute error per target and method."""
-        errors = [c for c in self.table.columns if c.endswith("_error")]
-        return self.table.groupby("target", sort=False)[errors].mean()
-
-
 def proxy_ladder(
     spec: LadderSpec,
     data: pd.DataFrame | None = None,
@@ -150,32 +134,8 @@ def proxy_ladder(
 ) -> ProxyLadder:
     """The ladder's fit runs as proxy models (ladder.proxy.task_records): predict every
     target on every task from the other tasks' records, beside the two-step law."""
-    import pandas as pd
-
-    from ladder.proxy.task_records import leave_one_task_out
+    from ladder.proxy.task_records import beside_two_step
 
     data = table(spec) if data is None else data
     two_step = fit(spec.with_fit(bootstrap=0), data, workers=1)  # points need no bootstrap
-    rows = [
-        {
-            "task": name,
-            "target": target,
-            "actual": p.headline.actual,
-            "two_step": p.headline.predicted,
-        }
-        for name, task_fit in two_step.tasks.items()
-        for target, p in task_fit.predictions.items()
-        if p.headline.actual is not None
-    ]
-    out = pd.DataFrame(rows)
-    importances, records = {}, None
-    for name in regressors:
-        loto = leave_one_task_out(
-            data, spec, name, grid, with_targets=with_targets, n_jobs=n_jobs, progress=progress
-        )
-        predicted = loto.predictions.set_index(["task", "target"])["predicted"]
-        out[name] = [predicted[(t, g)] for t, g in zip(out["task"], out["target"], strict=True)]
-        importances[name], records = loto.importances, loto.records
-    for method in ("two_step", *regressors):
-        out[f"{method}_error"] = (out[method] - out["actual"]).abs()
-    return ProxyLadder(out, records, importances)
+    return beside_two_step(data, spec, two_step, regressors, with_targets, grid, n_jobs, progress)

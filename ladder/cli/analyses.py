@@ -1,4 +1,4 @@
-"""`ladder plot`, `variance`, `backtest`, `compute-vs-error`, `report`: analyses of a fit."""
+"""`ladder plot`, `noise`, `backtest`, `compute-vs-error`, `report`: analyses of a fit."""
 
 from __future__ import annotations
 
@@ -53,20 +53,21 @@ def register(sub: Any) -> None:
     add_quiet(plot)
     plot.set_defaults(func=run_plot)
 
-    variance = add_verb(
+    noise = add_verb(
         sub,
-        "variance",
+        "noise",
         "the noise floor: checkpoint-to-checkpoint noise per task",
         "Per task, the SD and coefficient of variation of task loss and accuracy over the last "
         "N evaluations of each run (default: the fit runs and the targets' runs), the scale a "
-        "prediction error should be compared with.",
-        ["ladder variance", "ladder variance --runs 1B-10xC --last-n 10 -o noise.json"],
+        "prediction error should be compared with. `ladder variance` is the same verb.",
+        ["ladder noise", "ladder noise --runs 1B-10xC --last-n 10 -o noise.json"],
+        aliases=["variance"],
     )
-    add_config(variance)
-    add_noise_args(variance)
-    add_output(variance, "write the table as JSON here")
-    add_quiet(variance)
-    variance.set_defaults(func=run_variance)
+    add_config(noise)
+    add_noise_args(noise)
+    add_output(noise, "write the table as JSON here")
+    add_quiet(noise)
+    noise.set_defaults(func=run_noise)
 
     backtest = add_verb(
         sub,
@@ -161,7 +162,7 @@ def run_plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_variance(args: argparse.Namespace) -> int:
+def run_noise(args: argparse.Namespace) -> int:
     from ladder.files import write_json
     from ladder.fit.noise import summarize
     from ladder.fits.report import NOISE_FORMATS, format_frame
@@ -210,20 +211,13 @@ def run_backtest(args: argparse.Namespace) -> int:
 
 
 def run_compute_vs_error(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from ladder.figures.plots import plot_compute_vs_error, save
-    from ladder.files import write_text
     from ladder.fits.report import CVE_FORMATS, format_frame
 
     formats = api.check_formats(split(args.formats))
     spec = _spec(args).with_fit(bootstrap=0)
     results = api.compute_vs_error(spec, progress=progress(args), tasks=split(args.tasks))
     print(format_frame(results.dropna(subset=["target"]), CVE_FORMATS))
-    out = Path(args.output_dir)
-    written = [write_text(out / "compute_vs_error.csv", results.to_csv(index=False))]
-    figure = plot_compute_vs_error(results, width=args.width)
-    written += save(figure, out, "compute_vs_error", formats)
+    written = api.save_compute_vs_error(results, args.output_dir, formats, args.width)
     print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
 

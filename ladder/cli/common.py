@@ -35,11 +35,17 @@ def wrap(text: str) -> str:
 
 
 def add_verb(
-    sub: Any, name: str, help_: str, description: str, examples: Sequence[str]
+    sub: Any,
+    name: str,
+    help_: str,
+    description: str,
+    examples: Sequence[str],
+    aliases: Sequence[str] = (),
 ) -> argparse.ArgumentParser:
-    """A subcommand with the shared help format and an example section."""
+    """A subcommand with the shared help format and an example section (and other names)."""
     return sub.add_parser(
         name,
+        aliases=list(aliases),
         help=help_,
         description=wrap(description),
         epilog="examples:\n" + "\n".join(f"  {line}" for line in examples),

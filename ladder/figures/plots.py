@@ -1,6 +1,7 @@
 """Paper-style figures of a LadderFit (matplotlib) in ladder.figures.style's look: step 1 (task
 loss against tokens), step 2 (accuracy against task loss), the chained prediction (accuracy
-against tokens), the residuals, the noise floor and compute against error.
+against tokens) and the residuals (ladder.figures.analyses draws the noise floor and compute
+against error).
 
 Every figure takes a width ("page": 7 in, "column": 3.3 in) and those of a fit the tasks to
 draw (default: all; one task, one panel); each returns a Figure with a legend of every mark
@@ -26,19 +27,14 @@ from ladder.figures.style import (
     EXTRAPOLATED,
     FITTED,
     NEUTRAL,
-    PREDICTED_MARKER,
     STYLE,
-    Grid,
     LegendEntries,
     Palette,
     accuracy_y,
-    figure_width,
     finish,
     grid,
     log_x,
-    marker_of,
     panel_titles,
-    size_colors,
     styled,
 )
 from ladder.files import atomic_write
@@ -284,97 +280,6 @@ def plot_residuals(
     panel_titles(layout, [(tf.task.label, []) for tf in task_fits])
     title = "Residuals, predicted - observed" + _laws_of(task_fits)
     return finish(layout, legend, title)
-
-
-@styled
-def plot_noise(
-    noise: pd.DataFrame,
-    fit: LadderFit | None = None,
-    width: str = "page",
-    tasks: Sequence[str] | None = None,
-) -> Figure:
-    """A dot plot, one row per task of `tasks` (default: every row of `noise`), in accuracy
-    points on a linear axis: the noise floor (the SD of accuracy over the last evaluations,
-    median over runs) beside each target's error of its headline prediction,
-    |predicted - actual|. Errors near the floor are the evaluation's, errors far beyond it
-    the law's."""
-    if tasks is not None:
-        rows = noise.set_index("task", drop=False)
-        unknown = [task for task in tasks if task not in rows.index]
-        if unknown:
-            raise LadderError(
-                f"task {unknown[0]!r} has no noise floor (it has: {', '.join(noise['task'])})"
-            )
-        noise = rows.loc[list(dict.fromkeys(tasks))].reset_index(drop=True)
-    fig = Figure(figsize=(figure_width(width), 1.0), layout="constrained")
-    ax = fig.subplots()
-    legend = LegendEntries()
-    y = np.arange(len(noise))
-    ax.plot(100 * noise["accuracy_sd"], y, "|", color="0.2", ms=9, mew=1.5, zorder=3)
-    floor = Line2D([], [], color="0.2", marker="|", ls="none", ms=9, mew=1.5)
-    legend.add("noise", "accuracy SD, last evaluations", floor)
-    if fit is not None:
-        look = palette(fit)
-        for target in fit.spec.targets:
-            errors = []
-            for task in noise["task"]:
-                e = fit.tasks[task].predictions[target.name].headline if task in fit.tasks else None
-                errors.append(np.nan if e is None or e.abs_error is None else 100 * e.abs_error)
-            if np.isnan(errors).all():
-                continue
-            color = look.targets[target.name]
-            ax.plot(errors, y, PREDICTED_MARKER, color=color, ms=5, mew=1.2, zorder=4)
-            legend.add("targets", target.name, Patch(facecolor=color, edgecolor="none"))
-            mark = Line2D([], [], color=NEUTRAL, marker=PREDICTED_MARKER, ls="none", ms=5)
-            legend.add("targets", "|predicted - actual|", mark, rank=1)
-    ax.set_yticks(y, noise["display"])
-    ax.set_ylim(len(noise) - 0.5, -0.5)
-    ax.set_xlim(left=0)
-    ax.set_xlabel("accuracy points")
-    ax.grid(axis="x", visible=False)
-    layout = Grid(fig, [ax], 1, body=0.2 * len(noise) + 0.45)
-    return finish(layout, legend, "Prediction error against checkpoint noise")
-
-
-@styled
-def plot_compute_vs_error(results: pd.DataFrame, width: str = "page") -> Figure:
-    """Per target, the mean absolute error of the headline predictions over the tasks (in
-    points) against the cut-down ladder's compute as a share of the target's 6ND: one point
-    per cut, coloured by its largest size and shaped by its largest token multiplier."""
-    ok = results.dropna(subset=["compute_fraction"])
-    targets = list(dict.fromkeys(ok["target"]))
-    if not targets:
-        raise LadderError("no ladder cut could be fitted: nothing to draw")
-    layout = grid(len(targets), width)
-    legend = LegendEntries()
-    sizes = dict(
-        zip(dict.fromkeys(ok["max_size"]), size_colors(ok["max_size"].nunique()), strict=True)
-    )
-    largest = ok["max_multiplier"] if "max_multiplier" in ok else pd.Series(np.nan, ok.index)
-    for ax, target in zip(layout.axes, targets, strict=True):
-        rows = ok[ok["target"] == target]
-        for (size, k), group in rows.groupby(
-            [rows["max_size"], largest[rows.index]], sort=False, dropna=False
-        ):
-            ax.scatter(
-                100 * group["compute_fraction"],
-                100 * group["mean_abs_error"],
-                color=sizes[size],
-                marker=marker_of(k),
-                s=18,
-                edgecolors="0.15",
-                linewidths=0.3,
-                zorder=3,
-            )
-        log_x(ax, plain=True)
-    for size, color in sizes.items():
-        legend.add("largest size", size, Patch(facecolor=color, edgecolor="none"))
-    for k in sorted(largest.dropna().unique()):
-        mark = Line2D([], [], color=NEUTRAL, marker=marker_of(k), ls="none")
-        legend.add("largest multiplier", f"{k:g}xC", mark)
-    panel_titles(layout, [(target, []) for target in targets])
-    layout.label("compute (% of target)", "mean abs. error (points)")
-    return finish(layout, legend, "Prediction error against ladder compute")
 
 
 FIGURES = {

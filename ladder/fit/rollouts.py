@@ -88,7 +88,7 @@ def _step2_runs(spec: LadderSpec, fit_runs: Sequence[str], table: pd.DataFrame) 
     return [r for r in spec.step2_runs if params[r] <= largest]
 
 
-def backtest_methods(
+def rollout_scores(
     frames: FeatureFrames,
     spec: LadderSpec,
     candidates: Sequence[str],
@@ -113,11 +113,11 @@ def backtest_methods(
             frames.areas()
     with tqdm(total=len(candidates), desc="rollout backtests", disable=not progress) as bar:
         jobs = [(frames, spec, splits, name, dict(known)) for name in candidates]
-        results = map_processes(_backtest_one, jobs, workers, bar.update)
+        results = map_processes(_rollouts_of_one, jobs, workers, bar.update)
     return pd.DataFrame([row for rows in results for row in rows])
 
 
-def _backtest_one(
+def _rollouts_of_one(
     frames: FeatureFrames,
     spec: LadderSpec,
     splits: Sequence[Rollout],
@@ -208,7 +208,7 @@ def score(
     if path is not None and path.is_file():
         scores = pd.DataFrame(json.loads(path.read_text()))
     else:
-        scores = backtest_methods(frames, spec, runnable, known, progress)
+        scores = rollout_scores(frames, spec, runnable, known, progress)
         if path is not None:
             from ladder.files import write_text
 

@@ -17,7 +17,9 @@ nothing of the held-out task reaches the regressor.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +27,7 @@ from tqdm.auto import tqdm
 
 from ladder.errors import LadderError
 from ladder.fit.points import final_points, task_frame
+from ladder.fits.fit import LadderFit
 from ladder.proxy.features import FeatureSet
 from ladder.proxy.regressor import ProxyRegressor
 from ladder.runs.rungs import rungs
@@ -151,3 +154,57 @@ def leave_one_task_out(
             )
     mean_importance = pd.concat(importances, axis=1).mean(axis=1).sort_values(ascending=False)
     return LeaveOneTaskOut(pd.DataFrame(rows), records, mean_importance)
+
+
+@dataclass
+class ProxyLadder:
+    """Leave-one-task-out proxy predictions beside the two-step law's, per task and target:
+    columns task, target, actual, two_step, <regressor> (predicted accuracies) and
+    <method>_error (absolute errors); the records and mean importances per regressor."""
+
+    table: pd.DataFrame
+    records: pd.DataFrame
+    importances: dict[str, pd.Series]
+
+    def errors(self) -> pd.DataFrame:
+        """Mean absolute error per target and method."""
+        errors = [c for c in self.table.columns if c.endswith("_error")]
+        return self.table.groupby("target", sort=False)[errors].mean()
+
+
+def beside_two_step(
+    data: pd.DataFrame,
+    spec: LadderSpec,
+    two_step: LadderFit,
+    regressors: Sequence[str],
+    with_targets: bool,
+    grid: str | dict[str, list[Any]],
+    n_jobs: int = 1,
+    progress: bool = False,
+) -> ProxyLadder:
+    """The ladder's fit runs as proxy models: every target on every task predicted from the
+    other tasks' records by each regressor (leave_one_task_out), beside the two-step fit's
+    prediction, with the absolute errors of each."""
+    rows = [
+        {
+            "task": name,
+            "target": target,
+            "actual": p.headline.actual,
+            "two_step": p.headline.predicted,
+        }
+        for name, task_fit in two_step.tasks.items()
+        for target, p in task_fit.predictions.items()
+        if p.headline.actual is not None
+    ]
+    out = pd.DataFrame(rows)
+    importances, records = {}, None
+    for name in regressors:
+        loto = leave_one_task_out(
+            data, spec, name, grid, with_targets=with_targets, n_jobs=n_jobs, progress=progress
+        )
+        predicted = loto.predictions.set_index(["task", "target"])["predicted"]
+        out[name] = [predicted[(t, g)] for t, g in zip(out["task"], out["target"], strict=True)]
+        importances[name], records = loto.importances, loto.records
+    for method in ("two_step", *regressors):
+        out[f"{method}_error"] = (out[method] - out["actual"]).abs()
+    return ProxyLadder(out, records, importances)
