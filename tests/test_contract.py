@@ -16,6 +16,7 @@ import pytest
 from conftest import TARGET, ladder_grid
 
 from ladder.errors import LadderError, NotFittedError
+from ladder.laws.baselines import Carry, Chinchilla, LogLinear
 from ladder.laws.bootstrap import run_counts
 from ladder.laws.estimator import REGISTRY, Estimator, from_document
 from ladder.laws.intervals import Bootstrap, Conformal
@@ -77,6 +78,9 @@ EXAMPLES: dict[str, Callable[[], tuple[Estimator, tuple, np.ndarray]]] = {
         (ND, 0.25 + 0.75 * np.exp(-(30 / ND[:, 0] ** 0.12 + 90 / ND[:, 1] ** 0.15))),
         TARGET,
     ),
+    "LogLinear": lambda: (LogLinear("C"), (ND, 0.3 + 0.02 * np.log(6 * ND.prod(axis=1))), TARGET),
+    "Carry": lambda: (Carry(), (ND, LOSS), TARGET),
+    "Chinchilla": lambda: (Chinchilla(), (ND, LOSS * NOISE), TARGET),
     "Ensemble": lambda: (
         Ensemble({"a": PowerLaw(), "b": ComputeLaw(PowerLaw(("C",)))}),
         ((ND, LOSS * NOISE), (ND, LOSS * NOISE)),

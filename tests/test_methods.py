@@ -14,6 +14,7 @@ from ladder.cli import main
 from ladder.fit.calibration import calibrate, fit_gamma
 from ladder.fit.points import FeatureFrames, lr_areas
 from ladder.fit.rollouts import rollouts, score
+from ladder.laws.baselines import Carry, Chinchilla, LogLinear
 from ladder.laws.lr import LRPowerLaw
 from ladder.laws.power import PowerLaw
 from ladder.laws.predictors import DirectAccuracy
@@ -224,3 +225,26 @@ def test_table_tasks_take_their_familys_chance_or_say_it_was_assumed(paper_table
     assert chance == {"boolq_val_rc_5shot": (0.5, "task"), "mystery": (0.25, "assumed")}
     fit = api.fit(spec, data)
     assert [w["task"] for w in fit.warnings if w["check"] == "chance"] == ["mystery"]
+
+
+def test_baselines_recover_a_synthetic_linear_trend_exactly():
+    """Accuracy exactly linear in ln N (and in ln C): the linear baselines give it back to
+    machine precision; carry gives the largest fit run's score."""
+    nd = ladder_grid()
+    for variable, scale in (("N", nd[:, 0]), ("C", 6 * nd[:, 0] * nd[:, 1])):
+        law = LogLinear(variable).fit(nd, 0.1 + 0.03 * np.log(scale))
+        assert law.params_["a"] == pytest.approx(0.1, abs=1e-9)
+        assert law.params_["b"] == pytest.approx(0.03, abs=1e-11)
+        target = TARGET[0, 0] if variable == "N" else 6 * TARGET[0, 0] * TARGET[0, 1]
+        assert law.predict(TARGET)[0] == pytest.approx(0.1 + 0.03 * np.log(target), rel=1e-9)
+    accuracy = np.linspace(0.3, 0.6, len(nd))
+    largest = int(np.argmax(nd[:, 0] * nd[:, 1]))
+    assert Carry().fit(nd, accuracy).predict(TARGET)[0] == accuracy[largest]
+
+
+def test_chinchilla_baseline_recovers_a_noiseless_loss_law():
+    nd = ladder_grid()
+    loss = 1.7 + 400 / nd[:, 0] ** 0.34 + 2000 / nd[:, 1] ** 0.28
+    law = Chinchilla().fit(nd, loss)
+    truth = 1.7 + 400 / TARGET[0, 0] ** 0.34 + 2000 / TARGET[0, 1] ** 0.28
+    assert law.predict(TARGET)[0] == pytest.approx(truth, rel=0.01)

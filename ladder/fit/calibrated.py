@@ -18,10 +18,10 @@ import pandas as pd
 from ladder.errors import LadderError
 from ladder.fit.calibration import calibrate, rollout_coverage
 from ladder.fit.methods import ensemble, fit_method, method
-from ladder.fit.noise import accuracy_noise
+from ladder.fit.noise import score_noise
 from ladder.fit.points import FeatureFrames, task_points
 from ladder.fit.rollouts import score, select
-from ladder.fits.fit import TaskFit
+from ladder.fits.fit import ACCURACY, TaskFit
 from ladder.fits.selection import Selection
 from ladder.parallel import map_processes
 from ladder.spec.ladder import LadderSpec, Method
@@ -37,7 +37,11 @@ def _members(name: str, known: Mapping[str, Method]) -> list[str]:
 
 
 def choose(
-    frames: FeatureFrames, spec: LadderSpec, known: Mapping[str, Method], progress: bool = False
+    frames: FeatureFrames,
+    spec: LadderSpec,
+    known: Mapping[str, Method],
+    progress: bool = False,
+    metric: str = ACCURACY,
 ) -> tuple[Selection, dict[str, list[str]]]:
     """The rollout scores of every method the fit may use, the choice, and each task's
     member methods (one, or an ensemble's)."""
@@ -48,7 +52,7 @@ def choose(
     for name in asked.values():
         if name not in CHOOSING:
             pool += [m for m in _members(name, known) if m not in pool]
-    scores, unavailable = score(frames, spec, pool, known, progress)
+    scores, unavailable = score(frames, spec, pool, known, progress, metric=metric)
     runnable = [c for c in candidates if c not in unavailable]
     chosen = select(scores, runnable, opts.top_k) if "auto" in asked.values() else []
     named = {"auto": chosen, "ensemble": runnable}
@@ -71,18 +75,23 @@ def choose(
 
 
 def fit_calibrated(
-    frames: FeatureFrames, spec: LadderSpec, known: Mapping[str, Method], progress: bool = False
+    frames: FeatureFrames,
+    spec: LadderSpec,
+    known: Mapping[str, Method],
+    progress: bool = False,
+    metric: str = ACCURACY,
 ) -> tuple[dict[str, TaskFit], Selection]:
-    """Choose, fit, calibrate (see the module docstring); the task fits without predictions."""
+    """Choose, fit, calibrate (see the module docstring) to predict `metric` (accuracy, or
+    task_loss for a loss-only table); the task fits without predictions."""
     opts = spec.fit
-    selection, members = choose(frames, spec, known, progress)
-    predictors = _fit_predictors(frames, spec, members, known)
+    selection, members = choose(frames, spec, known, progress, metric)
+    predictors = _fit_predictors(frames, spec, members, known, metric)
     residuals = pd.concat(
         [selection.mean_of(members[task], task) for task in members], ignore_index=True
     )
     selection.calibration = calibrate(residuals, opts.level)
     selection.coverage = rollout_coverage(residuals, opts.level)
-    selection.noise = accuracy_noise(frames.table, spec.tasks, spec.fit_runs)
+    selection.noise = score_noise(frames.table, spec.tasks, spec.fit_runs, metric)
     tasks = {}
     for task in spec.tasks:
         points = task_points(frames, task, "task_loss", spec.fit_runs, spec.step2_runs, opts)
@@ -102,6 +111,7 @@ def _fit_predictors(
     spec: LadderSpec,
     members: dict[str, list[str]],
     known: Mapping[str, Method],
+    metric: str,
 ) -> dict[str, Any]:
     """Each task's predictor: its one method fitted on the fit runs, or the ensemble of several."""
     needed = list(dict.fromkeys(m for names in members.values() for m in names))
@@ -116,7 +126,7 @@ def _fit_predictors(
             for task in spec.tasks
             if name in members[task.name]
         }  # fmt: skip
-        jobs.append((name, points, spec.fit, spec.fit_runs, frames, dict(known)))
+        jobs.append((name, points, spec.fit, spec.fit_runs, frames, dict(known), metric))
     fitted = dict(zip(needed, map_processes(fit_method, jobs), strict=True))
     out = {}
     for task, names in members.items():

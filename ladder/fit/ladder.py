@@ -17,9 +17,9 @@ from ladder.errors import LadderError
 from ladder.fit import bootstrapped
 from ladder.fit.calibrated import fit_calibrated
 from ladder.fit.diagnostics import diagnose
-from ladder.fit.noise import accuracy_noise
+from ladder.fit.noise import score_noise
 from ladder.fit.points import FeatureFrames, final_points, task_points
-from ladder.fits.fit import LadderFit, TaskFit
+from ladder.fits.fit import ACCURACY, TASK_LOSS, LadderFit, TaskFit
 from ladder.parallel import map_processes
 from ladder.spec.ladder import LadderSpec
 from ladder.spec.presets import PRESETS
@@ -44,11 +44,10 @@ def fit_ladder(
         for task in spec.tasks
     ]
     has_accuracy = all(p.has_accuracy for p in points)
+    metric = ACCURACY if has_accuracy else TASK_LOSS
     selection = None
-    if opts.interval_strategy(has_accuracy) == "conformal":
-        if not has_accuracy:
-            raise LadderError("conformal intervals need accuracy; this table is loss only")
-        tasks, selection = fit_calibrated(frames, spec, known, progress)
+    if opts.interval_strategy() == "conformal":
+        tasks, selection = fit_calibrated(frames, spec, known, progress, metric)
     else:
         # a loss-only table fits the paper's step 1 whatever the method
         names = [(task.method or opts.method) if has_accuracy else "paper" for task in spec.tasks]
@@ -68,9 +67,7 @@ def fit_ladder(
     noise = (
         selection.noise
         if selection is not None
-        else accuracy_noise(table, spec.tasks, spec.fit_runs)
-        if has_accuracy
-        else {}
+        else score_noise(table, spec.tasks, spec.fit_runs, metric)
     )
     fit.warnings = diagnose(fit, noise)
     return fit

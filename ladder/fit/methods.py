@@ -28,7 +28,8 @@ import pandas as pd
 
 from ladder.errors import LadderError
 from ladder.fit.points import FeatureFrames
-from ladder.fits.fit import TaskPoints
+from ladder.fits.fit import ACCURACY, TaskPoints
+from ladder.laws.baselines import Carry, Chinchilla, LogLinear
 from ladder.laws.lr import LRPowerLaw
 from ladder.laws.power import PowerLaw
 from ladder.laws.predictors import Chained, ComputeLaw, DirectAccuracy, EndOfRun, Ensemble
@@ -45,13 +46,28 @@ def method(name: str, known: Mapping[str, Method] = PRESETS) -> Method:
     return known[name]
 
 
-def available(name: str, table: pd.DataFrame, known: Mapping[str, Method] = PRESETS) -> str | None:
-    """Why a method cannot run on this table (its feature or learning rates are missing), or
-    None when it can."""
+def available(
+    name: str,
+    table: pd.DataFrame,
+    known: Mapping[str, Method] = PRESETS,
+    metric: str = ACCURACY,
+) -> str | None:
+    """Why a method cannot predict `metric` (accuracy, or task_loss for a loss-only table) on
+    this table (its feature, the task loss or learning rates are missing), or None when it can."""
     spec = method(name, known)
     if spec.kind == "ensemble":
-        reasons = [why for m in spec.members if (why := available(m, table, known))]
+        reasons = [why for m in spec.members if (why := available(m, table, known, metric))]
         return reasons[0] if reasons else None
+    if spec.kind == "direct" and metric != ACCURACY:
+        return "it predicts accuracy; the table has none"
+    if spec.kind == "chinchilla" and metric == ACCURACY:
+        return "it predicts the task loss; use it on loss-only tables"
+    if spec.kind != "chained":
+        return None
+    if metric != ACCURACY and spec.feature != TASK_LOSS:
+        return f"it predicts through {spec.feature}, not the task loss"
+    if spec.feature == TASK_LOSS and table["task_loss"].isna().all():
+        return "the table has no task loss"
     if spec.feature == SOFT_LOG and (SOFT_LOG not in table or table[SOFT_LOG].isna().all()):
         return "the table has no soft_log"
     if spec.feature not in (TASK_LOSS, SOFT_LOG) and not (table["task"] == spec.feature).any():
@@ -119,31 +135,47 @@ def fit_method(
     runs: Sequence[str],
     frames: FeatureFrames,
     known: Mapping[str, Method] = PRESETS,
+    metric: str = ACCURACY,
 ) -> dict[str, Any]:
-    """Fit a named method for every task of `points` (built with the method's feature), the
-    shared-exponent step 1 jointly across them; the predictors by task. LadderError naming the
-    task on failure."""
+    """Fit a named method for every task of `points` (built with the method's feature) to
+    predict `metric` (accuracy; or task_loss, where a chained method predicts with its step 1),
+    the shared-exponent step 1 jointly across tasks; the predictors by task. LadderError
+    naming the task on failure."""
     spec = method(name, known)
     if spec.kind == "ensemble":
         raise LadderError("fit an ensemble's members with fit_method, then ensemble()")
-    shared = _fit_shared(points, opts) if spec.step1 == "shared" else None
+    shared = (
+        _fit_shared(points, opts) if spec.kind == "chained" and spec.step1 == "shared" else None
+    )
     models = {}
     for i, (task, data) in enumerate(points.items()):
+        y = data.final[ACCURACY if metric == ACCURACY else "feature"].to_numpy(dtype=float)
         try:
-            if spec.kind == "direct":
-                law = PowerLaw(
-                    ("N", "D"), floor=False, huber_delta=opts.huber_delta, **_law_kwargs(opts)
-                )
-                accuracy = data.final["accuracy"].to_numpy(dtype=float)
-                models[task] = DirectAccuracy(law, data.task.chance).fit(data.nd, accuracy)
+            if spec.kind != "chained":
+                models[task] = _baseline(spec, data, opts).fit(data.nd, y)
                 continue
             step1 = (
                 shared.task_law(i) if shared is not None else _step1(data, spec, opts, runs, frames)
             )
+            if metric != ACCURACY:
+                models[task] = step1
+                continue
             models[task] = Chained(step1, _step2(data, spec, opts), spec.feature)
         except LadderError as exc:
             raise LadderError(f"task {task!r}, method {name!r}: {exc}") from None
     return models
+
+
+def _baseline(spec: Method, points: TaskPoints, opts: FitOptions) -> Any:
+    """An unfitted predictor of rows (N, D) for a method that is not chained."""
+    if spec.kind == "direct":
+        law = PowerLaw(("N", "D"), floor=False, huber_delta=opts.huber_delta, **_law_kwargs(opts))
+        return DirectAccuracy(law, points.task.chance)
+    if spec.kind == "linear":
+        return LogLinear(spec.variable)
+    if spec.kind == "carry":
+        return Carry()
+    return Chinchilla()
 
 
 def _fit_shared(points: Mapping[str, TaskPoints], opts: FitOptions) -> SharedPowerLaw:

@@ -39,12 +39,17 @@ def noise_floor(
     return pd.DataFrame(rows)
 
 
-def accuracy_noise(
-    table: pd.DataFrame, tasks: Sequence[TaskSpec], runs: Sequence[str], last_n: int = 10
+def score_noise(
+    table: pd.DataFrame,
+    tasks: Sequence[TaskSpec],
+    runs: Sequence[str],
+    metric: str = "accuracy",
+    last_n: int = 10,
 ) -> dict[str, float]:
-    """Each task's accuracy noise (a fraction): the SD over the last `last_n` evaluations of
-    each run, median over the runs (0 where no run has two evaluations)."""
-    medians = noise_floor(table, tasks, runs, last_n).groupby("task")["accuracy_sd"].median()
+    """Each task's noise in `metric` (accuracy, a fraction; or task_loss): the SD over the
+    last `last_n` evaluations of each run, median over the runs (0 where no run has two)."""
+    column = "accuracy_sd" if metric == "accuracy" else "loss_sd"
+    medians = noise_floor(table, tasks, runs, last_n).groupby("task")[column].median()
     return {task: float(0.0 if np.isnan(value) else value) for task, value in medians.items()}
 
 

@@ -95,8 +95,9 @@ def rollout_scores(
     known: Mapping[str, Method] = PRESETS,
     progress: bool = False,
     workers: int | None = None,
+    metric: str = "accuracy",
 ) -> pd.DataFrame:
-    """One row per (method, rollout, held-out run, task): predicted and actual accuracy, the
+    """One row per (method, rollout, held-out run, task): predicted and actual `metric`, the
     relative error, the log ratio ln(predicted / actual) and the extrapolation distance. The
     candidates run in `workers` processes (default: one per core)."""
     table = frames.table
@@ -112,7 +113,7 @@ def rollout_scores(
         if method(name, known).step1 == "lr":
             frames.areas()
     with tqdm(total=len(candidates), desc="rollout backtests", disable=not progress) as bar:
-        jobs = [(frames, spec, splits, name, dict(known)) for name in candidates]
+        jobs = [(frames, spec, splits, name, dict(known), metric) for name in candidates]
         results = map_processes(_rollouts_of_one, jobs, workers, bar.update)
     return pd.DataFrame([row for rows in results for row in rows])
 
@@ -123,6 +124,7 @@ def _rollouts_of_one(
     splits: Sequence[Rollout],
     name: str,
     known: Mapping[str, Method],
+    metric: str,
 ) -> list[dict]:
     """One candidate's rows on every rollout (a failed fit is a row saying why)."""
     chosen, rows = method(name, known), []
@@ -136,11 +138,11 @@ def _rollouts_of_one(
             for task in spec.tasks
         }  # fmt: skip
         try:
-            predictors = fit_method(name, points, spec.fit, split.fit_runs, frames, known)
+            predictors = fit_method(name, points, spec.fit, split.fit_runs, frames, known, metric)
         except LadderError as exc:  # a method that cannot fit a rollout scores as missing
             rows.append({"method": name, "rollout": split.name, "failed": str(exc)})
             continue
-        rows += _score(name, split, points, predictors, spec)
+        rows += _score(name, split, points, predictors, spec, metric)
     return rows
 
 
@@ -150,6 +152,7 @@ def _score(
     points: dict[str, TaskPoints],
     predictors: dict,
     spec: LadderSpec,
+    metric: str,
 ) -> list[dict]:
     rows = []
     for task, data in points.items():
@@ -166,7 +169,7 @@ def _score(
                     "params": x[0],
                     "tokens": x[1],
                     "predicted": float(p),
-                    "actual": float(run["accuracy"]),
+                    "actual": float(run[metric]),
                     "distance": distance(x[0], x[1], data.final["params"], data.final["tokens"]),
                 }
             )
@@ -192,11 +195,12 @@ def score(
     known: Mapping[str, Method] = PRESETS,
     progress: bool = False,
     cache: bool = True,
+    metric: str = "accuracy",
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Rollout scores of the methods of `pool` that can run on this table (from the cache when
-    the same data and spec were scored before), and why the others cannot."""
+    """Rollout scores of the methods of `pool` that can predict `metric` on this table (from
+    the cache when the same data and spec were scored before), and why the others cannot."""
     table = frames.table
-    unavailable = {c: why for c in pool if (why := available(c, table, known))}
+    unavailable = {c: why for c in pool if (why := available(c, table, known, metric))}
     runnable = [c for c in pool if c not in unavailable]
     if not runnable:
         raise LadderError(
@@ -204,11 +208,11 @@ def score(
             + "; ".join(f"{c}: {why}" for c, why in unavailable.items())
             + ")"
         )
-    path = _cache_path(table, spec, runnable, known) if cache else None
+    path = _cache_path(table, spec, runnable, known, metric) if cache else None
     if path is not None and path.is_file():
         scores = pd.DataFrame(json.loads(path.read_text()))
     else:
-        scores = rollout_scores(frames, spec, runnable, known, progress)
+        scores = rollout_scores(frames, spec, runnable, known, progress, metric=metric)
         if path is not None:
             from ladder.files import write_text
 
@@ -220,10 +224,15 @@ def score(
 
 
 def _cache_path(
-    table: pd.DataFrame, spec: LadderSpec, candidates: Sequence[str], known: Mapping[str, Method]
+    table: pd.DataFrame,
+    spec: LadderSpec,
+    candidates: Sequence[str],
+    known: Mapping[str, Method],
+    metric: str,
 ) -> Path:
     """A file named by a hash of what the scores depend on: the rows of the spec's task sources
-    and features, the fit options and runs, the tasks, the candidates, ladder's version."""
+    and features, the fit options and runs, the tasks, the candidates, the metric, ladder's
+    version."""
     names = {s for task in spec.tasks for s in task.sources} | {
         method(c, known).feature for c in candidates
     }
@@ -238,6 +247,7 @@ def _cache_path(
         "targets": [t.model_dump(mode="json") for t in spec.targets],
         "candidates": {c: method(c, known).model_dump(mode="json") for c in candidates},
         "rollouts": [vars(r) for r in rollouts(table, spec)],
+        "metric": metric,
         "version": __version__,
     }
     digest.update(json.dumps(described, sort_keys=True).encode())

@@ -109,17 +109,23 @@ class TargetSpec(Config):
 
 
 class Method(Config):
-    """One way of predicting accuracy at (N, D) (ladder.fit.methods): `kind` chained (an
+    """One way of predicting a task's score at (N, D) (ladder.fit.methods): `kind` chained (an
     intermediate `feature`: task_loss, soft_log or a table task such as c4_en-validation; a
     `step1` form: nd, flops, shared or lr; step 2 with the ideal point if `anchor`, None: the
     fit's, on checkpoints at D >= `late_fraction` of each run's final D if given; `starts` the
-    data's or the paper's), direct (the
-    direct accuracy law), or ensemble (the mean of the named `members`)."""
+    data's or the paper's), direct (the direct accuracy law), a baseline (linear in ln N or ln C
+    as `variable` says, carry, or the textbook chinchilla loss fit), or ensemble (the mean of
+    the named `members`). On a loss-only table a chained method predicts with its step 1."""
 
-    kind: Literal["chained", "direct", "ensemble"] = Field(
+    kind: Literal["chained", "direct", "linear", "carry", "chinchilla", "ensemble"] = Field(
         "chained",
         description="chained (scale -> feature -> accuracy), direct (accuracy straight from "
-        "N and D, Krajewski et al.) or ensemble (the mean of `members`).",
+        "N and D, Krajewski et al.), linear (the score linear in ln N or ln C), carry (the "
+        "largest fit run's score), chinchilla (the textbook loss fit; loss-only tables) or "
+        "ensemble (the mean of `members`).",
+    )
+    variable: Literal["N", "C"] = Field(
+        "N", description="A linear baseline's variable: N (parameters) or C = 6 N D (FLOPs)."
     )
     feature: str = Field(
         "task_loss",
@@ -200,7 +206,7 @@ class FitOptions(Config):
         description="How intervals are made: bootstrap (refits on resampled runs and "
         "checkpoints; the paper's, for methods chained through a law of N and D or of C), "
         "conformal (calibrated on the ladder's own rollout backtests), or auto: bootstrap for "
-        "the paper method and for loss-only tables, conformal otherwise.",
+        "the paper method, conformal otherwise.",
     )
     top_k: Annotated[Int, Field(ge=1, le=20)] = Field(
         3, description="How many candidates auto averages."
@@ -222,11 +228,11 @@ class FitOptions(Config):
             raise ValueError(f"run {repeated[0]!r} is listed twice")
         return runs
 
-    def interval_strategy(self, has_accuracy: bool = True) -> str:
-        """ "bootstrap" or "conformal": `intervals`, with auto resolved (see its description)."""
+    def interval_strategy(self) -> str:
+        """The interval strategy, bootstrap or conformal, with auto resolved (see `intervals`)."""
         if self.intervals != "auto":
             return self.intervals
-        return "bootstrap" if self.method == "paper" or not has_accuracy else "conformal"
+        return "bootstrap" if self.method == "paper" else "conformal"
 
     @model_validator(mode="after")
     def _enough_resamples(self) -> FitOptions:

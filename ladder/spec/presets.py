@@ -24,5 +24,12 @@ PRESETS: dict[str, Method] = {
         feature=SOFT_LOG, about="-log p(correct choice) as the feature; arXiv 2504.11393"
     ),
     "direct": Method(kind="direct", about="accuracy straight from (N, D); arXiv 2512.08894"),
+    "linear_n": Method(kind="linear", variable="N", about="baseline: the score linear in ln N"),
+    "linear_c": Method(kind="linear", variable="C", about="baseline: the score linear in ln C"),
+    "carry": Method(kind="carry", about="baseline: the largest fit run's score carried forward"),
+    "chinchilla": Method(
+        kind="chinchilla", about="baseline: the textbook Chinchilla fit of the loss (loss only)"
+    ),
 }
-CANDIDATES = ("paper", "flops", "shared", "lr", "c4", "soft", "direct")
+BASELINES = ("linear_n", "linear_c", "carry", "chinchilla")
+CANDIDATES = ("paper", "flops", "shared", "lr", "c4", "soft", "direct", *BASELINES)
