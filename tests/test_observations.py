@@ -79,12 +79,24 @@ def test_accuracy_may_be_missing():
     assert table["accuracy"].isna().all()
 
 
+def test_task_loss_may_be_missing_when_accuracy_is_there():
+    """Public leaderboards give accuracy and no task loss."""
+    table = observations.validate(small_table().drop(columns="task_loss"))
+    assert table["task_loss"].isna().all() and table["accuracy"].notna().all()
+    with pytest.raises(LadderError, match="row 4, column 'task_loss': missing, and so is"):
+        observations.validate(small_table().assign(task_loss=[1.0, 1.1, np.nan], accuracy=np.nan))
+    with pytest.raises(LadderError, match="task_loss': missing, although the task has task_loss"):
+        observations.validate(small_table().assign(task_loss=[1.0, np.nan, 1.2]))
+    with pytest.raises(LadderError, match="no score column"):
+        observations.validate(small_table().drop(columns=["task_loss", "accuracy"]))
+
+
 def test_write_is_atomic_and_round_trips(tmp_path):
     path = tmp_path / "t.parquet"
     observations.write(small_table(), path)
     pd.testing.assert_frame_equal(observations.read(path), observations.validate(small_table()))
     with pytest.raises(LadderError):
-        observations.write(small_table().assign(task_loss=np.nan), path)
+        observations.write(small_table().assign(task_loss=np.nan, accuracy=np.nan), path)
     assert len(observations.read(path)) == 3  # the failed write left the old file
     assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
 

@@ -14,14 +14,17 @@ from ladder.api._analyses import (
     NOISE_LAST_N,
     Backtest,
     backtest,
+    benchmark,
     check_figure_tasks,
     check_formats,
     compute_vs_error,
+    corpus_paths,
     fit_spec_with_data,
     ladder_rungs,
     noise,
     plot,
     report,
+    save_benchmark,
     save_compute_vs_error,
 )
 from ladder.api._collect import (
@@ -33,6 +36,7 @@ from ladder.api._collect import (
 from ladder.api._data import (
     import_observations,
     prepare_data,
+    write_family_ladders,
 )
 from ladder.api._fit import (
     DEFAULT_SPEC,
@@ -90,11 +94,13 @@ __all__ = [
     "ProxyStudyResult",
     "TrainResult",
     "backtest",
+    "benchmark",
     "check_figure_tasks",
     "check_formats",
     "collect",
     "compare",
     "compute_vs_error",
+    "corpus_paths",
     "default_spec_path",
     "fit",
     "fit_spec_with_data",
@@ -119,6 +125,7 @@ __all__ = [
     "proxy_spec",
     "proxy_study",
     "report",
+    "save_benchmark",
     "save_compute_vs_error",
     "save_fit",
     "save_proxy_model",
@@ -128,4 +135,5 @@ __all__ = [
     "table_spec",
     "train",
     "tune",
+    "write_family_ladders",
 ]

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ladder.api._fit import fit, observations_for
+from ladder.api._fit import REPO, fit, observations_for, spec
+from ladder.api._progress import progress_bar
 from ladder.errors import LadderError
 from ladder.spec.ladder import LadderSpec
 
@@ -243,3 +244,108 @@ def report(
     summary = markdown_summary(result, floor, backtests, pictures)
     written.append(write_text(out / "summary.md", summary))
     return written
+
+
+CORPUS = (Path("configs/olmo-paper.yaml"), Path("configs/corpus"))
+
+
+def corpus_paths(ladders: Sequence[str] = ()) -> list[Path]:
+    """The ladder specs to benchmark: each of `ladders` a spec file, a folder of them, or the
+    name of a ladder of the bundled corpus (configs/olmo-paper.yaml and configs/corpus/);
+    default: the whole bundled corpus. LadderError for a name the corpus lacks."""
+    bundled = []
+    for entry in CORPUS:
+        path = entry if entry.exists() else REPO / entry
+        bundled += sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
+    if not ladders:
+        return bundled
+    by_name = {spec_name(p): p for p in bundled}
+    out = []
+    for item in ladders:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(path.rglob("*.yaml"))
+        elif path.is_file():
+            out.append(path)
+        elif item in by_name:
+            out.append(by_name[item])
+        else:
+            raise LadderError(
+                f"ladder {item!r}: not a spec file, a folder or a ladder of the bundled corpus "
+                f"({', '.join(sorted(by_name))})"
+            )
+    return list(dict.fromkeys(out))
+
+
+def spec_name(path: Path) -> str:
+    """A spec file's ladder name (its `name`, else its file name)."""
+    import yaml
+
+    raw = yaml.safe_load(path.read_text())
+    return str(raw.get("name", path.stem)) if isinstance(raw, dict) else path.stem
+
+
+def _benchmark_one(path: Path, methods: Sequence[str]) -> Any:
+    from ladder.analyses.benchmark import run_ladder
+
+    ladder = spec(path)
+    return run_ladder(ladder, observations_for(ladder), methods)
+
+
+def benchmark(
+    ladders: Sequence[str] = (),
+    methods: Sequence[str] = (),
+    progress: bool = False,
+    workers: int | None = None,
+) -> Any:
+    """Score `methods` (default: auto and the baselines) on each ladder of `ladders` (see
+    corpus_paths; default: the bundled corpus), ladders in parallel. Returns an
+    analyses.benchmark.Benchmark."""
+    from ladder.analyses.benchmark import DEFAULT_METHODS, Benchmark, method_names
+    from ladder.parallel import map_processes
+
+    names = method_names(list(methods) or list(DEFAULT_METHODS))
+    paths = corpus_paths(ladders)
+    for path in paths:  # every spec is checked before any ladder runs
+        spec(path)
+    jobs = [(path, names) for path in paths]
+    with progress_bar(progress, total=len(jobs), desc="ladders", unit="ladder") as bar:
+        results = map_processes(_benchmark_one, jobs, workers, bar.update)
+    return Benchmark(results)
+
+
+def save_benchmark(
+    result: Any,
+    output: str | Path | None = None,
+    output_dir: str | Path | None = None,
+    formats: Sequence[str] = ("png", "pdf"),
+    width: str = "page",
+) -> list[Path]:
+    """Write a benchmark's predictions and tables as JSON to `output` and its figure to
+    `output_dir` (each when given); the paths written."""
+    from ladder.files import write_json
+
+    written = []
+    if output is not None:
+        document = {
+            "ladders": [
+                {"name": r.name, "metric": r.metric, "failures": r.failures, "seconds": r.seconds}
+                for r in result.ladders
+            ],
+            "overall": records(result.overall_table()),
+            "summary": records(result.summary_table()),
+            "predictions": records(result.rows),
+        }
+        written.append(write_json(output, document))
+    if output_dir is not None:
+        from ladder.figures.analyses import plot_benchmark
+        from ladder.figures.plots import save
+
+        figure = plot_benchmark(result.rows, width)
+        written += save(figure, Path(output_dir), "benchmark", check_formats(formats))
+    return written
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table's rows with NaN as None (standard JSON)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")

@@ -39,6 +39,27 @@ def import_observations(
     return rows, observations.append(rows, output)
 
 
+def write_family_ladders(table: str | Path, folder: str | Path) -> list[Path]:
+    """One ladder spec (YAML) per model family of an ObsScaling table that makes a ladder
+    (ladder.data.obsscaling.family_ladders), its `data` relative to `folder`."""
+    import os
+
+    import yaml
+
+    from ladder.data import observations
+    from ladder.data.obsscaling import family_ladders
+    from ladder.files import write_text
+
+    folder = Path(folder)
+    data = Path(os.path.relpath(Path(table).resolve(), folder.resolve()))
+    written = []
+    for spec in family_ladders(observations.read(table)):
+        text = yaml.safe_dump({"name": spec["name"], "data": str(data), **spec}, sort_keys=False)
+        header = "# Written by `ladder import obsscaling ... --ladders`; see data/README.md.\n"
+        written.append(write_text(folder / f"{spec['name']}.yaml", header + text))
+    return written
+
+
 def prepare_data(
     output: str | Path,
     inputs: Sequence[str | Path] = (),

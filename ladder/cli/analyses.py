@@ -1,4 +1,4 @@
-"""`ladder plot`, `noise`, `backtest`, `compute-vs-error`, `report`: analyses of a fit."""
+"""`ladder plot`, `noise`, `backtest`, `compute-vs-error`, `benchmark`, `report`: analyses."""
 
 from __future__ import annotations
 
@@ -23,9 +23,10 @@ WIDTH_HELP = "figure width: page (7 in, two-column paper) or column (3.3 in, one
 TASKS_HELP = "comma-separated tasks to draw, one panel each (default: every task)"
 
 
-def add_figure_args(parser: argparse.ArgumentParser, tasks: str = TASKS_HELP) -> None:
-    """--tasks, --formats and --width of every verb that draws figures."""
-    parser.add_argument("--tasks", help=tasks)
+def add_figure_args(parser: argparse.ArgumentParser, tasks: str | None = TASKS_HELP) -> None:
+    """--tasks (unless None), --formats and --width of every verb that draws figures."""
+    if tasks is not None:
+        parser.add_argument("--tasks", help=tasks)
     parser.add_argument("--formats", default="png,pdf", help=FORMATS_HELP)
     parser.add_argument("--width", default="page", choices=("page", "column"), help=WIDTH_HELP)
 
@@ -119,6 +120,39 @@ def register(sub: Any) -> None:
     )
     add_quiet(cve)
     cve.set_defaults(func=run_compute_vs_error)
+
+    bench = add_verb(
+        sub,
+        "benchmark",
+        "score methods on a corpus of public ladders, beside simple baselines",
+        "Fit each ladder's fit runs and predict its targets with each method (default: auto, "
+        "the default of `ladder fit`, and the baselines linear_n, linear_c, carry, chinchilla), "
+        "then compare with the targets' actual scores: per ladder and method the mean and max "
+        "relative error, the coverage of the 95% interval, its mean width (points, or bits per "
+        "byte for loss) and the ratio to the best baseline; then over the corpus. The bundled "
+        "corpus (configs/olmo-paper.yaml and configs/corpus/: the OLMo ladder, its validation "
+        "losses, Pythia and its deduplicated suite, and the ObsScaling model families) runs "
+        "with no arguments; add your own ladder as a spec YAML (data, fit.runs, targets with "
+        "their runs, tasks with chance).",
+        [
+            "ladder benchmark",
+            "ladder benchmark --ladders pythia,olmo-paper --methods auto,paper,linear_c",
+            "ladder benchmark --ladders my-ladder.yaml -o bench.json --output-dir bench",
+        ],
+    )
+    bench.add_argument(
+        "--ladders",
+        help="comma-separated ladder names of the corpus, spec files or folders of them "
+        "(default: the bundled corpus)",
+    )
+    bench.add_argument(
+        "--methods", help="comma-separated methods (default: auto and the baselines)"
+    )
+    add_output(bench, "write every prediction and the tables as JSON here")
+    bench.add_argument("--output-dir", help="write the benchmark's figure here")
+    add_figure_args(bench, None)
+    add_quiet(bench)
+    bench.set_defaults(func=run_benchmark)
 
     report = add_verb(
         sub,
@@ -219,6 +253,19 @@ def run_compute_vs_error(args: argparse.Namespace) -> int:
     print(format_frame(results.dropna(subset=["target"]), CVE_FORMATS))
     written = api.save_compute_vs_error(results, args.output_dir, formats, args.width)
     print("\nwrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def run_benchmark(args: argparse.Namespace) -> int:
+    from ladder.fits.report import format_benchmark
+
+    result = api.benchmark(split(args.ladders), split(args.methods), progress=progress(args))
+    print(format_benchmark(result))
+    written = api.save_benchmark(
+        result, args.output, args.output_dir, split(args.formats), args.width
+    )
+    if written:
+        print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
 
 

@@ -7,6 +7,9 @@ from typing import Any
 
 from ladder import api
 from ladder.cli.common import add_output, add_quiet, add_verb, count, pairs, progress, split
+from ladder.errors import LadderError
+
+IMPORT_KINDS = ["olmo-logs", "lm-eval", "csv", "pythia", "obsscaling"]  # data/importers.py
 
 
 def register(sub: Any) -> None:
@@ -21,15 +24,18 @@ def register(sub: Any) -> None:
         "results_<date>.json files written with --log_samples (the task loss, bits per byte of "
         "the correct answer, is computed from the samples_<task>_<date>.jsonl beside each; "
         "accuracy is acc_norm, else acc); csv, tables (CSV or Parquet) already in the "
-        "observation columns (run, params, tokens, step, task, task_loss, accuracy).",
+        "observation columns (run, params, tokens, step, task, task_loss and/or accuracy); "
+        "pythia and obsscaling, the public suites' results (one folder: Pythia's evaluations "
+        "over its checkpoints, ObsScaling's base models; see data/README.md).",
         [
             "ladder import olmo-logs runs/*.csv --params 190M=190354176 "
             "--params 370M=371262464 -o data/mine.parquet",
             "ladder import lm-eval out/*/results_*.json --checkpoints pythia.csv "
-            "-o data/pythia.parquet",
+            "-o data/mine.parquet",
+            "ladder import pythia ../shared/data/pythia -o data/pythia.parquet --replace",
         ],
     )
-    imp.add_argument("kind", choices=["olmo-logs", "lm-eval", "csv"], help="the files' format")
+    imp.add_argument("kind", choices=IMPORT_KINDS, help="the files' format")
     imp.add_argument("paths", nargs="+", help="log or results files")
     imp.add_argument(
         "--params",
@@ -51,6 +57,12 @@ def register(sub: Any) -> None:
     add_output(imp, "the table to add the rows to (.parquet or .csv)", required=True)
     imp.add_argument(
         "--replace", action="store_true", help="replace the --output table instead of adding"
+    )
+    imp.add_argument(
+        "--ladders",
+        metavar="FOLDER",
+        help="obsscaling: also write one ladder spec per model family that makes a ladder "
+        "(fit the smaller models, predict the largest) into FOLDER",
     )
     imp.set_defaults(func=run_import)
 
@@ -96,6 +108,11 @@ def run_import(args: argparse.Namespace) -> int:
         f"{args.output}: {added} rows {'written' if args.replace else 'added'}{note} "
         f"from {rows['run'].nunique()} runs, {rows['task'].nunique()} tasks"
     )
+    if args.ladders:
+        if args.kind != "obsscaling":
+            raise LadderError("--ladders: only for the obsscaling kind")
+        written = api.write_family_ladders(args.output, args.ladders)
+        print(f"{args.ladders}: {len(written)} ladder specs written")
     return 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ladder.data import lm_eval, observations, olmo_logs
+from ladder.data import lm_eval, observations, obsscaling, olmo_logs, pythia
 from ladder.errors import LadderError
 
 
@@ -51,10 +51,23 @@ def _lm_eval(paths: Sequence[str | Path], options: ImportOptions) -> pd.DataFram
     return lm_eval.import_results(paths, where, list(options.tasks) or None)
 
 
+def _public(convert: Callable[[str | Path], pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """An importer of a public suite's folder (one path)."""
+
+    def read(paths: Sequence[str | Path], _: ImportOptions) -> pd.DataFrame:
+        if len(paths) != 1:
+            raise LadderError("give the one folder (or file) of the public suite's results")
+        return convert(paths[0])
+
+    return read
+
+
 IMPORTERS: dict[str, Callable[[Sequence[str | Path], ImportOptions], pd.DataFrame]] = {
     "olmo-logs": _olmo_logs,
     "lm-eval": _lm_eval,
     "csv": _csv,
+    "pythia": _public(pythia.convert),
+    "obsscaling": _public(obsscaling.convert),
 }
 
 

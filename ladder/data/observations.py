@@ -1,9 +1,10 @@
 """The observation table: one row per (run, step, task); validate, read and write it.
 
 Required columns: run, params (N, parameters), tokens (D, tokens seen at this step), step,
-task, task_loss (the intermediate feature; its unit is the row's `loss_unit`, bits per byte of
-the correct answer unless said otherwise). `accuracy` (a fraction in [0, 1]) may be missing for
-loss-only data. Optional columns with a meaning (OPTIONAL) are checked too; any other column
+task, and a score: task_loss (the intermediate feature; its unit is the row's `loss_unit`, bits
+per byte of the correct answer unless said otherwise) or accuracy (a fraction in [0, 1]) or both;
+a task has each of them on all its rows or on none (loss-only data, accuracy-only data such as
+public leaderboards'). Optional columns with a meaning (OPTIONAL) are checked too; any other column
 (seed, split, ...) is kept as it is.
 `ladder train` and `ladder collect` add learning_rate (AdamW's learning rate of the step's
 update) and lr_phase (warmup, stable, decay or bottom: see ladder.runs.schedule; `bottom` rows are
@@ -25,7 +26,8 @@ from ladder.files import atomic_write, locked, read_table
 
 BITS_PER_BYTE = "bits per byte"
 NATS_PER_TOKEN = "nats per token"
-LOSS_UNITS = (BITS_PER_BYTE, NATS_PER_TOKEN)
+NATS_PER_WORD = "nats per word"  # e.g. LAMBADA's perplexity of the final word, ln ppl
+LOSS_UNITS = (BITS_PER_BYTE, NATS_PER_TOKEN, NATS_PER_WORD)
 INT64_MAX = 2**63 - 1
 
 
@@ -43,9 +45,10 @@ REQUIRED = {
     "params": Column("N, parameters", 1, INT64_MAX, whole=True),
     "tokens": Column("D, tokens seen at this step", 0, INT64_MAX, whole=True),
     "step": Column("training step", 0, INT64_MAX, whole=True),
-    "task_loss": Column("the intermediate feature, in the row's loss_unit", 0),
 }
+SCORES = ("task_loss", "accuracy")  # a row has at least one, a task each on all rows or none
 OPTIONAL = {
+    "task_loss": Column("the intermediate feature, in the row's loss_unit", 0),
     "accuracy": Column("the accuracy predicted (length-normalized for rc tasks), fraction", 0, 1),
     "len_norm": Column("length-normalized accuracy, fraction", 0, 1),
     "acc": Column("plain accuracy, fraction", 0, 1),
@@ -66,16 +69,16 @@ LR_PHASES = (
 def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
     """Check the schema and return a normalized copy; raise LadderError naming the first bad cell.
 
-    Rows are never dropped silently: a missing or non-finite required value, a value outside
-    its column's range (N and D within int64, losses >= 0, accuracies in [0, 1]), an unknown
-    loss unit, a task with accuracy on some rows but not others, or a duplicated
-    (run, step, task) is an error.
+    Rows are never dropped silently: a missing or non-finite required value, a row with neither
+    task loss nor accuracy, a value outside its column's range (N and D within int64, losses
+    >= 0, accuracies in [0, 1]), an unknown loss unit, a task with task loss or accuracy on some
+    rows but not others, or a duplicated (run, step, task) is an error.
     """
     missing = [c for c in (*TEXT, *REQUIRED) if c not in table.columns]
     if missing:
         raise LadderError(
             f"{source}: missing column(s) {', '.join(missing)}; required: "
-            f"{', '.join((*TEXT, *REQUIRED))} (and optionally accuracy)"
+            f"{', '.join((*TEXT, *REQUIRED))} and task_loss or accuracy"
         )
     if table.empty:
         raise LadderError(f"{source}: the table has no rows")
@@ -94,8 +97,11 @@ def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
         out["loss_unit"] = BITS_PER_BYTE
     out["loss_unit"] = out["loss_unit"].fillna(BITS_PER_BYTE)
     fail(~out["loss_unit"].isin(LOSS_UNITS), "loss_unit", f"one of {', '.join(LOSS_UNITS)}")
-    if "accuracy" not in out.columns:
-        out["accuracy"] = np.nan
+    if not set(SCORES) & set(out.columns):
+        raise LadderError(f"{source}: no score column: give task_loss, accuracy or both")
+    for column in SCORES:
+        if column not in out.columns:
+            out[column] = np.nan
     if "lr_phase" in out.columns:
         phase = out["lr_phase"]
         fail(phase.notna() & ~phase.isin(LR_PHASES), "lr_phase", f"one of {', '.join(LR_PHASES)}")
@@ -120,9 +126,11 @@ def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
             out[column] = values.astype("int64")
         else:
             out[column] = values
-    known = out.groupby("task")["accuracy"].agg(lambda a: a.notna().any())
-    partial = out["accuracy"].isna() & out["task"].map(known)
-    fail(partial, "accuracy", "missing, although the task has accuracy on other rows")
+    fail(out[list(SCORES)].isna().all(axis=1), "task_loss", "missing, and so is accuracy")
+    for column in SCORES:
+        known = out.groupby("task")[column].agg(lambda a: a.notna().any())
+        partial = out[column].isna() & out["task"].map(known)
+        fail(partial, column, f"missing, although the task has {column} on other rows")
     duplicated = out.duplicated(["run", "step", "task"])
     if duplicated.any():
         row = int(np.flatnonzero(duplicated.to_numpy())[0])

@@ -120,3 +120,41 @@ def plot_compute_vs_error(results: pd.DataFrame, width: str = "page") -> Figure:
     panel_titles(layout, [(target, []) for target in targets])
     layout.label("compute (% of target)", "mean abs. error (points)")
     return finish(layout, legend, "Prediction error against ladder compute")
+
+
+@styled
+def plot_benchmark(rows: pd.DataFrame, width: str = "page") -> Figure:
+    """Two panels over the benchmark's (ladder, target, task) predictions: each method's
+    relative error against the extrapolation distance (ln of how far beyond the fit runs,
+    in N or C), and each method's coverage of its intervals per ladder."""
+    ok = rows.dropna(subset=["rel_error"])
+    if ok.empty:
+        raise LadderError("the benchmark predicted nothing: nothing to draw")
+    methods = list(dict.fromkeys(ok["method"]))
+    colors = dict(zip(methods, size_colors(len(methods)), strict=True))
+    layout = grid(2, width)
+    error_ax, coverage_ax = layout.axes
+    legend = LegendEntries()
+    ladders = list(dict.fromkeys(ok["ladder"]))
+    offsets = np.linspace(-0.3, 0.3, len(methods)) if len(methods) > 1 else np.zeros(1)
+    for (name, color), offset in zip(colors.items(), offsets, strict=True):
+        mine = ok[ok["method"] == name]
+        error_ax.scatter(mine["distance"], 100 * mine["rel_error"], color=color, s=8, alpha=0.7)
+        coverage = mine.groupby("ladder")["covered"].mean().reindex(ladders)
+        coverage_ax.scatter(
+            100 * coverage.to_numpy(), np.arange(len(ladders)) + offset, color=color, s=10
+        )
+        legend.add("methods", name, Patch(facecolor=color, edgecolor="none"))
+    log_x(error_ax)
+    error_ax.set_yscale("log")
+    coverage_ax.axvline(95, color=NEUTRAL, lw=0.8, ls=":")
+    coverage_ax.set_yticks(
+        np.arange(len(ladders)), [n.removeprefix("obsscaling-") for n in ladders]
+    )
+    coverage_ax.set_ylim(len(ladders) - 0.5, -0.5)
+    coverage_ax.tick_params(axis="y", labelsize="x-small")
+    panel_titles(layout, [("error against distance", []), ("coverage per ladder", [])])
+    error_ax.set_xlabel("extrapolation distance (ln)")
+    error_ax.set_ylabel("relative error (%)")
+    coverage_ax.set_xlabel("covered (%)")
+    return finish(layout, legend, "Methods on the ladder benchmark")

@@ -5,27 +5,30 @@ ladder.fit.calibration).
 `auto` (the default) predicts each task by the mean of the `top_k` candidates with the lowest
 rollout error over all tasks; `ensemble` by the mean of every candidate; a method's name by that
 method; a task may name its own. The targets' rows are never read until the predictions are
-compared with them.
+compared with them. The steps are separate functions (`candidate_pool`, `members_of`,
+`fit_methods`, `assemble`) so that the ladder benchmark can score every candidate once and
+assemble any method's fit from the same evidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from ladder.errors import LadderError
-from ladder.fit.calibration import calibrate, rollout_coverage
-from ladder.fit.methods import ensemble, fit_method, method
+from ladder.fit.calibration import PRIOR, calibrate, rollout_coverage
+from ladder.fit.methods import fit_method, method
 from ladder.fit.noise import score_noise
 from ladder.fit.points import FeatureFrames, task_points
 from ladder.fit.rollouts import score, select
 from ladder.fits.fit import ACCURACY, TaskFit
 from ladder.fits.selection import Selection
+from ladder.laws.predictors import Ensemble
 from ladder.parallel import map_processes
 from ladder.spec.ladder import LadderSpec, Method
-from ladder.spec.presets import CANDIDATES
+from ladder.spec.presets import CANDIDATES, FALLBACK
 
 CHOOSING = ("auto", "ensemble")
 
@@ -36,25 +39,41 @@ def _members(name: str, known: Mapping[str, Method]) -> list[str]:
     return list(spec.members) if spec.kind == "ensemble" else [name]
 
 
-def choose(
-    frames: FeatureFrames,
-    spec: LadderSpec,
-    known: Mapping[str, Method],
-    progress: bool = False,
-    metric: str = ACCURACY,
-) -> tuple[Selection, dict[str, list[str]]]:
-    """The rollout scores of every method the fit may use, the choice, and each task's
-    member methods (one, or an ensemble's)."""
-    opts = spec.fit
-    candidates = list(opts.candidates or CANDIDATES)
-    asked = {task.name: task.method or opts.method for task in spec.tasks}
-    pool = list(candidates) if set(CHOOSING) & set(asked.values()) else []
-    for name in asked.values():
+def candidate_pool(spec: LadderSpec, known: Mapping[str, Method]) -> tuple[list[str], list[str]]:
+    """The candidates auto and ensemble choose among, and every method the fit may use (the
+    candidates when a task asks for auto or ensemble, and every method a task names)."""
+    candidates = list(spec.fit.candidates or CANDIDATES)
+    asked = [task.method or spec.fit.method for task in spec.tasks]
+    pool = list(candidates) if set(CHOOSING) & set(asked) else []
+    for name in asked:
         if name not in CHOOSING:
             pool += [m for m in _members(name, known) if m not in pool]
-    scores, unavailable = score(frames, spec, pool, known, progress, metric=metric)
+    return candidates, pool
+
+
+def members_of(
+    spec: LadderSpec,
+    known: Mapping[str, Method],
+    candidates: Sequence[str],
+    scores: pd.DataFrame,
+    unavailable: Mapping[str, str],
+    metric: str = ACCURACY,
+) -> tuple[Selection, dict[str, list[str]]]:
+    """From the rollout scores, the choice and each task's member methods (one, or an
+    ensemble's); auto falls back to the corpus's choice (presets.FALLBACK) when no candidate
+    predicted a rollout. LadderError when a method asked for cannot run on this table."""
+    opts = spec.fit
+    asked = {task.name: task.method or opts.method for task in spec.tasks}
     runnable = [c for c in candidates if c not in unavailable]
     chosen = select(scores, runnable, opts.top_k) if "auto" in asked.values() else []
+    fallback = "auto" in asked.values() and not chosen
+    if fallback:
+        chosen = [m for m in FALLBACK[metric] if m in runnable]
+        if not chosen:
+            raise LadderError(
+                "no rollout backtest could choose a method and the fallback cannot run here; "
+                "choose one with --method"
+            )
     named = {"auto": chosen, "ensemble": runnable}
     members = {
         task: named[name] if name in named else _members(name, known)
@@ -64,14 +83,75 @@ def choose(
     if missing:
         name = sorted(missing)[0]
         raise LadderError(f"method {name!r} cannot run on this table: {unavailable[name]}")
-    rule = (
-        f"the mean of the {len(chosen)} of {len(runnable)} candidates with the lowest mean "
-        f"relative error over {scores['rollout'].nunique()} rollout backtest(s) on the ladder"
-        if chosen
-        else "as asked"
+    if fallback:
+        rule = (
+            "no rollout backtest was possible on this ladder (it needs three fit sizes); "
+            "the benchmark corpus's choice for such ladders"
+        )
+    elif chosen:
+        rule = (
+            f"the mean of the {len(chosen)} of {len(runnable)} candidates with the lowest mean "
+            f"relative error over {scores['rollout'].nunique()} rollout backtest(s) on the ladder"
+        )
+    else:
+        rule = "as asked"
+    return Selection(opts.method, runnable, dict(unavailable), scores, chosen, rule), members
+
+
+def fit_methods(
+    frames: FeatureFrames,
+    spec: LadderSpec,
+    names: Sequence[str],
+    known: Mapping[str, Method],
+    metric: str,
+    tasks: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Each method of `names` fitted on the fit runs (in parallel), for every task or the
+    `tasks` each one serves: method -> task -> predictor."""
+    jobs = []
+    for name in names:
+        chosen = method(name, known)
+        points = {
+            task.name: task_points(
+                frames, task, chosen.feature, spec.fit_runs, spec.step2_runs, spec.fit,
+                chosen.late_fraction,
+            )
+            for task in spec.tasks
+            if tasks is None or task.name in tasks[name]
+        }  # fmt: skip
+        jobs.append((name, points, spec.fit, spec.fit_runs, frames, dict(known), metric))
+    return dict(zip(names, map_processes(fit_method, jobs), strict=True))
+
+
+def assemble(
+    frames: FeatureFrames,
+    spec: LadderSpec,
+    selection: Selection,
+    members: Mapping[str, Sequence[str]],
+    fitted: Mapping[str, Mapping[str, Any]],
+    metric: str,
+) -> dict[str, TaskFit]:
+    """Each task's fit: its members' predictors (one, or their ensemble), the conformal
+    calibration on those members' rollout residuals, and the task's noise in `metric`; the
+    calibration, its honest coverage and the noise are recorded on `selection`."""
+    opts = spec.fit
+    residuals = pd.concat(
+        [selection.mean_of(members[task], task) for task in members], ignore_index=True
     )
-    selection = Selection(opts.method, runnable, unavailable, scores, chosen, rule)
-    return selection, members
+    selection.calibration = calibrate(residuals, opts.level, PRIOR)
+    selection.coverage = rollout_coverage(residuals, opts.level)
+    selection.noise = score_noise(frames.table, spec.tasks, spec.fit_runs, metric)
+    tasks = {}
+    for task in spec.tasks:
+        names = list(members[task.name])
+        predictors = {name: fitted[name][task.name] for name in names}
+        predictor = predictors[names[0]] if len(names) == 1 else Ensemble(predictors)
+        points = task_points(frames, task, "task_loss", spec.fit_runs, spec.step2_runs, opts)
+        noise = selection.noise[task.name]
+        tasks[task.name] = TaskFit(
+            points, "+".join(names), predictor, selection.calibration, noise=noise
+        )
+    return tasks
 
 
 def fit_calibrated(
@@ -83,55 +163,10 @@ def fit_calibrated(
 ) -> tuple[dict[str, TaskFit], Selection]:
     """Choose, fit, calibrate (see the module docstring) to predict `metric` (accuracy, or
     task_loss for a loss-only table); the task fits without predictions."""
-    opts = spec.fit
-    selection, members = choose(frames, spec, known, progress, metric)
-    predictors = _fit_predictors(frames, spec, members, known, metric)
-    residuals = pd.concat(
-        [selection.mean_of(members[task], task) for task in members], ignore_index=True
-    )
-    selection.calibration = calibrate(residuals, opts.level)
-    selection.coverage = rollout_coverage(residuals, opts.level)
-    selection.noise = score_noise(frames.table, spec.tasks, spec.fit_runs, metric)
-    tasks = {}
-    for task in spec.tasks:
-        points = task_points(frames, task, "task_loss", spec.fit_runs, spec.step2_runs, opts)
-        name = "+".join(members[task.name])
-        tasks[task.name] = TaskFit(
-            points,
-            name,
-            predictors[task.name],
-            selection.calibration,
-            noise=selection.noise[task.name],
-        )
-    return tasks, selection
-
-
-def _fit_predictors(
-    frames: FeatureFrames,
-    spec: LadderSpec,
-    members: dict[str, list[str]],
-    known: Mapping[str, Method],
-    metric: str,
-) -> dict[str, Any]:
-    """Each task's predictor: its one method fitted on the fit runs, or the ensemble of several."""
+    candidates, pool = candidate_pool(spec, known)
+    scores, unavailable = score(frames, spec, pool, known, progress, metric=metric)
+    selection, members = members_of(spec, known, candidates, scores, unavailable, metric)
     needed = list(dict.fromkeys(m for names in members.values() for m in names))
-    jobs = []
-    for name in needed:
-        chosen = method(name, known)
-        points = {
-            task.name: task_points(
-                frames, task, chosen.feature, spec.fit_runs, spec.step2_runs, spec.fit,
-                chosen.late_fraction,
-            )
-            for task in spec.tasks
-            if name in members[task.name]
-        }  # fmt: skip
-        jobs.append((name, points, spec.fit, spec.fit_runs, frames, dict(known), metric))
-    fitted = dict(zip(needed, map_processes(fit_method, jobs), strict=True))
-    out = {}
-    for task, names in members.items():
-        if len(names) == 1:
-            out[task] = fitted[names[0]][task]
-        else:
-            out[task] = ensemble({n: {task: fitted[n][task]} for n in names})[task]
-    return out
+    serves = {name: [t for t, names in members.items() if name in names] for name in needed}
+    fitted = fit_methods(frames, spec, needed, known, metric, serves)
+    return assemble(frames, spec, selection, members, fitted, metric), selection

@@ -8,17 +8,44 @@ from "as far as the rollouts reached" to "in proportion to the distance"); the i
 strategy is ladder.laws.intervals.Conformal.
 
 Few held-out runs make the quantile coarse: with n scores the conformal quantile is the
-ceil((n + 1) level)-th smallest; below that many it is the largest (and the fit says so).
+ceil((n + 1) level)-th smallest, and below 1 / (1 - level) - 1 scores it does not exist. So the
+ladder's scores are pooled with a prior (`Prior`): pseudo-scores drawn evenly from the benchmark
+corpus's rollout scores (PRIOR), as many as the ladder's own residuals fall short of the
+prior's size, so that they decide for a ladder with few residuals or none and vanish for one
+with many; gamma is the corpus's below MIN_GAMMA_RESIDUALS.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ladder.laws.intervals import Conformal
+
+MIN_GAMMA_RESIDUALS = 30  # fewer residuals than this: gamma is the prior's
+
+
+@dataclass(frozen=True)
+class Prior:
+    """The corpus's conformity scores |r| / d**gamma at its `gamma`, as their quantiles at
+    evenly spaced levels (`quantiles`), and the number of scores (`size`) that a ladder's own
+    residuals and the prior's pseudo-scores make together."""
+
+    gamma: float
+    quantiles: tuple[float, ...]
+    size: int
+
+    def pseudo(self, own: int) -> np.ndarray:
+        """max(0, size - own) pseudo-scores at evenly spaced levels of the corpus's scores."""
+        count = max(0, self.size - own)
+        stored = (np.arange(len(self.quantiles)) + 0.5) / len(self.quantiles)
+        return np.interp((np.arange(count) + 0.5) / max(count, 1), stored, self.quantiles)
+
+
+PRIOR: Prior | None = None
 
 
 def fit_gamma(residuals: pd.DataFrame) -> float:
@@ -33,16 +60,20 @@ def fit_gamma(residuals: pd.DataFrame) -> float:
     return float(np.clip(slope, 0.0, 1.0))
 
 
-def calibrate(residuals: pd.DataFrame, level: float) -> Conformal:
-    """The split-conformal quantile of |r| / d**gamma at coverage `level`."""
+def calibrate(residuals: pd.DataFrame, level: float, prior: Prior | None = None) -> Conformal:
+    """The split-conformal quantile of |r| / d**gamma at coverage `level` over the residuals'
+    scores pooled with the `prior`'s (none: the residuals alone)."""
     ok = residuals.dropna(subset=["log_ratio"])
-    gamma = fit_gamma(ok)
-    scores = np.sort(ok["log_ratio"].abs().to_numpy() / ok["distance"].to_numpy() ** gamma)
+    few = prior is not None and len(ok) < MIN_GAMMA_RESIDUALS
+    gamma = prior.gamma if few else fit_gamma(ok)
+    own = ok["log_ratio"].abs().to_numpy() / ok["distance"].to_numpy() ** gamma
+    pseudo = prior.pseudo(len(own)) if prior is not None else np.empty(0)
+    scores = np.sort(np.concatenate([own, pseudo]))
     n = len(scores)
     if n == 0:
         return Conformal(level, float("nan"), gamma, 0)
     rank = min(math.ceil((n + 1) * level), n)
-    return Conformal(level, float(scores[rank - 1]), gamma, n)
+    return Conformal(level, float(scores[rank - 1]), gamma, len(own), len(pseudo))
 
 
 def rollout_coverage(residuals: pd.DataFrame, level: float) -> pd.DataFrame:

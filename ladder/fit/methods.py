@@ -32,7 +32,7 @@ from ladder.fits.fit import ACCURACY, TaskPoints
 from ladder.laws.baselines import Carry, Chinchilla, LogLinear
 from ladder.laws.lr import LRPowerLaw
 from ladder.laws.power import PowerLaw
-from ladder.laws.predictors import Chained, ComputeLaw, DirectAccuracy, EndOfRun, Ensemble
+from ladder.laws.predictors import Chained, ComputeLaw, DirectAccuracy, EndOfRun
 from ladder.laws.shared import SharedPowerLaw
 from ladder.laws.sigmoid import Sigmoid
 from ladder.spec.ladder import FitOptions, Method
@@ -143,7 +143,9 @@ def fit_method(
     naming the task on failure."""
     spec = method(name, known)
     if spec.kind == "ensemble":
-        raise LadderError("fit an ensemble's members with fit_method, then ensemble()")
+        raise LadderError(
+            "fit an ensemble's members one by one (ladder.fit.calibrated.fit_methods)"
+        )
     shared = (
         _fit_shared(points, opts) if spec.kind == "chained" and spec.step1 == "shared" else None
     )
@@ -187,13 +189,3 @@ def _fit_shared(points: Mapping[str, TaskPoints], opts: FitOptions) -> SharedPow
         return SharedPowerLaw(len(points), huber_delta=opts.huber_delta, seed=opts.seed).fit(x, y)
     except LadderError as exc:
         raise LadderError(f"method 'shared', step 1: {exc}") from None
-
-
-def ensemble(members: Mapping[str, Mapping[str, Any]]) -> dict[str, Ensemble]:
-    """Per task, the mean of the member methods' predictors (`members`: method -> task ->
-    predictor)."""
-    tasks = next(iter(members.values()))
-    return {
-        task: Ensemble({name: predictors[task] for name, predictors in members.items()})
-        for task in tasks
-    }

@@ -38,6 +38,18 @@ from ladder.runs.rungs import run_finals
 from ladder.spec.ladder import LadderSpec, Method
 from ladder.spec.presets import PRESETS
 
+SCORE_COLUMNS = [
+    "method",
+    "rollout",
+    "run",
+    "task",
+    "params",
+    "tokens",
+    "predicted",
+    "actual",
+    "distance",
+]
+
 
 @dataclass(frozen=True)
 class Rollout:
@@ -49,11 +61,14 @@ class Rollout:
 
 
 def ladder_runs(table: pd.DataFrame, spec: LadderSpec) -> pd.DataFrame:
-    """N and final D of every run that may be held out: not a target's run, and, when a target
-    is larger than every fit run, smaller than the smallest such target (its siblings, e.g.
-    other runs of a 7B target, are not ladder rungs)."""
+    """N and final D of every run that may be held out: the fit runs and `fit.ladder_runs`
+    (by default every run of the table), never a target's run, and, when a target is larger
+    than every fit run, smaller than the smallest such target (its siblings, e.g. other runs
+    of a 7B target, are not ladder rungs)."""
     finals = run_finals(table)
     keep = ~finals.index.isin({t.run for t in spec.targets if t.run})
+    if spec.fit.ladder_runs is not None:
+        keep &= finals.index.isin({*spec.fit_runs, *spec.fit.ladder_runs})
     largest = finals.loc[list(spec.fit_runs), "params"].max()
     beyond = [t.params for t in spec.targets if t.params > largest]
     if beyond:
@@ -102,11 +117,8 @@ def rollout_scores(
     candidates run in `workers` processes (default: one per core)."""
     table = frames.table
     splits = rollouts(table, spec)
-    if not splits:
-        raise LadderError(
-            "no rollout backtest: the fit runs need at least 3 sizes (by N), or a larger size "
-            "in the table to predict; choose a method (--method) instead of auto"
-        )
+    if not splits:  # too few sizes: no rollout, no scores
+        return pd.DataFrame(columns=SCORE_COLUMNS)
     for name in candidates:  # build what the candidates share once, before the processes copy it
         for task in spec.tasks:
             frames.get(task, method(name, known).feature)
@@ -177,14 +189,9 @@ def _score(
 
 
 def select(scores: pd.DataFrame, candidates: Sequence[str], top_k: int) -> list[str]:
-    """The `top_k` candidates with the lowest rollout error (ranking_error)."""
+    """The `top_k` candidates with the lowest rollout error (ranking_error); none when no
+    candidate predicted any rollout (a ladder too small for rollouts)."""
     ranking = ranking_error(scores[scores["method"].isin(candidates)])
-    if ranking.empty:
-        failed = scores["failed"].dropna() if "failed" in scores else pd.Series(dtype=str)
-        first = failed.iloc[0] if len(failed) else "no predictions"
-        raise LadderError(
-            f"every candidate method failed on the rollout backtests (first: {first})"
-        )
     return list(ranking.index[:top_k])
 
 
@@ -217,10 +224,9 @@ def score(
             from ladder.files import write_text
 
             write_text(path, scores.to_json(orient="records"))
-    if "predicted" not in scores:
-        first = scores["failed"].iloc[0] if "failed" in scores and len(scores) else "no rollout"
-        raise LadderError(f"every method failed on the rollout backtests (first: {first})")
-    return add_errors(scores), unavailable
+    return add_errors(
+        scores.reindex(columns=list(dict.fromkeys([*SCORE_COLUMNS, *scores])))
+    ), unavailable
 
 
 def _cache_path(

@@ -298,3 +298,46 @@ def write_frame(frame: Any, path: str | Path) -> Path:
     if str(path).endswith(".json"):
         return write_json(path, frame.to_dict("records"))
     return write_text(path, frame.to_csv(index=False))
+
+
+BENCHMARK_FORMATS = {
+    "ladder": "",
+    "method": "",
+    "n": "d",
+    "mean_rel_error": ".2%",
+    "max_rel_error": ".2%",
+    "coverage": ".0%",
+    "mean_width": ".3g",
+    "vs_best_baseline": ".2f",
+}
+OVERALL_FORMATS = {
+    "method": "",
+    "ladders": "d",
+    "mean_rel_error": ".2%",
+    "coverage": ".0%",
+    "worst_ladder_coverage": ".0%",
+    "max_vs_best_baseline": ".2f",
+}
+
+
+def format_benchmark(result: Any) -> str:
+    """`ladder benchmark`'s tables: per ladder and method, then per method over the corpus,
+    and the methods that could not run on a ladder."""
+    lines = [
+        "Per ladder (relative errors of the targets' headline predictions; coverage of the "
+        "interval; width in points of accuracy, or in the loss's unit; vs_best_baseline: the "
+        "mean error over the best baseline's on that ladder):",
+        format_frame(result.summary_table(), BENCHMARK_FORMATS),
+        "",
+        "Over the corpus (each ladder counts once in the mean error; coverage of every pair):",
+        format_frame(result.overall_table(), OVERALL_FORMATS),
+    ]
+    failed = [
+        f"  {r.name}: {name}: {why}"
+        for r in result.ladders
+        for name, why in r.failures.items()
+        if "cannot run on this table" not in why
+    ]
+    if failed:
+        lines += ["", "Could not run:", *failed]
+    return "\n".join(lines)

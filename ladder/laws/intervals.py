@@ -60,13 +60,14 @@ class Bootstrap(Estimator):
 
 class Conformal(Estimator):
     """q and gamma of the conformity score |r| / d**gamma at coverage `level`, from `n` rollout
-    residuals."""
+    residuals of the ladder and `prior` pseudo-residuals of the benchmark corpus."""
 
-    def __init__(self, level: float, quantile: float, gamma: float, n: int):
+    def __init__(self, level: float, quantile: float, gamma: float, n: int, prior: int = 0):
         self.level = level
         self.quantile = quantile
         self.gamma = gamma
         self.n = n
+        self.prior = prior
 
     def is_fitted(self) -> bool:
         return True

@@ -12,6 +12,7 @@ CHOICES = {
     "csqa": 5,
     "commonsense_qa": 5,
     "hellaswag": 4,
+    "logiqa": 4,
     "mmlu": 4,
     "openbookqa": 4,
     "piqa": 2,
@@ -19,11 +20,17 @@ CHOICES = {
     "socialiqa": 3,
     "social_iqa": 3,
     "winogrande": 2,
+    "wsc": 2,
+    "xwinograd": 2,
 }
+GENERATIVE = ("gsm8k", "humaneval", "lambada")  # an exact answer to produce: chance 0
 ASSUMED = 0.25
 
 
 def chance_of(task: str) -> float | None:
-    """1 / choices of the task's family, or None for a task of no known family."""
+    """1 / choices of the task's family (0 for a generative family), or None for a task of no
+    known family."""
+    if task.startswith(GENERATIVE):
+        return 0.0
     families = [family for family in CHOICES if task.startswith(family)]
     return 1.0 / CHOICES[max(families, key=len)] if families else None

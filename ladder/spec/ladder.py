@@ -169,6 +169,12 @@ class FitOptions(Config):
         "train.schedule: wsds the WSD-S runs of their sizes): other models may serve, e.g. "
         "public ones.",
     )
+    ladder_runs: tuple[str, ...] | None = Field(
+        None,
+        description="The runs besides the fit runs that rollout backtests may hold out and "
+        "predict (default: every run of the table below the targets; [] for a table that "
+        "holds other ladders' runs too).",
+    )
     final_window: PositiveInt = Field(
         5, description="Step 1 uses the mean of each run's last this many evaluations."
     )

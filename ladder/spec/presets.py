@@ -32,4 +32,7 @@ PRESETS: dict[str, Method] = {
     ),
 }
 BASELINES = ("linear_n", "linear_c", "carry", "chinchilla")
+# what auto predicts with when the ladder is too small for any rollout backtest (fewer than three
+# fit sizes): chosen across the benchmark corpus (benchmarks/defaults.md says how)
+FALLBACK = {"accuracy": ("linear_c",), "task_loss": ("linear_c",)}
 CANDIDATES = ("paper", "flops", "shared", "lr", "c4", "soft", "direct", *BASELINES)
