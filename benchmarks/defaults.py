@@ -251,7 +251,9 @@ def _report(ladders, errors, shipped, shipped_size, held_out, sizes) -> list[str
         f"Shipped rule (the best mean over all {len(ladders)} ladders): **{shipped}**; the",
         f"intervals' prior makes **{shipped_size}** scores with a ladder's own residuals.",
         "Every ladder of the corpus informed these choices; the LOLO columns show each ladder",
-        "predicted by the rule and prior chosen on the other ladders only.",
+        "predicted by the rule and prior chosen on the other ladders only; `covered` and `width`",
+        "are the shipped rule's intervals with a prior made of the other ladders' residuals (a",
+        "shipped fit's prior holds the ladder's own residuals too, so its intervals differ).",
         "",
         "| ladder | LOLO error | LOLO rule | prior | shipped error | best baseline | ratio "
         "| covered | width |",

@@ -2,7 +2,15 @@
 output on the bundled ladder with `method: paper` equals what it gave before
 (tests/data/pinned/olmo-paper.json, written by the code before the issue-10 refactor),
 intervals included; the one intended change is that accuracy predictions and intervals are
-now clipped to [chance, 1] (issue 17), applied here to the pinned numbers."""
+now clipped to [chance, 1] (issue 17), applied here to the pinned numbers.
+
+The tolerance is what the numerical libraries allow, not what the code does: the same code
+gives the same numbers to the last bit on one machine (checked across the issue-21 refactor),
+but newer numpy / scipy / pandas move the optimizers' last iterates (measured with numpy 2.4,
+scipy 1.17, pandas 3.1 against the pinned numbers: 2.5e-7 relative in a prediction, 1.3e-3 in
+a baseline's bootstrap interval end, where one refit converges differently, 1.6e-4 in a
+cut-down ladder's error), so RTOL is 3e-3 rather than the bits: a change of method moves them
+more."""
 
 from __future__ import annotations
 
@@ -15,11 +23,12 @@ from conftest import ROOT
 from ladder import api
 from ladder.fit.noise import summarize
 
+RTOL = 3e-3
 PINNED = json.loads((ROOT / "tests" / "data" / "pinned" / "olmo-paper.json").read_text())
 
 
 def assert_rows_equal(
-    actual: pd.DataFrame, pinned: list[dict], keys: list[str], rtol: float = 1e-8
+    actual: pd.DataFrame, pinned: list[dict], keys: list[str], rtol: float = RTOL
 ) -> None:
     expected = pd.DataFrame(pinned).set_index(keys)
     actual = actual.set_index(keys).loc[expected.index, expected.columns]
@@ -57,8 +66,7 @@ def test_backtests_are_unchanged(paper, table):
         error = abs(clip["predicted"] - row["actual"]) / abs(row["predicted"] - row["actual"])
         pinned.append(row | clip | {"error_over_noise": row["error_over_noise"] * error})
     assert sum(row != pin for row, pin in zip(PINNED["backtest"], pinned, strict=True)) == 7
-    # an error rescaled from the pinned 10 significant digits keeps about 7
-    assert_rows_equal(result.results, pinned, ["split", "run", "task"], rtol=1e-6)
+    assert_rows_equal(result.results, pinned, ["split", "run", "task"])
 
 
 def test_compute_vs_error_is_unchanged(paper, table):

@@ -85,7 +85,7 @@ def run_ladder(
     rows, residuals, failures = [], [], {}
     for name, sub in specs.items():
         try:
-            selection, members = members_of(sub, known, candidates, scores, unavailable, metric)
+            selection, members = members_of(sub, known, candidates, scores, unavailable)
             tasks = assemble(frames, sub, selection, members, fitted, metric)
         except LadderError as exc:
             failures[name] = str(exc)

@@ -28,7 +28,7 @@ from ladder.fits.selection import Selection
 from ladder.laws.predictors import Ensemble
 from ladder.parallel import map_processes
 from ladder.spec.ladder import LadderSpec, Method
-from ladder.spec.presets import CANDIDATES, FALLBACK
+from ladder.spec.presets import CANDIDATES, FALLBACK, MIN_HELD_OUT
 
 CHOOSING = ("auto", "ensemble")
 
@@ -57,18 +57,19 @@ def members_of(
     candidates: Sequence[str],
     scores: pd.DataFrame,
     unavailable: Mapping[str, str],
-    metric: str = ACCURACY,
 ) -> tuple[Selection, dict[str, list[str]]]:
     """From the rollout scores, the choice and each task's member methods (one, or an
-    ensemble's); auto falls back to the corpus's choice (presets.FALLBACK) when no candidate
-    predicted a rollout. LadderError when a method asked for cannot run on this table."""
+    ensemble's); auto falls back to the corpus's choice (presets.FALLBACK) when the rollouts
+    held out too few runs to choose on. LadderError when a method asked for cannot run here."""
     opts = spec.fit
     asked = {task.name: task.method or opts.method for task in spec.tasks}
     runnable = [c for c in candidates if c not in unavailable]
-    chosen = select(scores, runnable, opts.top_k) if "auto" in asked.values() else []
+    held = scores.dropna(subset=["predicted"]).drop_duplicates(["rollout", "run"])
+    enough = len(held) >= MIN_HELD_OUT
+    chosen = select(scores, runnable, opts.top_k) if "auto" in asked.values() and enough else []
     fallback = "auto" in asked.values() and not chosen
     if fallback:
-        chosen = [m for m in FALLBACK[metric] if m in runnable]
+        chosen = [m for m in FALLBACK if m in runnable]
         if not chosen:
             raise LadderError(
                 "no rollout backtest could choose a method and the fallback cannot run here; "
@@ -85,8 +86,8 @@ def members_of(
         raise LadderError(f"method {name!r} cannot run on this table: {unavailable[name]}")
     if fallback:
         rule = (
-            "no rollout backtest was possible on this ladder (it needs three fit sizes); "
-            "the benchmark corpus's choice for such ladders"
+            f"the mean of {' and '.join(chosen)}: the rollout backtests held out {len(held)} "
+            f"run(s), fewer than the {MIN_HELD_OUT} a choice needs (benchmarks/defaults.md)"
         )
     elif chosen:
         rule = (
@@ -165,7 +166,7 @@ def fit_calibrated(
     task_loss for a loss-only table); the task fits without predictions."""
     candidates, pool = candidate_pool(spec, known)
     scores, unavailable = score(frames, spec, pool, known, progress, metric=metric)
-    selection, members = members_of(spec, known, candidates, scores, unavailable, metric)
+    selection, members = members_of(spec, known, candidates, scores, unavailable)
     needed = list(dict.fromkeys(m for names in members.values() for m in names))
     serves = {name: [t for t, names in members.items() if name in names] for name in needed}
     fitted = fit_methods(frames, spec, needed, known, metric, serves)

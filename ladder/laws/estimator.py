@@ -169,8 +169,8 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(value: Any) -> Any:
-    if isinstance(value, dict) and value.get("kind") in REGISTRY and "params" in value:
-        return from_document(value)
+    if isinstance(value, dict) and "kind" in value and "params" in value:
+        return from_document(value)  # LadderError for a kind the registry does not know
     if isinstance(value, list):
         return [_decode(v) for v in value]
     if isinstance(value, dict):

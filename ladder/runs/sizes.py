@@ -1,5 +1,5 @@
-"""Rung geometry and the paper's rules: OLMo-core size names, N, C = 6 N D (ladder.laws.flops), tokens for "kxC",
-batch size, LR, GPU-hours.
+"""Rung geometry and the paper's rules: OLMo-core size names, N, tokens for "kxC", batch size,
+LR, GPU-hours (C = 6 N D is ladder.laws.flops's).
 
 N is OLMo-core's `num_non_embedding_params` (all parameters but the input embedding matrix;
 with untied embeddings the same count as "all but the LM head", the N of arXiv 2412.04403).

@@ -215,7 +215,9 @@ class FitOptions(Config):
         "the paper method, conformal otherwise.",
     )
     top_k: Annotated[Int, Field(ge=1, le=20)] = Field(
-        3, description="How many candidates auto averages."
+        5,
+        description="How many candidates auto averages (5: chosen across the benchmark "
+        "corpus, benchmarks/defaults.md).",
     )
     candidates: tuple[str, ...] | None = Field(
         None,
@@ -283,6 +285,13 @@ class LadderSpec(Config):
     def _consistent(self) -> LadderSpec:
         if self.fit.runs is None and self.train is None:
             raise ValueError("fit.runs: missing (the runs to fit the laws on)")
+        fitted = set(self.fit.runs or ())
+        for target in self.targets:
+            if target.run is not None and target.run in fitted:
+                raise ValueError(
+                    f"target {target.name!r}: its run {target.run!r} is a fit run (a target "
+                    "is predicted, never fitted)"
+                )
         for kind, items in (("task", self.tasks), ("target", self.targets)):
             names = [item.name for item in items]
             repeated = sorted({n for n in names if names.count(n) > 1})

@@ -32,7 +32,9 @@ PRESETS: dict[str, Method] = {
     ),
 }
 BASELINES = ("linear_n", "linear_c", "carry", "chinchilla")
-# what auto predicts with when the ladder is too small for any rollout backtest (fewer than three
-# fit sizes): chosen across the benchmark corpus (benchmarks/defaults.md says how)
-FALLBACK = {"accuracy": ("linear_c",), "task_loss": ("linear_c",)}
+# auto chooses by its rollout backtests when they hold out at least MIN_HELD_OUT runs, and
+# otherwise (a ladder of two or three sizes) predicts with the mean of FALLBACK: both chosen
+# leave-one-ladder-out on the benchmark corpus (benchmarks/defaults.md)
+MIN_HELD_OUT = 2
+FALLBACK = ("linear_c", "carry")
 CANDIDATES = ("paper", "flops", "shared", "lr", "c4", "soft", "direct", *BASELINES)
