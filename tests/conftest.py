@@ -170,3 +170,11 @@ def slurm(tmp_path_factory, monkeypatch):
     yield root
     subprocess.run(["scontrol", "shutdown"], check=False)
     time.sleep(1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the tests that start a Slurm run one after another in one worker
+    (two one-node clusters on one host would fight over its slurmd)."""
+    for item in items:
+        if "slurm" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("slurm"))

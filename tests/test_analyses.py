@@ -68,7 +68,7 @@ def test_splits_hold_out_by_construction(paper_spec, paper_table):
 
 
 def test_backtest_predicts_held_out_rungs_without_fitting_them(paper_spec, paper_table):
-    spec = paper_spec.with_fit(bootstrap=200)
+    spec = paper_spec.with_fit(bootstrap=200).with_tasks(["mmlu", "hellaswag", "piqa"])
     split = size_splits(rungs(paper_table), spec.fit_runs)[0]  # 190M-760M -> 1B
     noise = summarize(noise_floor(paper_table, spec.tasks, spec.fit_runs, 10))
     results = backtest(paper_table, spec, [split], noise, workers=1)
@@ -88,7 +88,7 @@ def test_backtest_predicts_held_out_rungs_without_fitting_them(paper_spec, paper
 
 
 def test_compute_vs_error_fractions_and_trend(paper_spec, paper_table):
-    spec = paper_spec.with_fit(bootstrap=0)
+    spec = paper_spec.with_fit(bootstrap=0, method="paper")
     cuts = ladder_cuts(rungs(paper_table), spec.fit_runs)
     labels = {c.label: c for c in cuts}
     smallest, paper, largest = (
@@ -120,7 +120,7 @@ def test_noise_defaults_to_the_fit_and_target_runs(paper_spec, paper_table):
 
 
 def test_backtest_kinds_and_held_out_runs(paper_spec, paper_table):
-    spec = paper_spec.with_fit(bootstrap=0, method="paper")
+    spec = paper_spec.with_fit(bootstrap=0, method="paper").with_tasks(["piqa"])
     both = api.backtest(spec, paper_table, kinds=["both"])
     names = [s.name for s in both.splits]
     assert names == ["190M-760M -> 1B", "190M-1B -> 3B"] + [f"without {m}xC" for m in (1, 2, 5, 10)]
@@ -155,7 +155,7 @@ def test_variance_and_backtest_commands(tmp_path, capsys):
 
 
 def test_report_writes_tables_figures_and_summary(tmp_path):
-    spec = api.spec().with_fit(bootstrap=200, method="paper")
+    spec = api.spec().with_fit(bootstrap=200, method="paper").with_tasks(["mmlu", "piqa"])
     written = api.report(spec, tmp_path, formats=["png"])
     names = {p.name for p in written}
     for name in (
@@ -174,7 +174,7 @@ def test_report_writes_tables_figures_and_summary(tmp_path):
 
 def test_compute_vs_error_command_writes_table_and_figure(tmp_path, capsys):
     args = ["--output-dir", str(tmp_path), "--formats", "png", "--method", "paper"]
-    assert main(["compute-vs-error", "-q", *args]) == 0
+    assert main(["compute-vs-error", "-q", "--tasks", "piqa", *args]) == 0
     table = pd.read_csv(tmp_path / "compute_vs_error.csv")
     assert len(table) == 2 * 18  # 18 cut-down ladders x 2 targets
     assert np.isfinite(table["mean_abs_error"]).all()

@@ -48,7 +48,7 @@ def test_default_fit_prints_both_targets_and_writes_json(tmp_path):
             assert task["abs_error"] == pytest.approx(abs(task["predicted"] - task["actual"]))
             assert {"step1", "step2", "members"} <= set(task)
     method = document["selection"]
-    assert method["asked"] == "auto" and len(method["chosen"]) == 3
+    assert method["asked"] == "auto" and len(method["chosen"]) == 5
     assert set(method["chosen"]) <= set(method["ranking"])
     assert method["calibration"]["params"]["n"] > 50
     assert "Method: auto" in result.stdout and "rollout error per candidate" in result.stdout

@@ -3,6 +3,7 @@ ladder specs of configs/corpus, and `ladder benchmark` (its split never reads a 
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -115,3 +116,18 @@ def test_the_benchmark_never_reads_a_target_row():
     summary = summarize(first)
     assert set(summary["method"]) == {"auto", "linear_c"}
     assert summary.loc[summary["method"] == "linear_c", "vs_best_baseline"].iloc[0] == 1.0
+
+
+def test_benchmark_from_the_command_line(tmp_path, capsys):
+    """Two ObsScaling families: the default and the baselines, their numbers as in
+    benchmarks/defaults.md (shipped column), the JSON and the figure written."""
+    out = tmp_path / "bench.json"
+    args = ["benchmark", "--ladders", "obsscaling-llama,obsscaling-qwen", "-q", "-o", str(out)]
+    assert main([*args, "--output-dir", str(tmp_path / "fig"), "--formats", "png"]) == 0
+    assert "Over the corpus" in capsys.readouterr().out
+    summary = pd.DataFrame(json.loads(out.read_text())["summary"]).set_index(["ladder", "method"])
+    errors = summary["mean_rel_error"]
+    assert errors[("obsscaling-llama", "auto")] == pytest.approx(0.0083, abs=5e-4)
+    assert errors[("obsscaling-qwen", "auto")] == pytest.approx(0.0459, abs=5e-4)
+    assert errors[("obsscaling-qwen", "linear_c")] == pytest.approx(0.0767, abs=5e-4)
+    assert (tmp_path / "fig" / "benchmark.png").stat().st_size > 10_000

@@ -11,6 +11,6 @@ if TYPE_CHECKING:
 def progress_bar(progress: bool, nested: bool = False, **kwargs: Any):
     """A tqdm progress bar (disabled unless `progress`); a nested one sits below the first
     and disappears when done."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: tqdm.auto warns in a notebook without ipywidgets
 
     return tqdm(disable=not progress, position=int(nested), leave=not nested, **kwargs)

@@ -10,7 +10,7 @@ in [0, 1]. Pure: takes DataFrames, returns a LadderFit; never touches files.
 from __future__ import annotations
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ladder.data.observations import require_runs
 from ladder.errors import LadderError

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ladder import __version__
 from ladder.errors import LadderError

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.metrics import root_mean_squared_error
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ladder.errors import LadderError
 from ladder.proxy.features import FeatureSet
