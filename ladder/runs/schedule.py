@@ -50,10 +50,6 @@ if TYPE_CHECKING:
 
     from ladder.spec.train import TrainSpec
 
-"""warmup: before the peak; stable: at the peak (a WSD-S run's pre-decay checkpoints too);
-decay: falling (all of a cosine run after its warm-up); bottom: the end of a decay, an
-annealed point (a cosine run's last step, a WSD-S run's k x C points)."""
-
 
 class Schedule(ABC):
     """A learning-rate schedule: which runs train a size's rungs, each run's schedule fields,
@@ -61,7 +57,7 @@ class Schedule(ABC):
 
     name: ClassVar[str]
     """The spec's `train.schedule` value, saved in each run's plan."""
-    options: ClassVar[str | None] = None
+    knobs_key: ClassVar[str | None] = None
     """The `train` key of the schedule's knobs (None: it has none)."""
     one_run_per_rung: ClassVar[bool]
     """Whether each rung "<size>-<k>xC" is a run of its own, annealed at its last step."""
@@ -82,7 +78,10 @@ class Schedule(ABC):
         """The OLMo-core scheduler that trains the run (in optimizer steps)."""
 
     def phase_at(self, rung: RungPlan, step: int) -> str:
-        """The schedule phase of step `step` (one of observations.LR_PHASES)."""
+        """The schedule phase of step `step` (one of observations.LR_PHASES). warmup: before
+        the peak; stable: at the peak (a WSD-S run's pre-decay checkpoints too); decay: falling
+        (all of a cosine run after its warm-up); bottom: the end of a decay, an annealed point
+        (a cosine run's last step, a WSD-S run's k x C points)."""
         return "warmup" if step < rung.warmup_steps else self.phase_after_warmup(rung, step)
 
     @abstractmethod
@@ -146,7 +145,7 @@ class WSDS(Schedule):
     `wsds.decay_fraction` of its period (the steps since the previous bottom)."""
 
     name = "wsds"
-    options = "wsds"
+    knobs_key = "wsds"
     one_run_per_rung = False
 
     def runs(self, size: str, multipliers: Sequence[float]) -> dict[str, tuple[float, ...]]:

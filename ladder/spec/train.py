@@ -335,7 +335,7 @@ class TrainSpec(Config):
         if self.builtin_corpus is not None and len(self.corpus) != 1:
             raise ValueError("builtin_corpus: needs exactly one corpus file to write")
         for name, schedule in SCHEDULES.items():
-            key = schedule.options
+            key = schedule.knobs_key
             if key is not None and name != self.schedule and getattr(self, key) is not None:
                 raise ValueError(f"{key}: set only with `schedule: {name}`")
         if self.validation is not None and self.validation in self.corpus:
