@@ -19,7 +19,7 @@ from ladder.data import observations
 from ladder.errors import LadderError
 from ladder.runs.folder import checkpoints
 from ladder.runs.rungs import rung_name
-from ladder.runs.schedule import learning_rate_at, phase_at
+from ladder.runs.schedule import WSDS, Cosine, learning_rate_at, phase_at
 from ladder.spec.ladder import load_spec, parse_spec
 from ladder.train.launch import ladder_plan
 from ladder.train.plan import saving
@@ -84,6 +84,18 @@ def test_olmo_core_runs_the_planned_decays(wsds_plan):
         "stable",
     ]
     assert run.fixed_steps[:4] == (2905, 3631, 6535, 7261)
+
+
+def test_the_spec_schedule_is_a_strategy_that_groups_runs_and_feeds_the_fit(wsds_plan, paper_spec):
+    wsds, cosine = load_spec(ROOT / "configs" / "olmo-paper-wsds.yaml").train, paper_spec.train
+    assert isinstance(wsds.schedule_strategy, WSDS)
+    assert isinstance(cosine.schedule_strategy, Cosine)
+    assert wsds.run_names() == [r.name for r in wsds_plan]
+    assert cosine.run_names() == [r.name for r in ladder_plan(paper_spec)]
+    assert wsds.schedule_strategy.annealed_runs(wsds)["190M-wsds"] == "190M"
+    assert cosine.schedule_strategy.annealed_runs(cosine) == {}
+    assert wsds.step2_runs_of(("370M-1xC", "public")) == ("370M-wsds",)
+    assert cosine.step2_runs_of(("370M-1xC", "public")) == ("370M-1xC", "public")
 
 
 def test_dry_run_prints_the_decay_points_and_the_compute_saved(capsys):

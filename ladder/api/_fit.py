@@ -41,15 +41,15 @@ def table(spec: LadderSpec) -> pd.DataFrame:
 
 
 def observations_for(spec: LadderSpec, data: pd.DataFrame | None = None) -> pd.DataFrame:
-    """What the spec fits on: `data` (default: its table) and, when it trains WSD-S runs,
-    their decay bottoms as the rungs "<size>-<k>xC" (see ladder.data.annealed)."""
+    """What the spec fits on: `data` (default: its table) and, when its schedule's decay
+    bottoms stand in for rungs (WSD-S runs), those bottoms as the rungs "<size>-<k>xC" (see
+    ladder.data.annealed)."""
     data = table(spec) if data is None else data
-    if spec.train is None or spec.train.schedule != "wsds":
+    runs = {} if spec.train is None else spec.train.schedule_strategy.annealed_runs(spec.train)
+    if not runs:
         return data
     from ladder.data.annealed import with_annealed_rungs
-    from ladder.runs.rungs import wsds_run_name
 
-    runs = {wsds_run_name(size.name): size.name for size in spec.train.sizes}
     return with_annealed_rungs(data, runs, spec.train.multipliers)
 
 

@@ -179,7 +179,7 @@ def proxy_study(
     from ladder.runs.tokenizer import load_tokenizer
     from ladder.train import launch
 
-    if spec.train is None or spec.train.schedule != "cosine":
+    if spec.train is None or not spec.train.schedule_strategy.one_run_per_rung:
         raise LadderError("the study needs a spec that trains cosine rungs (configs/tiny.yaml)")
     check_tasks([task])
     check_alpha(alpha)

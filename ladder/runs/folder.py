@@ -52,10 +52,11 @@ class DecayPoint:
 class RungPlan:
     """One run of the ladder. params: N (non-embedding); tokens: D as trained (whole steps);
     batch_size in sequences; learning_rate is the peak; warmup_steps and steps in optimizer
-    steps; flops = 6 N D. schedule: `cosine` (decay to final_lr_fraction x peak at the last
-    step) or `wsds` (decays to final_lr_fraction x peak ending at each of `decays`, each
-    decay_fraction of its period; the run's `multiplier` is the last one's). Plans written
-    before schedules existed read as cosine with the 10% floor they were trained with."""
+    steps; flops = 6 N D. schedule names its strategy in ladder.runs.schedule.SCHEDULES:
+    `cosine` (decay to final_lr_fraction x peak at the last step) or `wsds` (decays to
+    final_lr_fraction x peak ending at each of `decays`, each decay_fraction of its period; the
+    run's `multiplier` is the last one's). Plans written before schedules existed read as
+    cosine with the 10% floor they were trained with."""
 
     name: str
     size: str

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
+from ladder.runs.schedule import SCHEDULES, Schedule
 from ladder.runs.sizes import BATCH_MULTIPLE, OLMO_CORE_FACTORIES, PEAK_FLOPS
 from ladder.spec.config import Bool, Config, Float, Int, PositiveFloat, PositiveInt, SafeName
 
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from olmo_core.nn.transformer import TransformerConfig
 
 LAUNCHERS = ("local", "torchrun", "slurm")
-SCHEDULES = ("cosine", "wsds")
 BUILTIN_CORPORA = {
     "python-docs": "the CPython documentation topics and standard-library docstrings"
 }
@@ -262,7 +262,7 @@ class TrainSpec(Config):
     final_lr_fraction: Annotated[Float, Field(ge=0.0, le=1.0)] = Field(
         0.1, description="The cosine schedule's floor, as a fraction of the peak LR."
     )
-    schedule: Literal[SCHEDULES] = Field(  # type: ignore[valid-type]
+    schedule: Literal[tuple(SCHEDULES)] = Field(  # type: ignore[valid-type]
         "cosine",
         description=(
             "`cosine` (the paper's: one run per size and multiplier) or `wsds` (one run per size "
@@ -334,11 +334,18 @@ class TrainSpec(Config):
             raise ValueError("multipliers: must be distinct")
         if self.builtin_corpus is not None and len(self.corpus) != 1:
             raise ValueError("builtin_corpus: needs exactly one corpus file to write")
-        if self.wsds is not None and self.schedule != "wsds":
-            raise ValueError("wsds: set only with `schedule: wsds`")
+        for name, schedule in SCHEDULES.items():
+            key = schedule.knobs_key
+            if key is not None and name != self.schedule and getattr(self, key) is not None:
+                raise ValueError(f"{key}: set only with `schedule: {name}`")
         if self.validation is not None and self.validation in self.corpus:
             raise ValueError("validation: must not be one of the corpus files")
         return self
+
+    @property
+    def schedule_strategy(self) -> Schedule:
+        """The strategy of `schedule` (ladder.runs.schedule)."""
+        return SCHEDULES[self.schedule]()
 
     @property
     def wsds_options(self) -> WSDSSpec:
@@ -353,22 +360,18 @@ class TrainSpec(Config):
         return [rung_name(s.name, m) for s in self.sizes for m in sorted(self.multipliers)]
 
     def run_names(self) -> list[str]:
-        """The runs that train: every rung (cosine), or one "<size>-wsds" run per size."""
-        from ladder.runs.rungs import wsds_run_name
-
-        if self.schedule == "wsds":
-            return [wsds_run_name(size.name) for size in self.sizes]
-        return self.rung_names()
+        """The runs that train, as the schedule groups the rungs: every rung (cosine), or one
+        "<size>-wsds" run per size."""
+        return [
+            run
+            for size in self.sizes
+            for run in self.schedule_strategy.runs(size.name, self.multipliers)
+        ]
 
     def step2_runs_of(self, fit_runs: tuple[str, ...]) -> tuple[str, ...]:
         """Step 2's default runs for these fit runs: the fit runs themselves (cosine), or the
         WSD-S runs of their sizes, whose every checkpoint is a point of step 2 (wsds)."""
-        from ladder.runs.rungs import parse_rung, wsds_run_name
-
-        if self.schedule != "wsds":
-            return fit_runs
-        sizes = {parsed[0] for run in fit_runs if (parsed := parse_rung(run))}
-        return tuple(wsds_run_name(s.name) for s in self.sizes if s.name in sizes)
+        return self.schedule_strategy.step2_runs(self, fit_runs)
 
     def size(self, name: str) -> Size:
         """The size called `name`."""

@@ -5,9 +5,10 @@ Rules of arXiv 2412.04403 (see ladder.runs.sizes): D = k x 20 N for "kxC"; globa
 multiple of 64; peak LR 0.0047 (N/108M)^(-1/3) / 4; linear warm-up over N tokens, cosine decay
 to 10% of peak. A rung's D is rounded to whole steps.
 
-With `schedule: wsds` each size is one run instead (ladder.runs.schedule): its decays end at the
-steps the cosine rungs would end at, so every "<size>-<k>xC" point has the cosine rung's D,
-batch and warm-up; the peak LR is `wsds.lr_factor` times the cosine rule's.
+The spec's schedule (a strategy of ladder.runs.schedule) groups the points into runs and sets
+each run's schedule. With `schedule: wsds` each size is one run: its decays end at the steps the
+cosine rungs would end at, so every "<size>-<k>xC" point has the cosine rung's D, batch and
+warm-up; the peak LR is `wsds.lr_factor` times the cosine rule's.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import pandas as pd
 from ladder.errors import LadderError
 from ladder.laws.flops import training_flops
 from ladder.runs import sizes
-from ladder.runs.folder import DecayPoint, RungPlan
-from ladder.runs.rungs import multiplier_label, rung_name, wsds_run_name
+from ladder.runs.folder import RungPlan
+from ladder.runs.rungs import multiplier_label, rung_name
 from ladder.spec.train import Size, TrainSpec
 
 
@@ -71,110 +72,47 @@ def steps_for(multiplier: float, size: SizePlan) -> int:
     return max(1, round(target / size.tokens_per_step))
 
 
-def _run(
-    train: TrainSpec, size: SizePlan, name: str, multiplier: float, steps: int, **schedule
-) -> RungPlan:
-    tokens = steps * size.tokens_per_step
-    flops = training_flops(size.params, tokens)
-    return RungPlan(
-        name=name,
-        size=size.size,
-        multiplier=multiplier,
-        params=size.params,
-        total_params=size.total_params,
-        tokens=tokens,
-        sequence_length=train.sequence_length,
-        batch_size=size.batch_size,
-        steps=steps,
-        flops=flops,
-        gpu_hours=sizes.gpu_hours(flops, train.gpu, train.mfu),
-        **schedule,
-    )
-
-
 def warmup_steps(train: TrainSpec, size: SizePlan) -> int:
     """The warm-up: warmup_tokens_per_param x N tokens, in whole steps."""
     return round(train.warmup_tokens_per_param * size.params / size.tokens_per_step)
 
 
-def plan_rung(train: TrainSpec, size: Size, multiplier: float, vocab_size: int) -> RungPlan:
-    """Plan one cosine rung; LadderError if its batch does not divide or it has no steps."""
-    name = rung_name(size.name, multiplier)
+def plan_run(
+    train: TrainSpec, size: Size, name: str, multipliers: tuple[float, ...], vocab_size: int
+) -> RungPlan:
+    """Plan run `name`, which trains the points of `multipliers` (ascending) and ends at the
+    last one's D, by the spec's schedule; LadderError if its batch does not divide, a point has
+    no steps or the schedule does not fit them."""
     shared = plan_size(train, size, vocab_size, name)
-    steps = steps_for(multiplier, shared)
-    return _run(
-        train,
-        shared,
-        name,
-        multiplier,
-        steps,
+    ends = {k: steps_for(k, shared) for k in multipliers}
+    steps = ends[multipliers[-1]]
+    tokens = steps * shared.tokens_per_step
+    flops = training_flops(shared.params, tokens)
+    run = RungPlan(
+        name=name,
+        size=size.name,
+        multiplier=multipliers[-1],
+        params=shared.params,
+        total_params=shared.total_params,
+        tokens=tokens,
+        sequence_length=train.sequence_length,
+        batch_size=shared.batch_size,
         learning_rate=sizes.learning_rate(shared.params, train.lr_divisor),
-        warmup_steps=max(0, min(steps - 1, warmup_steps(train, shared))),
-        final_lr_fraction=train.final_lr_fraction,
+        warmup_steps=warmup_steps(train, shared),
+        steps=steps,
+        flops=flops,
+        gpu_hours=sizes.gpu_hours(flops, train.gpu, train.mfu),
     )
-
-
-def plan_wsds_run(train: TrainSpec, size: Size, vocab_size: int) -> RungPlan:
-    """Plan one size's WSD-S run: a decay ending at each multiplier's step, each
-    `wsds.decay_fraction` of its period long (rounded as OLMo-core's WSDS rounds it);
-    LadderError when two multipliers end at the same step, a decay is under one step, or the
-    warm-up and the first decay do not fit before the first bottom."""
-    name = wsds_run_name(size.name)
-    shared = plan_size(train, size, vocab_size, name)
-    options = train.wsds_options
-    multipliers = sorted(train.multipliers)
-    ends = [steps_for(k, shared) for k in multipliers]
-    warmup = warmup_steps(train, shared)
-    decays = []
-    previous_end, previous_k = 0, None
-    for k, end in zip(multipliers, ends, strict=True):
-        period = end - previous_end
-        if period <= 0:
-            raise LadderError(
-                f"run {name}: the {multiplier_label(previous_k)}xC and "
-                f"{multiplier_label(k)}xC points both end at step {end}; space the "
-                "multipliers further apart or lower batch_size / sequence_length"
-            )
-        length = round(options.decay_fraction * period)
-        if length < 1:
-            raise LadderError(
-                f"run {name}: the decay ending at {multiplier_label(k)}xC is "
-                f"{options.decay_fraction:g} x {period} steps, under one step; raise "
-                "wsds.decay_fraction or lower batch_size / sequence_length"
-            )
-        decays.append(DecayPoint(k, end - length, end))
-        previous_end, previous_k = end, k
-    if warmup + decays[0].steps > ends[0]:
-        raise LadderError(
-            f"run {name}: the warm-up ({warmup} steps) and the first decay "
-            f"({decays[0].steps} steps) do not fit before the "
-            f"{multiplier_label(multipliers[0])}xC bottom at step {ends[0]}; lower "
-            "warmup_tokens_per_param or raise the smallest multiplier"
-        )
-    return _run(
-        train,
-        shared,
-        name,
-        multipliers[-1],
-        ends[-1],
-        learning_rate=sizes.learning_rate(shared.params, train.lr_divisor) * options.lr_factor,
-        warmup_steps=warmup,
-        schedule="wsds",
-        final_lr_fraction=0.0,
-        decay_fraction=options.decay_fraction,
-        decays=tuple(decays),
-    )
+    return train.schedule_strategy.plan(train, run, ends)
 
 
 def plan_ladder(train: TrainSpec, vocab_size: int) -> list[RungPlan]:
-    """Every run, sizes in the spec's order: the cosine rungs (multipliers ascending), or one
-    WSD-S run per size."""
-    if train.schedule == "wsds":
-        return [plan_wsds_run(train, size, vocab_size) for size in train.sizes]
+    """Every run, sizes in the spec's order, as the schedule groups their points (cosine: one
+    rung per multiplier, ascending; WSD-S: one run per size)."""
     return [
-        plan_rung(train, size, multiplier, vocab_size)
+        plan_run(train, size, name, multipliers, vocab_size)
         for size in train.sizes
-        for multiplier in sorted(train.multipliers)
+        for name, multipliers in train.schedule_strategy.runs(size.name, train.multipliers).items()
     ]
 
 

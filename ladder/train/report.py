@@ -40,15 +40,7 @@ def format_plan(rungs: list[Any], train: Any) -> str:
     costs) and the compute saved against the cosine ladder of the same points."""
     frame = plan_frame(rungs)
     cost = f"GPU-hours on {train.gpu.upper()} at {train.mfu:.0%} MFU; launcher {train.launcher}"
-    if train.schedule == "wsds":
-        options = train.wsds_options
-        schedule = (
-            f"WSD-S: one run per size, the peak LR ({options.lr_factor:g} x the cosine rule's) "
-            f"after warm-up, linear decays to 0 over {options.decay_fraction:.0%} of each "
-            "period, ending at each multiplier"
-        )
-    else:
-        schedule = f"cosine decay to {train.final_lr_fraction:.0%} of peak"
+    schedule = train.schedule_strategy.describe(train)
     lines = [
         f"sequence length {train.sequence_length:,}; {schedule}; {cost}",
         format_frame(frame, PLAN_FORMATS),
