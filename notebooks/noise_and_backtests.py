@@ -16,7 +16,7 @@
 # %% [markdown]
 # # How far to trust a prediction: noise floor, backtests, compute vs error
 #
-# The same pipeline as `ladder variance`, `ladder backtest` and `ladder compute-vs-error`.
+# The same pipeline as `ladder noise`, `ladder backtest` and `ladder compute-vs-error`.
 
 # %%
 # %matplotlib inline
@@ -30,7 +30,7 @@ table = api.table(spec)
 # %% [markdown]
 # ## The noise floor
 # Standard deviation of accuracy over the last 10 evaluations of each fit and target run
-# (median over runs, as `ladder variance`), beside the chained prediction's error on each
+# (median over runs, as `ladder noise`), beside the chained prediction's error on each
 # target: errors far above the noise floor are the law's, not the evaluation's.
 
 # %%
@@ -41,17 +41,20 @@ plot_noise(noise, fit)
 # %% [markdown]
 # ## Backtests: fit on the smaller rungs, predict the larger ones
 # 190M-760M predicts every 1B rung; 190M-1B predicts the 3B rungs, which the paper's fit
-# never sees. Coverage is the fraction of held-out actuals inside the 95% interval.
+# never sees. Coverage is the fraction of held-out actuals inside the 95% interval. Here the
+# paper's method, which refits in seconds (the default method chooses by rollouts inside
+# every split: `ladder backtest` runs it in a few minutes).
 
 # %%
-backtests = api.backtest(spec.with_fit(bootstrap=200), table, kinds=["size"])
+backtests = api.backtest(spec.with_fit(bootstrap=200, method="paper"), table, kinds=["size"])
 backtests.table().round(3)
 
 # %% [markdown]
 # ## Compute vs error
 # Every contiguous window of at least three sizes times every prefix of the multipliers,
-# refitted without bootstrap; the x axis is the ladder's compute as a share of the target's.
+# refitted without bootstrap by the paper's method; the x axis is the ladder's compute as a
+# share of the target's.
 
 # %%
-cve = api.compute_vs_error(spec.with_fit(bootstrap=0), table)
+cve = api.compute_vs_error(spec.with_fit(bootstrap=0, method="paper"), table)
 plot_compute_vs_error(cve)
