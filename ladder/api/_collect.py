@@ -83,20 +83,20 @@ def collect(
     from ladder.collect import collector
     from ladder.collect.evaluate import Evaluator
     from ladder.data import observations
-    from ladder.runs.tokenizer import load_tokenizer, token_config
+    from ladder.runs.tokenizer import load_tokenizer
 
     if launcher not in COLLECT_LAUNCHERS:
         raise LadderError(f"launcher {launcher!r}: one of {', '.join(COLLECT_LAUNCHERS)}")
     tasks, limit = _eval_tasks(spec, tasks, limit)
     tokenizer_spec = collector.tokenizer_for(spec, tokenizer, tokenizer_file)
-    loaded_tokenizer = load_tokenizer(tokenizer_spec)
     if hf:
         if not output or not run:
             raise LadderError("a Hugging Face folder needs a run name and an output table")
         if launcher != "local":
             raise LadderError("a Hugging Face folder is one checkpoint: use the local launcher")
         out = Path(output)
-        vocab = token_config(tokenizer_spec).vocab_size
+        loaded_tokenizer = collector.hf_tokenizer(Path(hf), spec, tokenizer, tokenizer_file)
+        vocab = loaded_tokenizer.vocab_size
         pending = [collector.hf_pending(Path(hf), run, params, tokens, step, vocab, device)]
     else:
         if spec is None or spec.train is None:
@@ -105,6 +105,7 @@ def collect(
         if out is None:
             raise LadderError(f"spec {spec.name!r} names no data table; give an output table")
         context_length = context_length or spec.train.sequence_length
+        loaded_tokenizer = load_tokenizer(tokenizer_spec)
         if launcher != "local":
             from ladder.collect.shards import Plan
 

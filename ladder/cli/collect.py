@@ -63,8 +63,16 @@ def register(sub: Any) -> None:
     col.add_argument("--params", type=count, help="with --hf: N (default: non-embedding count)")
     col.add_argument("--tokens", type=count, help="with --hf: D, tokens it was trained on")
     col.add_argument("--step", type=int, default=0, help="with --hf: its step")
-    col.add_argument("--tokenizer", help="OLMo-core tokenizer name (default: the spec's)")
-    col.add_argument("--tokenizer-file", help="its tokenizer.json, if not bundled")
+    col.add_argument(
+        "--tokenizer",
+        help="OLMo-core tokenizer name: its token ids, its JSON bundled unless "
+        "--tokenizer-file (default: the spec's; with --hf, the folder's own tokenizer)",
+    )
+    col.add_argument(
+        "--tokenizer-file",
+        help="the named tokenizer's tokenizer.json; with --hf and no --tokenizer, a "
+        "Hugging Face tokenizer (folder or tokenizer.json) to encode with",
+    )
     add_output(col, "the table to append to (default: the spec's data)")
     add_quiet(col)
     col.set_defaults(func=run)

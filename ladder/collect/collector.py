@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ladder.collect.checkpoints import load_hf, load_olmo
 from ladder.collect.evaluate import Evaluator, to_rows
@@ -21,6 +21,9 @@ from ladder.runs.folder import checkpoints, model_config, read_rung, rung_dir
 from ladder.runs.schedule import schedule_columns
 from ladder.spec.ladder import LadderSpec
 from ladder.spec.train import TokenizerSpec
+
+if TYPE_CHECKING:
+    from olmo_eval import Tokenizer
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,27 @@ def hf_pending(
 
 
 def tokenizer_for(spec: LadderSpec | None, name: str | None, file: str | None) -> TokenizerSpec:
-    """The tokenizer: the flags', else the spec's training tokenizer, else OLMo's bundled one."""
-    if name or file:
-        return TokenizerSpec(name or TokenizerSpec.name, Path(file) if file else None)
-    if spec is not None and spec.train is not None:
-        return spec.train.tokenizer
-    return TokenizerSpec()
+    """OLMo-core token ids and file of the checkpoints' tokenizer: the spec's training
+    tokenizer (else OLMo's bundled one), with the name and file given overriding its own."""
+    base = spec.train.tokenizer if spec is not None and spec.train is not None else None
+    base = base or TokenizerSpec()
+    name = name or base.name
+    if file is None and name == base.name:
+        return TokenizerSpec(name=name, file=base.file)
+    return TokenizerSpec(name=name, file=Path(file) if file else None)
+
+
+def hf_tokenizer(
+    folder: Path, spec: LadderSpec | None, name: str | None, file: str | None
+) -> Tokenizer:
+    """A Hugging Face folder's tokenizer: OLMo-core's `name` if given (see tokenizer_for),
+    else the tokenizer.json or folder `file`, else the folder's own tokenizer files (else,
+    with a spec, its training tokenizer)."""
+    from ladder.runs.hf_tokenizer import has_tokenizer, load_own_tokenizer
+    from ladder.runs.tokenizer import load_tokenizer
+
+    if name:
+        return load_tokenizer(tokenizer_for(spec, name, file))
+    if file or has_tokenizer(folder) or spec is None or spec.train is None:
+        return load_own_tokenizer(Path(file) if file else folder)
+    return load_tokenizer(spec.train.tokenizer)
