@@ -607,3 +607,12 @@ def test_damaged_checkpoint_is_one_line_naming_it(trained, tmp_path, capsys, dam
     with pytest.raises(LadderError, match=message) as error:
         load_olmo(checkpoint, size)
     assert str(checkpoint) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_tokenizer_options_override_the_spec_tokenizer():
+    from ladder.collect.collector import tokenizer_for
+
+    default = TokenizerSpec()
+    assert tokenizer_for(None, None, None) == default
+    assert tokenizer_for(None, None, "t.json") == TokenizerSpec(name=default.name, file="t.json")
+    assert tokenizer_for(None, "dolma2", None) == TokenizerSpec(name="dolma2")
