@@ -610,9 +610,22 @@ def test_damaged_checkpoint_is_one_line_naming_it(trained, tmp_path, capsys, dam
 
 
 def test_tokenizer_options_override_the_spec_tokenizer():
-    from ladder.collect.collector import tokenizer_for
+    from ladder.collect.settings import tokenizer_for
 
     default = TokenizerSpec()
     assert tokenizer_for(None, None, None) == default
     assert tokenizer_for(None, None, "t.json") == TokenizerSpec(name=default.name, file="t.json")
     assert tokenizer_for(None, "dolma2", None) == TokenizerSpec(name="dolma2")
+
+
+def test_a_plan_round_trips_its_evaluation_settings(tmp_path):
+    from ladder.collect.settings import EvalSettings
+    from ladder.collect.shards import Plan, read_plan, write_plan
+
+    settings = EvalSettings(tasks=[TASK], limit=3, context_length=64, tokenizer_file="/t.json")
+    plan = Plan("c.yaml", str(tmp_path / "t.parquet"), settings, [[("r", 2)], [("r", 4)]])
+    path = write_plan(plan)
+    assert read_plan(path) == plan
+    path.write_text('{"config": "c.yaml", "table": "t", "tasks": [], "shards": []}')
+    with pytest.raises(LadderError, match="not a plan written by `ladder collect`"):
+        read_plan(path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ladder.collect.checkpoints import load_hf, load_olmo
 from ladder.collect.evaluate import Evaluator, to_rows
@@ -20,10 +20,6 @@ from ladder.errors import LadderError
 from ladder.runs.folder import checkpoints, model_config, read_rung, rung_dir
 from ladder.runs.schedule import schedule_columns
 from ladder.spec.ladder import LadderSpec
-from ladder.spec.train import TokenizerSpec
-
-if TYPE_CHECKING:
-    from olmo_eval import Tokenizer
 
 
 @dataclass(frozen=True)
@@ -100,30 +96,3 @@ def hf_pending(
         embedding = model.get_input_embeddings().weight.numel()
         params = sum(p.numel() for p in model.parameters()) - embedding
     return Pending(run, int(params), tokens, step, lambda: hf_logits(model))
-
-
-def tokenizer_for(spec: LadderSpec | None, name: str | None, file: str | None) -> TokenizerSpec:
-    """OLMo-core token ids and file of the checkpoints' tokenizer: the spec's training
-    tokenizer (else OLMo's bundled one), with the name and file given overriding its own."""
-    base = spec.train.tokenizer if spec is not None and spec.train is not None else None
-    base = base or TokenizerSpec()
-    name = name or base.name
-    if file is None and name == base.name:
-        return TokenizerSpec(name=name, file=base.file)
-    return TokenizerSpec(name=name, file=Path(file) if file else None)
-
-
-def hf_tokenizer(
-    folder: Path, spec: LadderSpec | None, name: str | None, file: str | None
-) -> Tokenizer:
-    """A Hugging Face folder's tokenizer: OLMo-core's `name` if given (see tokenizer_for),
-    else the tokenizer.json or folder `file`, else the folder's own tokenizer files (else,
-    with a spec, its training tokenizer)."""
-    from ladder.runs.hf_tokenizer import has_tokenizer, load_own_tokenizer
-    from ladder.runs.tokenizer import load_tokenizer
-
-    if name:
-        return load_tokenizer(tokenizer_for(spec, name, file))
-    if file or has_tokenizer(folder) or spec is None or spec.train is None:
-        return load_own_tokenizer(Path(file) if file else folder)
-    return load_tokenizer(spec.train.tokenizer)
