@@ -210,6 +210,8 @@ def test_hf_folder_that_does_not_load_is_an_error(tmp_path, capsys):
         "x",
         "--tasks",
         TASK,
+        "--tokenizer",
+        "gpt_neox_olmo_dolma_v1_5",
         "-o",
         str(tmp_path / "o.parquet"),
         "-q",
@@ -219,7 +221,7 @@ def test_hf_folder_that_does_not_load_is_an_error(tmp_path, capsys):
     assert not (tmp_path / "o.parquet").exists()
 
 
-def tiny_llama(folder, vocab: int = VOCAB):
+def tiny_llama(folder, vocab: int = VOCAB, positions: int = 256):
     """A random 2-layer Llama saved as a local Hugging Face folder."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -230,7 +232,7 @@ def tiny_llama(folder, vocab: int = VOCAB):
         intermediate_size=32,
         num_hidden_layers=2,
         num_attention_heads=2,
-        max_position_embeddings=256,
+        max_position_embeddings=positions,
     )
     model = LlamaForCausalLM(config)
     model.save_pretrained(folder)
@@ -253,7 +255,18 @@ def test_hf_folder_is_scored_like_the_library_and_only_once(tmp_path, requests, 
     model = tiny_llama(tmp_path / "hf")
     out = tmp_path / "public.parquet"
     args = ["collect", "--hf", str(tmp_path / "hf"), "--run", "llama-tiny", "--tokens", "2e6"]
-    args += ["--step", "9", "--tasks", TASK, "--limit", "20", "--context-length", "256"]
+    args += [
+        "--tokenizer",
+        "gpt_neox_olmo_dolma_v1_5",
+        "--step",
+        "9",
+        "--tasks",
+        TASK,
+        "--limit",
+        "20",
+        "--context-length",
+        "256",
+    ]
     assert main([*args, "-o", str(out), "-q"]) == 0
     (row,) = observations.read(out).to_dict("records")
     direct = direct_scores(lambda ids: model(input_ids=ids).logits, requests)
@@ -276,9 +289,98 @@ def test_hf_folder_is_scored_like_the_library_and_only_once(tmp_path, requests, 
 def test_hf_folder_with_a_smaller_vocabulary_is_a_tokenizer_mismatch(tmp_path, capsys):
     tiny_llama(tmp_path / "hf", vocab=1000)
     args = ["collect", "--hf", str(tmp_path / "hf"), "--run", "x", "--tasks", TASK]
+    args += ["--tokenizer", "gpt_neox_olmo_dolma_v1_5"]
     assert main([*args, "-o", str(tmp_path / "o.parquet"), "-q"]) == 2
     assert "tokenizer mismatch: the model has 1,000 token embeddings" in capsys.readouterr().err
     assert not (tmp_path / "o.parquet").exists()
+
+
+def tiny_tokenizer(folder: Path) -> int:
+    """A byte-level BPE tokenizer unlike OLMo's (512 ids, `<s>` prepended like Llama's), trained
+    here and saved as a Hugging Face tokenizer in `folder`; its vocabulary size."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    base = Tokenizer(models.BPE())
+    base.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    base.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=512,
+        special_tokens=["<s>", "</s>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    text = "Question: Which of these is a source of light? Answer: the Sun, a lamp or a candle."
+    base.train_from_iterator([text] * 20, trainer)
+    base.post_processor = processors.TemplateProcessing(
+        single="<s> $A", special_tokens=[("<s>", 0)]
+    )
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=base, bos_token="<s>", eos_token="</s>")
+    tokenizer.save_pretrained(folder)
+    return len(tokenizer)
+
+
+@pytest.fixture(scope="module")
+def own_tokenizer_llama(tmp_path_factory) -> tuple[Path, object]:
+    """A tiny random Llama saved with its own tokenizer (unlike OLMo's); (folder, model)."""
+    folder = tmp_path_factory.mktemp("own") / "hf"
+    model = tiny_llama(folder, vocab=tiny_tokenizer(folder), positions=4096)
+    return folder, model
+
+
+def collect_hf(folder: Path, table: Path, *extra: str) -> int:
+    args = ["collect", "--hf", str(folder), "--run", "m", "--params", "1000", "--tokens", "1e6"]
+    return main(
+        [*args, "--tasks", "arc_easy_rc_5shot", "--limit", "4", "-o", str(table), "-q", *extra]
+    )
+
+
+def test_hf_folder_is_scored_with_its_own_tokenizer(own_tokenizer_llama, tmp_path):
+    from ladder.runs.hf_tokenizer import load_own_tokenizer
+
+    folder, model = own_tokenizer_llama
+    assert collect_hf(folder, tmp_path / "own.parquet") == 0
+    (row,) = observations.read(tmp_path / "own.parquet").to_dict("records")
+    assert (row["run"], row["params"], row["documents"]) == ("m", 1000, 4)
+    assert math.isfinite(row["task_loss"]) and row["task_loss"] > 0
+    requests = build_requests("arc_easy_rc_5shot", load_own_tokenizer(folder), 2048, limit=4)
+    assert {sample["query"][0] for sample in requests.samples} == {0}  # its own BOS
+    direct = direct_scores(lambda ids: model(input_ids=ids).logits, requests)
+    assert row["task_loss"] == pytest.approx(direct["bpb_v1"], rel=1e-5)
+    assert row["accuracy"] == pytest.approx(direct["len_norm_v1"])
+
+
+def test_tokenizer_file_is_the_folders_own_or_a_bare_tokenizer_json(own_tokenizer_llama, tmp_path):
+    import shutil
+
+    folder, _ = own_tokenizer_llama
+    assert collect_hf(folder, tmp_path / "own.parquet") == 0
+    bare = shutil.copy(folder / "tokenizer.json", tmp_path / "tokenizer.json")
+    for file in (folder / "tokenizer.json", bare, folder):
+        table = tmp_path / f"{len(str(file))}.parquet"
+        assert collect_hf(folder, table, "--tokenizer-file", str(file)) == 0
+        pd.testing.assert_frame_equal(
+            observations.read(table), observations.read(tmp_path / "own.parquet")
+        )
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--tokenizer", "smollm2"], "unknown tokenizer 'smollm2': one of dolma2, "),
+        (["--tokenizer-file", "/nowhere/tokenizer.json"], "/nowhere/tokenizer.json: no such"),
+        (["--tokenizer", "gpt2"], "tokenizer 'gpt2' is not bundled offline"),
+    ],
+)
+def test_bad_tokenizer_options_are_one_line(own_tokenizer_llama, tmp_path, capsys, extra, message):
+    assert collect_hf(own_tokenizer_llama[0], tmp_path / "o.parquet", *extra) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "internal error" not in err
+
+
+def test_hf_folder_without_a_tokenizer_says_so(tmp_path, capsys):
+    tiny_llama(tmp_path / "hf")
+    assert collect_hf(tmp_path / "hf", tmp_path / "o.parquet") == 2
+    assert "no tokenizer files" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -505,3 +607,25 @@ def test_damaged_checkpoint_is_one_line_naming_it(trained, tmp_path, capsys, dam
     with pytest.raises(LadderError, match=message) as error:
         load_olmo(checkpoint, size)
     assert str(checkpoint) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_tokenizer_options_override_the_spec_tokenizer():
+    from ladder.collect.settings import tokenizer_for
+
+    default = TokenizerSpec()
+    assert tokenizer_for(None, None, None) == default
+    assert tokenizer_for(None, None, "t.json") == TokenizerSpec(name=default.name, file="t.json")
+    assert tokenizer_for(None, "dolma2", None) == TokenizerSpec(name="dolma2")
+
+
+def test_a_plan_round_trips_its_evaluation_settings(tmp_path):
+    from ladder.collect.settings import EvalSettings
+    from ladder.collect.shards import Plan, read_plan, write_plan
+
+    settings = EvalSettings(tasks=[TASK], limit=3, context_length=64, tokenizer_file="/t.json")
+    plan = Plan("c.yaml", str(tmp_path / "t.parquet"), settings, [[("r", 2)], [("r", 4)]])
+    path = write_plan(plan)
+    assert read_plan(path) == plan
+    path.write_text('{"config": "c.yaml", "table": "t", "tasks": [], "shards": []}')
+    with pytest.raises(LadderError, match="not a plan written by `ladder collect`"):
+        read_plan(path)

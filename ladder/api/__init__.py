@@ -31,6 +31,7 @@ from ladder.api._collect import (
     COLLECT_LAUNCHERS,
     SLURM_SHARDS,
     CollectResult,
+    EvalSettings,
     collect,
 )
 from ladder.api._data import (
@@ -91,6 +92,7 @@ __all__ = [
     "SLURM_SHARDS",
     "Backtest",
     "CollectResult",
+    "EvalSettings",
     "ProxyStudyResult",
     "TrainResult",
     "backtest",

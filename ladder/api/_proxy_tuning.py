@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ladder.api._collect import _eval_tasks
 from ladder.api._progress import progress_bar
 from ladder.api._train import train
+from ladder.collect.settings import DEFAULT_CONTEXT_LENGTH, EvalSettings
 from ladder.errors import LadderError
 from ladder.spec.ladder import LadderSpec
 
@@ -68,35 +68,30 @@ def proxy_score(
     expert: str | Path,
     anti_expert: str | Path,
     alpha: float = 1.0,
-    tasks: Sequence[str] = (),
+    settings: EvalSettings | None = None,
     output: str | Path | None = None,
-    limit: int | None = None,
-    batch_size: int = 32,
-    context_length: int | None = None,
-    device: str = "cpu",
     progress: bool = False,
 ) -> tuple[pd.DataFrame, Path | None]:
-    """Score the base steered by (expert - anti-expert) x alpha on olmo_eval tasks (default:
-    the spec's train.eval tasks and limit), as `ladder collect` scores one model; the rows
-    (run "<base>+<alpha>x(<expert> - <anti-expert>)", with columns base, expert, anti_expert,
-    alpha) are appended to `output` when given. Returns the rows and the table written."""
-    from ladder.collect.collector import tokenizer_for
-    from ladder.collect.evaluate import Evaluator
+    """Score the base steered by (expert - anti-expert) x alpha on olmo_eval tasks with
+    `settings` (default: EvalSettings(), the spec's train.eval tasks and limit; context length:
+    the base rung's), as `ladder collect` scores one model; the rows (run
+    "<base>+<alpha>x(<expert> - <anti-expert>)", with columns base, expert, anti_expert, alpha)
+    are appended to `output` when given. Returns the rows and the table written."""
     from ladder.data import observations
     from ladder.proxy_tuning.steer import steered_rows
     from ladder.runs.tokenizer import load_tokenizer
 
-    tasks, limit = _eval_tasks(spec, tasks, limit)
-    steered = _steered(spec, base, expert, anti_expert, alpha, device)
-    if context_length is None:
-        rung = steered.base.source.rung
-        context_length = rung.sequence_length if rung is not None else 2048
-    tokenizer = load_tokenizer(tokenizer_for(spec, None, None))
-    evaluator = Evaluator(tasks, tokenizer, context_length, limit, batch_size)
+    settings = (settings or EvalSettings()).for_spec(spec)
+    steered = _steered(spec, base, expert, anti_expert, alpha, settings.device)
+    rung = steered.base.source.rung
+    settings = settings.with_context_length(
+        rung.sequence_length if rung is not None else DEFAULT_CONTEXT_LENGTH
+    )
+    evaluator = settings.evaluator(load_tokenizer(settings.tokenizer_spec(spec)))
     with progress_bar(
         progress, total=evaluator.request_count, unit="req", desc=steered.name
     ) as bar:
-        rows = steered_rows(steered, evaluator, device, bar.update)
+        rows = steered_rows(steered, evaluator, settings.device, bar.update)
     if output is None:
         return rows, None
     observations.append(rows, Path(output))
@@ -119,7 +114,7 @@ def proxy_generate(
 ) -> list[str]:
     """Each prompt's continuation from the base steered by (expert - anti-expert) x alpha
     (greedy, or sampled with temperature and top-p after the combination)."""
-    from ladder.collect.collector import tokenizer_for
+    from ladder.collect.settings import tokenizer_for
     from ladder.proxy_tuning.steer import generate
     from ladder.runs.tokenizer import load_tokenizer
 
@@ -128,7 +123,7 @@ def proxy_generate(
     if not temperature > 0 or not 0 < top_p <= 1:
         raise LadderError("temperature must be > 0 and top-p in (0, 1]")
     steered = _steered(spec, base, expert, anti_expert, alpha, device)
-    tokenizer = load_tokenizer(tokenizer_for(spec, None, None))
+    tokenizer = load_tokenizer(tokenizer_for(spec))
     return generate(
         steered,
         prompts,
@@ -172,7 +167,7 @@ def proxy_study(
     observation rows and the figure to `output_dir` (default train.output/proxy-study)."""
     import time
 
-    from ladder.collect.evaluate import Evaluator, check_tasks
+    from ladder.collect.evaluate import check_tasks
     from ladder.proxy_tuning import study
     from ladder.proxy_tuning import tune as tuning
     from ladder.proxy_tuning.combine import check_alpha
@@ -200,8 +195,8 @@ def proxy_study(
 
         tuned = study.tune_rungs(spec.train, rungs, tuning_set, settings, on_step)
     seconds["tune"] = time.perf_counter() - start - seconds["train"]
-    tokenizer = load_tokenizer(spec.train.tokenizer)
-    evaluator = Evaluator([task], tokenizer, spec.train.sequence_length)
+    settings = EvalSettings(tasks=(task,), context_length=spec.train.sequence_length)
+    evaluator = settings.evaluator(load_tokenizer(spec.train.tokenizer))
     total = evaluator.request_count * 3 * len(rungs)  # untuned, tuned, proxy-tuned
     with progress_bar(progress, total=total, unit="req", desc="scoring") as bar:
         rows = study.score(spec.train, rungs, tuning_set, evaluator, alpha, bar.update)

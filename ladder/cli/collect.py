@@ -6,7 +6,16 @@ import argparse
 from typing import Any
 
 from ladder import api
-from ladder.cli.common import add_config, add_output, add_quiet, add_verb, count, progress, split
+from ladder.cli.common import (
+    add_config,
+    add_eval_args,
+    add_output,
+    add_quiet,
+    add_verb,
+    count,
+    eval_settings,
+    progress,
+)
 
 
 def register(sub: Any) -> None:
@@ -33,15 +42,8 @@ def register(sub: Any) -> None:
         ],
     )
     add_config(col)
-    col.add_argument("--tasks", help="comma-separated olmo_eval tasks (default: train.eval's)")
+    add_eval_args(col, "the rungs'; 2048 with --hf")
     col.add_argument("--list-tasks", action="store_true", help="list the valid task names")
-    col.add_argument("--limit", type=count, help="documents per task (default: train.eval's)")
-    col.add_argument("--batch-size", type=count, default=32, help="requests per forward pass")
-    col.add_argument(
-        "--context-length",
-        type=count,
-        help="left-truncate requests to this many tokens (default: the rungs')",
-    )
     col.add_argument(
         "--device", default="cpu", help="cpu or cuda (under torchrun: each rank's own GPU)"
     )
@@ -63,8 +65,16 @@ def register(sub: Any) -> None:
     col.add_argument("--params", type=count, help="with --hf: N (default: non-embedding count)")
     col.add_argument("--tokens", type=count, help="with --hf: D, tokens it was trained on")
     col.add_argument("--step", type=int, default=0, help="with --hf: its step")
-    col.add_argument("--tokenizer", help="OLMo-core tokenizer name (default: the spec's)")
-    col.add_argument("--tokenizer-file", help="its tokenizer.json, if not bundled")
+    col.add_argument(
+        "--tokenizer",
+        help="OLMo-core tokenizer name: its token ids, its JSON bundled unless "
+        "--tokenizer-file (default: the spec's; with --hf, the folder's own tokenizer)",
+    )
+    col.add_argument(
+        "--tokenizer-file",
+        help="the named tokenizer's tokenizer.json; with --hf and no --tokenizer, a "
+        "Hugging Face tokenizer (folder or tokenizer.json) to encode with",
+    )
     add_output(col, "the table to append to (default: the spec's data)")
     add_quiet(col)
     col.set_defaults(func=run)
@@ -79,19 +89,13 @@ def run(args: argparse.Namespace) -> int:
     spec = None if args.hf and not args.config else api.spec(args.config)
     result = api.collect(
         spec,
-        tasks=split(args.tasks),
+        eval_settings(args),
         output=args.output,
         hf=args.hf,
         run=args.run,
         params=args.params,
         tokens=args.tokens or 0,
         step=args.step,
-        limit=args.limit,
-        batch_size=args.batch_size,
-        context_length=args.context_length,
-        device=args.device,
-        tokenizer=args.tokenizer,
-        tokenizer_file=args.tokenizer_file,
         progress=progress(args),
         launcher=args.launcher,
         shards=args.shards,

@@ -11,9 +11,12 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ladder.errors import LadderError
+
+if TYPE_CHECKING:
+    from ladder.api import EvalSettings
 
 
 class Parser(argparse.ArgumentParser):
@@ -88,6 +91,34 @@ def add_noise_args(parser: argparse.ArgumentParser) -> None:
     """The flags of the noise floor (ladder.api.noise)."""
     parser.add_argument("--runs", help="runs for the noise floor (default: fit and target runs)")
     parser.add_argument("--last-n", type=count, default=10, help="evaluations per run")
+
+
+def add_eval_args(parser: argparse.ArgumentParser, context_default: str) -> None:
+    """The evaluation settings' flags but --device (see eval_settings)."""
+    parser.add_argument("--tasks", help="comma-separated olmo_eval tasks (default: train.eval's)")
+    parser.add_argument("--limit", type=count, help="documents per task (default: train.eval's)")
+    parser.add_argument("--batch-size", type=count, default=32, help="requests per forward pass")
+    parser.add_argument(
+        "--context-length",
+        type=count,
+        help=f"left-truncate requests to this many tokens (default: {context_default})",
+    )
+
+
+def eval_settings(args: argparse.Namespace) -> EvalSettings:
+    """The evaluation settings of add_eval_args' flags, --device and, where the verb has them,
+    --tokenizer and --tokenizer-file."""
+    from ladder.api import EvalSettings
+
+    return EvalSettings(
+        tasks=tuple(split(args.tasks)),
+        limit=args.limit,
+        batch_size=args.batch_size,
+        context_length=args.context_length,
+        device=args.device,
+        tokenizer=getattr(args, "tokenizer", None),
+        tokenizer_file=getattr(args, "tokenizer_file", None),
+    )
 
 
 def progress(args: argparse.Namespace) -> bool:

@@ -9,12 +9,13 @@ from typing import Any
 from ladder import api
 from ladder.cli.common import (
     add_config,
+    add_eval_args,
     add_output,
     add_quiet,
     add_verb,
     count,
+    eval_settings,
     progress,
-    split,
 )
 
 MODEL_HELP = "a rung name (in the spec's train.output), a rung or stepN folder, or a HF folder"
@@ -109,10 +110,7 @@ def register(sub: Any) -> None:
     generate.add_argument("--top-p", type=float, default=1.0, help="with --sample")
     generate.add_argument("--seed", type=int, default=0, help="with --sample")
     generate.set_defaults(func=run_generate)
-    score.add_argument("--tasks", help="comma-separated olmo_eval tasks (default: train.eval's)")
-    score.add_argument("--limit", type=count, help="documents per task (default: train.eval's)")
-    score.add_argument("--batch-size", type=count, default=32, help="requests per forward pass")
-    score.add_argument("--context-length", type=count, help="default: the base rung's")
+    add_eval_args(score, "the base rung's")
     add_output(score, "append the rows to this observation table (default: print them)")
     add_quiet(score)
     score.set_defaults(func=run_score)
@@ -195,12 +193,8 @@ def run_score(args: argparse.Namespace) -> int:
         args.expert,
         args.anti_expert,
         args.alpha,
-        split(args.tasks),
+        eval_settings(args),
         args.output,
-        args.limit,
-        args.batch_size,
-        args.context_length,
-        args.device,
         progress(args),
     )
     columns = ["run", "task", "task_loss", "accuracy", "documents"]

@@ -40,6 +40,6 @@ def load_hf(folder: Path, vocab_size: int, device: str = "cpu"):
     if rows < vocab_size:
         raise LadderError(
             f"{folder}: tokenizer mismatch: the model has {rows:,} token embeddings, the "
-            f"tokenizer {vocab_size:,} ids; pass the model's own tokenizer with --tokenizer"
+            f"tokenizer {vocab_size:,} ids; give the model's own tokenizer (--tokenizer-file)"
         )
     return model.to(device).eval()

@@ -20,7 +20,6 @@ from ladder.errors import LadderError
 from ladder.runs.folder import checkpoints, model_config, read_rung, rung_dir
 from ladder.runs.schedule import schedule_columns
 from ladder.spec.ladder import LadderSpec
-from ladder.spec.train import TokenizerSpec
 
 
 @dataclass(frozen=True)
@@ -97,12 +96,3 @@ def hf_pending(
         embedding = model.get_input_embeddings().weight.numel()
         params = sum(p.numel() for p in model.parameters()) - embedding
     return Pending(run, int(params), tokens, step, lambda: hf_logits(model))
-
-
-def tokenizer_for(spec: LadderSpec | None, name: str | None, file: str | None) -> TokenizerSpec:
-    """The tokenizer: the flags', else the spec's training tokenizer, else OLMo's bundled one."""
-    if name or file:
-        return TokenizerSpec(name or TokenizerSpec.name, Path(file) if file else None)
-    if spec is not None and spec.train is not None:
-        return spec.train.tokenizer
-    return TokenizerSpec()

@@ -19,16 +19,16 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ladder.collect.collector import Pending, pending_checkpoints, score_and_append
-from ladder.collect.evaluate import Evaluator
+from ladder.collect.settings import EvalSettings
 from ladder.data import observations
 from ladder.errors import LadderError
 from ladder.files import locked, read_json, write_json, write_text
 from ladder.runs.cluster import directive, quote, slurm_directives, submit, torchrun
-from ladder.spec.train import SlurmSpec, TokenizerSpec
+from ladder.spec.train import SlurmSpec
 
 PLAN = "plan.json"
 WORKER = "ladder.collect.worker"
@@ -37,18 +37,12 @@ WORKER = "ladder.collect.worker"
 @dataclass(frozen=True)
 class Plan:
     """What the shards of one sharded collect score, and how: the spec file (the workers read
-    the rungs and model sizes from it), the table, the tasks and evaluation settings
-    (documents per task, requests per batch, context length in tokens, device, tokenizer
-    name and file) and, per shard, its checkpoints as (run, step)."""
+    the rungs and model sizes from it), the table, the evaluation settings (their tokenizer
+    pinned) and, per shard, its checkpoints as (run, step)."""
 
     config: str
     table: str
-    tasks: list[str]
-    limit: int | None
-    batch_size: int
-    context_length: int
-    device: str
-    tokenizer: tuple[str, str | None]
+    settings: EvalSettings
     shards: list[list[tuple[str, int]]]
 
 
@@ -71,12 +65,11 @@ def write_plan(plan: Plan) -> Path:
 def read_plan(path: Path) -> Plan:
     raw = read_json(path, "collect plan")
     try:
-        plan = Plan(**raw)
-        tokenizer = tuple(plan.tokenizer)
-        shards = [[(str(run), int(step)) for run, step in shard] for shard in plan.shards]
-    except (TypeError, ValueError) as exc:
+        settings = EvalSettings(**raw["settings"])
+        shards = [[(str(run), int(step)) for run, step in shard] for shard in raw["shards"]]
+        return Plan(**{**raw, "settings": settings, "shards": shards})
+    except (KeyError, TypeError, ValueError) as exc:
         raise LadderError(f"{path}: not a plan written by `ladder collect` ({exc})") from None
-    return Plan(**{**asdict(plan), "tokenizer": tokenizer, "shards": shards})
 
 
 def shard_file(folder: Path, shard: int) -> Path:
@@ -122,17 +115,14 @@ def run_shard(plan_path: Path, shard: int) -> int:
     part = shard_file(work_dir(table), shard)
     assigned = set(plan.shards[shard])
     have = observations.keys_in(table) | observations.keys_in(part)
-    device = shard_device(plan.device)
-    pending = pending_checkpoints(load_spec(Path(plan.config)), plan.tasks, have, device)
+    settings = replace(plan.settings, device=shard_device(plan.settings.device))
+    spec = load_spec(Path(plan.config))
+    pending = pending_checkpoints(spec, settings.tasks, have, settings.device)
     todo = [item for item in pending if (item.run, item.step) in assigned]
     if todo:
-        name, file = plan.tokenizer
-        tokenizer = load_tokenizer(TokenizerSpec(name=name, file=Path(file) if file else None))
-        evaluator = Evaluator(
-            plan.tasks, tokenizer, plan.context_length, plan.limit, plan.batch_size
-        )
+        evaluator = settings.evaluator(load_tokenizer(settings.tokenizer_spec(spec)))
         for item in todo:
-            score_and_append([item], evaluator, part, device)
+            score_and_append([item], evaluator, part, settings.device)
             print(f"shard {shard}: {item.run} step {item.step} scored", flush=True)
     return merge(part, table)
 

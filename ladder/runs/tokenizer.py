@@ -22,16 +22,28 @@ BUNDLED_FILES = {"gpt_neox_olmo_dolma_v1_5": "tokenizers/allenai_gpt-neox-olmo-d
 _KEEP_OPEN = ExitStack()  # olmo_eval's packaged files, extracted for the process's lifetime
 
 
+def token_config_names() -> list[str]:
+    """The tokenizers OLMo-core's TokenizerConfig names (not from_hf: it reads a hub)."""
+    from olmo_core.data import TokenizerConfig
+
+    return sorted(
+        name
+        for name, member in vars(TokenizerConfig).items()
+        if isinstance(member, classmethod) and name != "from_hf" and not name.startswith("_")
+    )
+
+
 def token_config(spec: TokenizerSpec) -> TokenizerConfig:
     """OLMo-core's TokenizerConfig (vocabulary size, eos/pad/bos ids) of a named tokenizer."""
     from olmo_core.data import TokenizerConfig
 
-    factory = getattr(TokenizerConfig, spec.name, None)
-    if spec.name.startswith("_") or not callable(factory) or spec.name == "from_hf":
+    if spec.name not in token_config_names():
         raise LadderError(
-            f"unknown tokenizer {spec.name!r}: one of dolma2, gpt_neox_olmo_dolma_v1_5, gpt2"
+            f"unknown tokenizer {spec.name!r}: one of {', '.join(token_config_names())} "
+            "(OLMo-core's; for a Hugging Face model's own, give its folder or tokenizer.json "
+            "with --tokenizer-file)"
         )
-    return factory()
+    return getattr(TokenizerConfig, spec.name)()
 
 
 def tokenizer_file(spec: TokenizerSpec) -> Path:
@@ -42,8 +54,8 @@ def tokenizer_file(spec: TokenizerSpec) -> Path:
         return spec.file
     if spec.name not in BUNDLED_FILES:
         raise LadderError(
-            f"tokenizer {spec.name!r} is not bundled offline; give its tokenizer.json as "
-            "train.tokenizer.file"
+            f"tokenizer {spec.name!r} is not bundled offline; give its tokenizer.json "
+            "(train.tokenizer.file, or --tokenizer-file)"
         )
     import importlib.resources
 
