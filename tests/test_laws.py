@@ -9,11 +9,12 @@ import pytest
 from conftest import TARGET, ladder_grid
 
 from ladder.errors import LadderError
-from ladder.laws import PowerLaw, Sigmoid
 from ladder.laws.bootstrap import checkpoint_weights, interval, run_counts
 from ladder.laws.estimator import from_document
 from ladder.laws.intervals import Bootstrap
+from ladder.laws.power import PowerLaw
 from ladder.laws.predictors import Chained, single_step_baseline
+from ladder.laws.sigmoid import Sigmoid
 
 
 def power_truth(nd: np.ndarray) -> np.ndarray:

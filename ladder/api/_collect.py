@@ -62,6 +62,7 @@ def collect(
     ladder.collect.shards). Running it again merges what killed shards left and scores the
     rest."""
     from ladder.collect import collector
+    from ladder.collect.checkpoints import require_hf_folder
     from ladder.data import observations
     from ladder.runs.tokenizer import load_tokenizer
 
@@ -73,6 +74,7 @@ def collect(
             raise LadderError("a Hugging Face folder needs a run name and an output table")
         if launcher != "local":
             raise LadderError("a Hugging Face folder is one checkpoint: use the local launcher")
+        require_hf_folder(Path(hf))  # before its tokenizer files are looked for
         tokenizer = settings.hf_tokenizer(Path(hf), spec)
         vocab, device = tokenizer.vocab_size, settings.device
         item = collector.hf_pending(Path(hf), run, params, tokens, step, vocab, device)

@@ -25,11 +25,16 @@ def load_olmo(checkpoint: Path, model_config, device: str = "cpu") -> Transforme
     return model
 
 
+def require_hf_folder(folder: Path) -> None:
+    """LadderError unless `folder` holds a Hugging Face model's config.json."""
+    if not (folder / "config.json").is_file():
+        raise LadderError(f"{folder}: not a Hugging Face model folder (no config.json)")
+
+
 def load_hf(folder: Path, vocab_size: int, device: str = "cpu"):
     """A local Hugging Face causal LM; LadderError if it does not load or its vocabulary is
     smaller than the tokenizer's (a tokenizer mismatch)."""
-    if not (folder / "config.json").is_file():
-        raise LadderError(f"{folder}: not a Hugging Face model folder (no config.json)")
+    require_hf_folder(folder)
     try:
         from transformers import AutoModelForCausalLM
 

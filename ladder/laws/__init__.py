@@ -10,13 +10,3 @@
 - bootstrap.py, intervals.py: resampling and estimates; bootstrap and conformal intervals
 - flops.py: C = 6 N D
 """
-
-# Every module that defines an estimator is imported here, so that the registry knows every kind
-# a fit document can hold whichever module a reader imported first.
-from ladder.laws import baselines, intervals, lr, shared  # noqa: F401
-from ladder.laws.estimator import Estimator, Predictor, from_document
-from ladder.laws.power import PowerLaw
-from ladder.laws.predictors import Chained
-from ladder.laws.sigmoid import Sigmoid
-
-__all__ = ["Chained", "Estimator", "PowerLaw", "Predictor", "Sigmoid", "from_document"]

@@ -15,6 +15,7 @@ registry that serializes them.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -132,11 +133,11 @@ def from_document(document: Any, expect: type | None = None) -> Any:
     unknown kind, a newer version, or malformed data (and when it is not an `expect`)."""
     try:
         kind = document["kind"]
-        cls = REGISTRY[kind]
+        cls = registry()[kind]
     except (KeyError, TypeError):
         raise LadderError(
             f"not a law or predictor document (kind {_kind(document)!r}; known: "
-            f"{', '.join(sorted(REGISTRY))})"
+            f"{', '.join(sorted(registry()))})"
         ) from None
     version = document.get("version", 1)
     if not isinstance(version, int) or version > cls.version:
@@ -152,6 +153,18 @@ def from_document(document: Any, expect: type | None = None) -> Any:
     if expect is not None and not isinstance(estimator, expect):
         raise LadderError(f"a {kind} where a {expect.__name__} was expected")
     return estimator
+
+
+# The modules that define estimators: a document may name a kind of any of them, whichever
+# module its reader happened to import (ladder.laws stays light: the CLI's parser imports it).
+ESTIMATOR_MODULES = ("power", "sigmoid", "shared", "lr", "baselines", "predictors", "intervals")
+
+
+def registry() -> dict[str, type[Estimator]]:
+    """Every estimator class by name, its modules imported."""
+    for module in ESTIMATOR_MODULES:
+        importlib.import_module(f"ladder.laws.{module}")
+    return REGISTRY
 
 
 def _kind(document: Any) -> Any:
