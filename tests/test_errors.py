@@ -32,6 +32,9 @@ def _files(tmp):
     (tmp / "a-folder").mkdir()
     (tmp / "link.json").symlink_to(tmp / "elsewhere.json")
     (tmp / "notfit.json").write_text('{"schema": "something else"}')
+    header = "_step,throughput/total_tokens,eval/downstream_bpb/x_bpb\n"
+    (tmp / "bpb.csv").write_text(header + "1,100,0.5\n2,200,oops\n")
+    (tmp / "step.csv").write_text(header + "x,100,0.5\n")
 
 
 CASES = {
@@ -90,6 +93,18 @@ CASES = {
     "import with bad params": (
         ["import", "olmo-logs", "{tmp}/header.csv", "--params", "x=-3", "-o", "{tmp}/t.parquet"],
         "expected NAME=NUMBER",
+    ),
+    "import a log with a word for bpb": (
+        ["import", "olmo-logs", "{tmp}/bpb.csv", "--params", "bpb=1e9", "-o", "{tmp}/t.csv"],
+        "row 3, column 'eval/downstream_bpb/x_bpb': not a number ('oops')",
+    ),
+    "import a log with a word for the step": (
+        ["import", "olmo-logs", "{tmp}/step.csv", "--params", "step=1e9", "-o", "{tmp}/t.csv"],
+        "row 2, column '_step': not a number ('x')",
+    ),
+    "import with infinite params": (
+        ["import", "olmo-logs", "{tmp}/bpb.csv", "--params", "190M=inf", "-o", "{tmp}/t.csv"],
+        "--params '190M=inf': expected NAME=NUMBER",
     ),
     "prepare without input": (["prepare-data", "-o", "{tmp}/t.npy"], "give input files"),
     "prepare a missing file": (

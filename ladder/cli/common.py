@@ -106,7 +106,7 @@ def count(text: str) -> int:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value != int(value) or value > 2**63 - 1:
+    if not 0 < value <= 2**63 - 1 or value != int(value):  # NaN and infinity fail the first
         raise argparse.ArgumentTypeError(f"{text!r}: expected a positive whole number")
     return int(value)
 
