@@ -35,6 +35,8 @@ def _files(tmp):
     header = "_step,throughput/total_tokens,eval/downstream_bpb/x_bpb\n"
     (tmp / "bpb.csv").write_text(header + "1,100,0.5\n2,200,oops\n")
     (tmp / "step.csv").write_text(header + "x,100,0.5\n")
+    (tmp / "t.csv").write_text("run,params,tokens,step,task,task_loss\nr,1,1,1,t,1\n")
+    (tmp / "spec.yaml").write_text("name: s\ndata: t.csv\nfit: {runs: [r]}\n")
 
 
 CASES = {
@@ -55,6 +57,32 @@ CASES = {
     "output is a folder": (["fit", "-o", "{tmp}/a-folder"], "not a regular file"),
     "output is a symlink": (["fit", "-o", "{tmp}/link.json"], "a symlink"),
     "output is a device": (["fit", "-o", "/dev/null"], "not a regular file"),
+    "output is the input table": (
+        ["fit", "{tmp}/t.csv", "--fit-runs", "r", "-o", "{tmp}/t.csv"],
+        "is also an input of `ladder fit`",
+    ),
+    "output is the spec's table": (
+        ["fit", "-c", "{tmp}/spec.yaml", "-o", "{tmp}/t.csv"],
+        "t.csv: is also an input of `ladder fit`",
+    ),
+    "output is the spec": (["fit", "-c", "{tmp}/spec.yaml", "-o", "{tmp}/spec.yaml"], "input"),
+    "output is the fit read": (
+        [
+            "predict",
+            "{tmp}/notfit.json",
+            "--params",
+            "1",
+            "--tokens",
+            "1",
+            "-o",
+            "{tmp}/notfit.json",
+        ],
+        "is also an input of `ladder predict`",
+    ),
+    "import a table into itself": (
+        ["import", "csv", "{tmp}/t.csv", "-o", "{tmp}/t.csv"],
+        "is also an input of `ladder import`",
+    ),
     "bad chance": (
         ["fit", TABLE, "--fit-runs", RUNS, "--chance", "piqa_val_rc_5shot=abc"],
         "expected NAME=NUMBER",
@@ -136,10 +164,18 @@ CASES = {
 }
 
 
+def _snapshot(folder):
+    """Every path under `folder`, with a regular file's bytes."""
+    return {
+        path: path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        for path in folder.rglob("*")
+    }
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_is_one_line_exit_2(case, tmp_path, capsys):
     _files(tmp_path)
-    before = set(tmp_path.rglob("*"))
+    before = _snapshot(tmp_path)
     args, message = CASES[case]
     code = main([a.replace("{tmp}", str(tmp_path)) for a in args])
     err = capsys.readouterr().err
@@ -147,7 +183,7 @@ def test_bad_input_is_one_line_exit_2(case, tmp_path, capsys):
     assert message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "internal error" not in err
-    assert set(tmp_path.rglob("*")) == before  # nothing written, no temporary file left
+    assert _snapshot(tmp_path) == before  # nothing written or changed, no temporary file left
 
 
 def test_the_error_contract_holds_through_the_installed_command(tmp_path):

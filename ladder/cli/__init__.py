@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from ladder import __version__
 from ladder.cli import analyses, collect, data, fit, predict, proxy, proxy_tuning, train
-from ladder.cli.common import HelpFormatter, Parser, wrap
+from ladder.cli.common import HelpFormatter, Parser, check_output_apart, wrap
 from ladder.errors import LadderError
 from ladder.spec.config import ValidationError, describe
 
@@ -48,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help, --version, or a usage error (exit 2)
         return int(exc.code or 0)
     try:
+        check_output_apart(args)
         return args.func(args)
     except (LadderError, ValidationError) as exc:  # ValidationError: a spec built in Python
         message = exc if isinstance(exc, LadderError) else describe(exc, "spec", None)

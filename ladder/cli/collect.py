@@ -65,7 +65,7 @@ def register(sub: Any) -> None:
     col.add_argument("--step", type=int, default=0, help="with --hf: its step")
     col.add_argument("--tokenizer", help="OLMo-core tokenizer name (default: the spec's)")
     col.add_argument("--tokenizer-file", help="its tokenizer.json, if not bundled")
-    add_output(col, "the table to append to (default: the spec's data)")
+    add_output(col, "the table to append to (default: the spec's data)", appends=True)
     add_quiet(col)
     col.set_defaults(func=run)
 

@@ -8,9 +8,11 @@ for no progress bars. N and D are numbers such as 6.9e9 everywhere.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ladder.errors import LadderError
@@ -74,8 +76,13 @@ def add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
 
-def add_output(parser: argparse.ArgumentParser, help_: str, required: bool = False) -> None:
+def add_output(
+    parser: argparse.ArgumentParser, help_: str, required: bool = False, appends: bool = False
+) -> None:
+    """-o/--output; `appends`: the verb adds rows to that table (the spec's own table may be
+    it), rather than replacing the file."""
     parser.add_argument("--output", "-o", metavar="FILE", required=required, help=help_)
+    parser.set_defaults(output_appends=appends)
 
 
 def add_output_dir(parser: argparse.ArgumentParser, default: str | None, help_: str) -> None:
@@ -137,3 +144,35 @@ def pairs(items: Sequence[str], flag: str, kind: type = float) -> dict[str, Any]
             raise LadderError(f"{flag} {key}: given twice")
         out[key] = number
     return out
+
+
+def input_paths(args: argparse.Namespace) -> Iterator[str]:
+    """Every file a verb's arguments name apart from its --output (tables, specs, fits, logs)
+    and, for a verb with a ladder spec that does not append to --output, the spec's table."""
+    for key, value in vars(args).items():
+        if key == "output":
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and os.path.isfile(item):
+                yield item
+    appends = getattr(args, "output_appends", False)
+    if "config" in vars(args) and getattr(args, "table", None) is None and not appends:
+        from ladder import api
+
+        with contextlib.suppress(LadderError):  # not a ladder spec (e.g. a proxy spec)
+            data = api.spec(args.config).data
+            if data is not None:
+                yield str(data)
+
+
+def check_output_apart(args: argparse.Namespace) -> None:
+    """LadderError when --output is one of the verb's inputs (it would be overwritten)."""
+    output = getattr(args, "output", None)
+    if not isinstance(output, str) or not os.path.isfile(output):
+        return
+    for path in input_paths(args):
+        if os.path.samefile(path, output):
+            raise LadderError(
+                f"{output}: is also an input of `ladder {args.command}` ({path}); refusing to "
+                "overwrite it (write to another path)"
+            )

@@ -113,7 +113,9 @@ def register(sub: Any) -> None:
     score.add_argument("--limit", type=count, help="documents per task (default: train.eval's)")
     score.add_argument("--batch-size", type=count, default=32, help="requests per forward pass")
     score.add_argument("--context-length", type=count, help="default: the base rung's")
-    add_output(score, "append the rows to this observation table (default: print them)")
+    add_output(
+        score, "append the rows to this observation table (default: print them)", appends=True
+    )
     add_quiet(score)
     score.set_defaults(func=run_score)
 
