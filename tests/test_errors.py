@@ -16,6 +16,7 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ladder.api import load_fit
 from ladder.cli import main
 from ladder.data import observations
 from ladder.errors import LadderError
@@ -194,6 +195,26 @@ def test_the_error_contract_holds_through_the_installed_command(tmp_path):
         check=False,
     )
     assert result.returncode == 2 and "invalid int value" in result.stderr
+
+
+def test_a_closed_stdout_still_writes_the_fit(tmp_path):
+    """`ladder fit -o F | head -c 0`: the reader is gone before the report is printed; the fit
+    is written all the same, with exit code 0 and nothing on stderr."""
+    out = tmp_path / "fit.json"
+    args = ["fit", "-q", "--method", "paper", "--bootstrap", "0", "-o", str(out)]
+    read, write = os.pipe()
+    os.close(read)
+    with os.fdopen(write, "wb") as stdout:
+        result = subprocess.run(
+            [sys.executable, "-m", "ladder", *args],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=False,
+        )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert load_fit(out).spec.name == "olmo-paper"
 
 
 def test_import_adds_to_a_table_instead_of_replacing_it(tmp_path, paper_table, capsys):
