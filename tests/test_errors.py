@@ -38,6 +38,12 @@ def _files(tmp):
     (tmp / "step.csv").write_text(header + "x,100,0.5\n")
     (tmp / "t.csv").write_text("run,params,tokens,step,task,task_loss\nr,1,1,1,t,1\n")
     (tmp / "spec.yaml").write_text("name: s\ndata: t.csv\nfit: {runs: [r]}\n")
+    columns = "run,params,tokens,step,task,task_loss\n"
+    (tmp / "zero-tokens.csv").write_text(columns + "r,1,0,5,t,1\n")
+    (tmp / "zero-loss.csv").write_text(columns + "r,1,1,1,t,0\n")
+    (tmp / "step-0.csv").write_text(columns + "a,1e6,0,0,t,2\nb,2e6,0,0,t,1.5\n")
+    frame = pd.read_csv(tmp / "t.csv").assign(tokens=pd.to_datetime(["2026-01-01"]))
+    frame.to_parquet(tmp / "dates.parquet")
 
 
 CASES = {
@@ -83,6 +89,31 @@ CASES = {
     "import a table into itself": (
         ["import", "csv", "{tmp}/t.csv", "-o", "{tmp}/t.csv"],
         "is also an input of `ladder import`",
+    ),
+    "zero tokens after step 0": (
+        ["fit", "{tmp}/zero-tokens.csv", "--fit-runs", "r"],
+        "row 2, column 'tokens': zero tokens seen after step 0 (0)",
+    ),
+    "zero task loss": (
+        ["fit", "{tmp}/zero-loss.csv", "--fit-runs", "r"],
+        "row 2, column 'task_loss': outside (0, inf] (0)",
+    ),
+    "fit runs at D = 0": (
+        ["fit", "{tmp}/step-0.csv", "--fit-runs", "a,b", "--method", "paper", "--bootstrap", "0"],
+        "fit run 'a' ends at D = 0 tokens",
+    ),
+    "tokens stored as dates": (
+        ["fit", "{tmp}/dates.parquet", "--fit-runs", "r"],
+        "column 'tokens': a date or time, not a number",
+    ),
+    "no task in --tasks": (
+        ["fit", TABLE, "--fit-runs", RUNS, "--tasks", ","],
+        "--tasks ',': names nothing",
+    ),
+    "no run in --fit-runs": (["fit", "--fit-runs", " , "], "--fit-runs ' , ': names nothing"),
+    "an observation table as .txt": (
+        ["import", "csv", "{tmp}/t.csv", "-o", "{tmp}/x.txt"],
+        "x.txt: an observation table is written as .parquet or .csv or .csv.gz",
     ),
     "bad chance": (
         ["fit", TABLE, "--fit-runs", RUNS, "--chance", "piqa_val_rc_5shot=abc"],

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     spec = None if args.hf and not args.config else api.spec(args.config)
     result = api.collect(
         spec,
-        tasks=split(args.tasks),
+        tasks=split(args.tasks, "--tasks"),
         output=args.output,
         hf=args.hf,
         run=args.run,

@@ -102,9 +102,13 @@ def progress(args: argparse.Namespace) -> bool:
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
-def split(text: str | None) -> list[str]:
-    """A comma-separated list (empty items dropped)."""
-    return [item.strip() for item in (text or "").split(",") if item.strip()]
+def split(text: str | None, flag: str) -> list[str]:
+    """A comma-separated list (empty items dropped; [] when the flag is not given);
+    LadderError when the flag is given but names nothing (`--tasks ,`)."""
+    items = [item.strip() for item in (text or "").split(",") if item.strip()]
+    if text is not None and not items:
+        raise LadderError(f"{flag} {text!r}: names nothing (give comma-separated names)")
+    return items
 
 
 def count(text: str) -> int:

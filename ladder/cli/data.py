@@ -99,7 +99,7 @@ def run_import(args: argparse.Namespace) -> int:
         run=args.run,
         tokens=args.tokens,
         step=args.step,
-        tasks=split(args.tasks) or None,
+        tasks=split(args.tasks, "--tasks") or None,
         replace=args.replace,
     )
     kept = len(rows) - added

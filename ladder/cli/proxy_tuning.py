@@ -197,7 +197,7 @@ def run_score(args: argparse.Namespace) -> int:
         args.expert,
         args.anti_expert,
         args.alpha,
-        split(args.tasks),
+        split(args.tasks, "--tasks"),
         args.output,
         args.limit,
         args.batch_size,
