@@ -16,7 +16,7 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ladder.api import load_fit
+from ladder.api import fits_home, load_fit
 from ladder.cli import main
 from ladder.data import observations
 from ladder.errors import LadderError
@@ -246,6 +246,17 @@ def test_a_closed_stdout_still_writes_the_fit(tmp_path):
         )
     assert (result.returncode, result.stderr) == (0, "")
     assert load_fit(out).spec.name == "olmo-paper"
+
+
+@pytest.mark.parametrize(("file", "name"), [("my data.csv", "my-data"), (".hidden.csv", "hidden")])
+def test_a_table_whose_stem_is_no_safe_name_fits_under_a_safe_one(
+    tmp_path, paper_table, file, name
+):
+    path = tmp_path / file
+    paper_table[paper_table["task"] == "hellaswag_val_rc_5shot"].to_csv(path, index=False)
+    args = ["fit", str(path), "--fit-runs", RUNS, "--method", "paper", "--bootstrap", "0", "-q"]
+    assert main(args) == 0
+    assert load_fit(fits_home() / f"{name}.json").spec.name == name
 
 
 def test_import_adds_to_a_table_instead_of_replacing_it(tmp_path, paper_table, capsys):
