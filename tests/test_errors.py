@@ -259,6 +259,31 @@ def test_a_table_whose_stem_is_no_safe_name_fits_under_a_safe_one(
     assert load_fit(fits_home() / f"{name}.json").spec.name == name
 
 
+@pytest.mark.parametrize(
+    ("ladder", "method"),
+    [("reversed", ["--method", "paper", "--bootstrap", "0"]), ("flat", [])],
+)
+def test_a_degenerate_ladder_leaks_no_numpy_warning(tmp_path, paper_table, ladder, method):
+    """Accuracy rising with task loss, or one task loss for every checkpoint: the sigmoid's
+    exp must not overflow onto stderr (the tool's own warnings may)."""
+    table = paper_table[paper_table["task"] == "hellaswag_val_rc_5shot"]
+    if ladder == "reversed":
+        table = table.assign(accuracy=(1.25 - table["accuracy"]).clip(0, 1))
+    else:
+        table = table.assign(task_loss=1.0)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    args = ["fit", str(tmp_path / "t.csv"), "--fit-runs", RUNS, *method, "-q"]
+    result = subprocess.run(
+        [sys.executable, "-m", "ladder", *args, "-o", str(tmp_path / "fit.json")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "RuntimeWarning" not in result.stderr and "Traceback" not in result.stderr
+
+
 def test_import_adds_to_a_table_instead_of_replacing_it(tmp_path, paper_table, capsys):
     out = tmp_path / "t.csv"
     one = paper_table[paper_table["run"] == "190M-1xC"]
