@@ -5,6 +5,7 @@ untrusted input (the observation table and the spec loader), and tables never de
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -282,6 +283,35 @@ def test_a_degenerate_ladder_leaks_no_numpy_warning(tmp_path, paper_table, ladde
     )
     assert result.returncode == 0, result.stderr
     assert "RuntimeWarning" not in result.stderr and "Traceback" not in result.stderr
+
+
+KILLED_AT = {  # code run in the fit's process before the command: SIGKILL at that point
+    "writing": "Path.write_text = lambda self, text, **k: (OLD(self, text[:999], **k), DIE())",
+    "renaming": "os.replace = lambda *a: DIE()",
+    "fitting": "threading.Timer(1.0, DIE).start()",
+}
+
+
+@pytest.mark.parametrize("point", sorted(KILLED_AT))
+def test_a_fit_killed_at_any_point_leaves_the_previous_file(tmp_path, point):
+    """SIGKILL while fitting, half-way through writing the temporary file, or just before it
+    is renamed into place: -o keeps its previous content (or, killed after the rename, holds
+    the whole new fit)."""
+    out = tmp_path / "fit.json"
+    out.write_text('{"previous": "fit"}\n')
+    before = out.read_bytes()
+    args = ["fit", "-q", "--method", "paper", "--bootstrap", "0", "-o", str(out)]
+    code = (
+        "import os, signal, sys, threading\nfrom pathlib import Path\n"
+        "OLD, DIE = Path.write_text, lambda: os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"{KILLED_AT[point]}\nfrom ladder.cli import main\nsys.exit(main({args!r}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, check=False, timeout=300)
+    assert result.returncode == -signal.SIGKILL
+    assert out.read_bytes() == before
+    if point != "fitting":  # the kill came while the new fit was being written
+        assert list(tmp_path.glob(".fit.json.*.tmp"))
 
 
 def test_import_adds_to_a_table_instead_of_replacing_it(tmp_path, paper_table, capsys):
