@@ -314,6 +314,23 @@ def test_a_fit_killed_at_any_point_leaves_the_previous_file(tmp_path, point):
         assert list(tmp_path.glob(".fit.json.*.tmp"))
 
 
+def test_two_fits_writing_one_output_leave_one_complete_file(tmp_path):
+    out = tmp_path / "fit.json"
+    args = ["fit", "-q", "--method", "paper", "--bootstrap", "0", "-o", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "ladder", *args, "--seed", str(seed)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        for seed in (1, 2)
+    ]
+    assert [p.wait(timeout=300) for p in processes] == [0, 0]
+    assert load_fit(out).spec.fit.seed in (1, 2)
+    assert [path.name for path in tmp_path.iterdir()] == ["fit.json"]  # no temporary file
+
+
 def test_import_adds_to_a_table_instead_of_replacing_it(tmp_path, paper_table, capsys):
     out = tmp_path / "t.csv"
     one = paper_table[paper_table["run"] == "190M-1xC"]
