@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,7 @@ def _files(tmp):
     header = "_step,throughput/total_tokens,eval/downstream_bpb/x_bpb\n"
     (tmp / "bpb.csv").write_text(header + "1,100,0.5\n2,200,oops\n")
     (tmp / "step.csv").write_text(header + "x,100,0.5\n")
+    (tmp / "no-tokens.csv").write_text(header + "1,,0.5\n")
     (tmp / "t.csv").write_text("run,params,tokens,step,task,task_loss\nr,1,1,1,t,1\n")
     (tmp / "spec.yaml").write_text("name: s\ndata: t.csv\nfit: {runs: [r]}\n")
     columns = "run,params,tokens,step,task,task_loss\n"
@@ -163,6 +165,10 @@ CASES = {
         ["import", "olmo-logs", "{tmp}/step.csv", "--params", "step=1e9", "-o", "{tmp}/t.csv"],
         "row 2, column '_step': not a number ('x')",
     ),
+    "import a log without tokens": (
+        ["import", "olmo-logs", "{tmp}/no-tokens.csv", "--params", "no=1e9", "-o", "{tmp}/t.csv"],
+        "column 'tokens': missing",
+    ),
     "import with infinite params": (
         ["import", "olmo-logs", "{tmp}/bpb.csv", "--params", "190M=inf", "-o", "{tmp}/t.csv"],
         "--params '190M=inf': expected NAME=NUMBER",
@@ -210,7 +216,9 @@ def test_bad_input_is_one_line_exit_2(case, tmp_path, capsys):
     _files(tmp_path)
     before = _snapshot(tmp_path)
     args, message = CASES[case]
-    code = main([a.replace("{tmp}", str(tmp_path)) for a in args])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a raw Python warning would be an internal error (1)
+        code = main([a.replace("{tmp}", str(tmp_path)) for a in args])
     err = capsys.readouterr().err
     assert code == 2, err
     assert message in err
