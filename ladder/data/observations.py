@@ -47,6 +47,7 @@ class Column:
         return below | (values > self.high)
 
     def describe(self) -> str:
+        """The range as an error says it: "outside (0, inf]"."""
         return f"outside {'(' if self.open_low else '['}{self.low:g}, {self.high:g}]"
 
 
@@ -78,10 +79,11 @@ LR_PHASES = (
 def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
     """Check the schema and return a normalized copy; raise LadderError naming the first bad cell.
 
-    Rows are never dropped silently: a missing or non-finite required value, a row with neither
-    task loss nor accuracy, a value outside its column's range (N and D within int64, losses
-    >= 0, accuracies in [0, 1]), an unknown loss unit, a task with task loss or accuracy on some
-    rows but not others, or a duplicated (run, step, task) is an error.
+    Rows are never dropped silently: a missing or non-finite required value, a numeric column
+    of booleans or dates, a row with neither task loss nor accuracy, a value outside its
+    column's range (N and D within int64, task losses > 0, other losses >= 0, accuracies in
+    [0, 1]), zero tokens after step 0, an unknown loss unit, a task with task loss or accuracy
+    on some rows but not others, or a duplicated (run, step, task) is an error.
     """
     missing = [c for c in (*TEXT, *REQUIRED) if c not in table.columns]
     if missing:
