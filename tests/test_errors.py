@@ -89,6 +89,14 @@ CASES = {
         ],
         "is also an input of `ladder predict`",
     ),
+    "noise over the spec's table": (
+        ["noise", "-c", "{tmp}/spec.yaml", "-o", "{tmp}/t.csv"],
+        "is also an input of `ladder noise`",
+    ),
+    "compare over its first fit": (
+        ["compare", "{tmp}/notfit.json", "{tmp}/none.json", "-o", "{tmp}/notfit.json"],
+        "is also an input of `ladder compare`",
+    ),
     "import a table into itself": (
         ["import", "csv", "{tmp}/t.csv", "-o", "{tmp}/t.csv"],
         "is also an input of `ladder import`",
