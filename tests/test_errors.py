@@ -245,15 +245,12 @@ def test_the_error_contract_holds_through_the_installed_command(tmp_path):
     assert result.returncode == 2 and "invalid int value" in result.stderr
 
 
-def test_a_closed_stdout_still_writes_the_fit(tmp_path):
-    """`ladder fit -o F | head -c 0`: the reader is gone before the report is printed; the fit
-    is written all the same, with exit code 0 and nothing on stderr."""
-    out = tmp_path / "fit.json"
-    args = ["fit", "-q", "--method", "paper", "--bootstrap", "0", "-o", str(out)]
+def _closed_stdout(args: list[str]) -> subprocess.CompletedProcess:
+    """`ladder ARGS | head -c 0`: run with a stdout whose reader is already gone."""
     read, write = os.pipe()
     os.close(read)
     with os.fdopen(write, "wb") as stdout:
-        result = subprocess.run(
+        return subprocess.run(
             [sys.executable, "-m", "ladder", *args],
             stdout=stdout,
             stderr=subprocess.PIPE,
@@ -261,8 +258,23 @@ def test_a_closed_stdout_still_writes_the_fit(tmp_path):
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             check=False,
         )
+
+
+def test_a_closed_stdout_still_writes_the_fit(tmp_path):
+    """`ladder fit -o F | head -c 0`: the reader is gone before the report is printed; the fit
+    is written all the same, with exit code 0 and nothing on stderr."""
+    out = tmp_path / "fit.json"
+    result = _closed_stdout(["fit", "-q", "--method", "paper", "--bootstrap", "0", "-o", str(out)])
     assert (result.returncode, result.stderr) == (0, "")
     assert load_fit(out).spec.name == "olmo-paper"
+
+
+def test_a_closed_stdout_still_imports(tmp_path):
+    (tmp_path / "t.csv").write_text("run,params,tokens,step,task,task_loss\nr,1,1,1,t,1\n")
+    out = tmp_path / "o.parquet"
+    result = _closed_stdout(["import", "csv", str(tmp_path / "t.csv"), "-o", str(out)])
+    assert (result.returncode, result.stderr) == (0, "")
+    assert observations.read(out)["run"].tolist() == ["r"]
 
 
 @pytest.mark.parametrize(("file", "name"), [("my data.csv", "my-data"), (".hidden.csv", "hidden")])
