@@ -313,33 +313,52 @@ def test_a_degenerate_ladder_leaks_no_numpy_warning(tmp_path, paper_table, ladde
     assert "RuntimeWarning" not in result.stderr and "Traceback" not in result.stderr
 
 
-KILLED_AT = {  # code run in the fit's process before the command: SIGKILL at that point
+KILLED_AT = {  # code run in the command's process before it starts: SIGKILL at that point
     "writing": "Path.write_text = lambda self, text, **k: (OLD(self, text[:999], **k), DIE())",
+    "writing a table": "pd.DataFrame.to_parquet = lambda self, path, **k: (open(path, 'wb')"
+    ".write(b'PAR1'), DIE())",
     "renaming": "os.replace = lambda *a: DIE()",
     "fitting": "threading.Timer(1.0, DIE).start()",
 }
 
 
-@pytest.mark.parametrize("point", sorted(KILLED_AT))
-def test_a_fit_killed_at_any_point_leaves_the_previous_file(tmp_path, point):
-    """SIGKILL while fitting, half-way through writing the temporary file, or just before it
-    is renamed into place: -o keeps its previous content (or, killed after the rename, holds
-    the whole new fit)."""
-    out = tmp_path / "fit.json"
-    out.write_text('{"previous": "fit"}\n')
-    before = out.read_bytes()
-    args = ["fit", "-q", "--method", "paper", "--bootstrap", "0", "-o", str(out)]
+def _killed(args: list[str], point: str) -> None:
+    """Run `ladder ARGS` and SIGKILL it at `point` (one of KILLED_AT)."""
     code = (
-        "import os, signal, sys, threading\nfrom pathlib import Path\n"
+        "import os, signal, sys, threading\nfrom pathlib import Path\nimport pandas as pd\n"
         "OLD, DIE = Path.write_text, lambda: os.kill(os.getpid(), signal.SIGKILL)\n"
         f"{KILLED_AT[point]}\nfrom ladder.cli import main\nsys.exit(main({args!r}))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-c", code], env=env, check=False, timeout=300)
     assert result.returncode == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("point", ["writing", "renaming", "fitting"])
+def test_a_fit_killed_at_any_point_leaves_the_previous_file(tmp_path, point):
+    """SIGKILL while fitting, half-way through writing the temporary file, or just before it
+    is renamed into place: -o keeps its previous content byte for byte."""
+    out = tmp_path / "fit.json"
+    out.write_text('{"previous": "fit"}\n')
+    before = out.read_bytes()
+    _killed(["fit", "-q", "--method", "paper", "--bootstrap", "0", "-o", str(out)], point)
     assert out.read_bytes() == before
     if point != "fitting":  # the kill came while the new fit was being written
         assert list(tmp_path.glob(".fit.json.*.tmp"))
+
+
+@pytest.mark.parametrize("point", ["writing a table", "renaming"])
+def test_an_import_killed_while_writing_leaves_the_previous_table(tmp_path, point):
+    out = tmp_path / "t.parquet"
+    columns = "run,params,tokens,step,task,task_loss\n"
+    (tmp_path / "old.csv").write_text(columns + "old,1,1,1,t,1\n")
+    (tmp_path / "new.csv").write_text(columns + "new,1,1,1,t,1\n")
+    assert main(["import", "csv", str(tmp_path / "old.csv"), "-o", str(out)]) == 0
+    before = out.read_bytes()
+    _killed(["import", "csv", str(tmp_path / "new.csv"), "-o", str(out)], point)
+    assert out.read_bytes() == before
+    assert observations.read(out)["run"].tolist() == ["old"]
+    assert list(tmp_path.glob(".t.parquet.*.tmp"))
 
 
 def test_two_fits_writing_one_output_leave_one_complete_file(tmp_path):
