@@ -14,7 +14,7 @@ import math
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,18 @@ from ladder.errors import LadderError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+TABLE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zst")  # read_table's
+
+
+def check_suffix(path: str | os.PathLike, allowed: Sequence[str], what: str) -> Path:
+    """`path` as a Path if its name ends in one of `allowed` (a form ladder reads back);
+    LadderError listing them otherwise."""
+    path = Path(path)
+    if not path.name.endswith(tuple(allowed)):
+        raise LadderError(f"{path}: {what} is written as {' or '.join(allowed)}; not this name")
+    return path
 
 
 def check_output(path: str | os.PathLike) -> Path:

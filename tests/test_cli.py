@@ -23,6 +23,15 @@ TARGET_13B = "13B-5T=13202396160,5000088518656,peteish13_eval_final"
 KEYS = {"metric", "predicted", "lower", "upper", "actual", "abs_error", "rel_error", "covered"}
 
 
+def test_ci_runs_the_readme_test_command_which_updates_the_package_lists():
+    """.ci/run is the README's test command, and that command installs Slurm only after
+    `apt-get update` (a fresh Debian image has no package lists)."""
+    readme = (ROOT / "README.md").read_text().splitlines()
+    command = next(line for line in readme if "pip install -e '.[test]'" in line)
+    assert command in (ROOT / ".ci" / "run").read_text().splitlines()
+    assert "(apt-get update && apt-get install -y slurm-wlm)" in command
+
+
 def test_default_fit_prints_both_targets_and_writes_json(tmp_path):
     """The README's command: `ladder fit` on the bundled data, from the repository root; the
     fit goes to the user's data folder, never into the repository."""

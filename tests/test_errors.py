@@ -5,8 +5,10 @@ untrusted input (the observation table and the spec loader), and tables never de
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,7 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ladder.api import fits_home, load_fit
 from ladder.cli import main
 from ladder.data import observations
 from ladder.errors import LadderError
@@ -32,6 +35,18 @@ def _files(tmp):
     (tmp / "a-folder").mkdir()
     (tmp / "link.json").symlink_to(tmp / "elsewhere.json")
     (tmp / "notfit.json").write_text('{"schema": "something else"}')
+    header = "_step,throughput/total_tokens,eval/downstream_bpb/x_bpb\n"
+    (tmp / "bpb.csv").write_text(header + "1,100,0.5\n2,200,oops\n")
+    (tmp / "step.csv").write_text(header + "x,100,0.5\n")
+    (tmp / "no-tokens.csv").write_text(header + "1,,0.5\n")
+    (tmp / "t.csv").write_text("run,params,tokens,step,task,task_loss\nr,1,1,1,t,1\n")
+    (tmp / "spec.yaml").write_text("name: s\ndata: t.csv\nfit: {runs: [r]}\n")
+    columns = "run,params,tokens,step,task,task_loss\n"
+    (tmp / "zero-tokens.csv").write_text(columns + "r,1,0,5,t,1\n")
+    (tmp / "zero-loss.csv").write_text(columns + "r,1,1,1,t,0\n")
+    (tmp / "step-0.csv").write_text(columns + "a,1e6,0,0,t,2\nb,2e6,0,0,t,1.5\n")
+    frame = pd.read_csv(tmp / "t.csv").assign(tokens=pd.to_datetime(["2026-01-01"]))
+    frame.to_parquet(tmp / "dates.parquet")
 
 
 CASES = {
@@ -52,6 +67,65 @@ CASES = {
     "output is a folder": (["fit", "-o", "{tmp}/a-folder"], "not a regular file"),
     "output is a symlink": (["fit", "-o", "{tmp}/link.json"], "a symlink"),
     "output is a device": (["fit", "-o", "/dev/null"], "not a regular file"),
+    "output is the input table": (
+        ["fit", "{tmp}/t.csv", "--fit-runs", "r", "-o", "{tmp}/t.csv"],
+        "is also an input of `ladder fit`",
+    ),
+    "output is the spec's table": (
+        ["fit", "-c", "{tmp}/spec.yaml", "-o", "{tmp}/t.csv"],
+        "t.csv: is also an input of `ladder fit`",
+    ),
+    "output is the spec": (["fit", "-c", "{tmp}/spec.yaml", "-o", "{tmp}/spec.yaml"], "input"),
+    "output is the fit read": (
+        [
+            "predict",
+            "{tmp}/notfit.json",
+            "--params",
+            "1",
+            "--tokens",
+            "1",
+            "-o",
+            "{tmp}/notfit.json",
+        ],
+        "is also an input of `ladder predict`",
+    ),
+    "noise over the spec's table": (
+        ["noise", "-c", "{tmp}/spec.yaml", "-o", "{tmp}/t.csv"],
+        "is also an input of `ladder noise`",
+    ),
+    "compare over its first fit": (
+        ["compare", "{tmp}/notfit.json", "{tmp}/none.json", "-o", "{tmp}/notfit.json"],
+        "is also an input of `ladder compare`",
+    ),
+    "import a table into itself": (
+        ["import", "csv", "{tmp}/t.csv", "-o", "{tmp}/t.csv"],
+        "is also an input of `ladder import`",
+    ),
+    "zero tokens after step 0": (
+        ["fit", "{tmp}/zero-tokens.csv", "--fit-runs", "r"],
+        "row 2, column 'tokens': zero tokens seen after step 0 (0)",
+    ),
+    "zero task loss": (
+        ["fit", "{tmp}/zero-loss.csv", "--fit-runs", "r"],
+        "row 2, column 'task_loss': outside (0, inf] (0)",
+    ),
+    "fit runs at D = 0": (
+        ["fit", "{tmp}/step-0.csv", "--fit-runs", "a,b", "--method", "paper", "--bootstrap", "0"],
+        "fit run 'a' ends at D = 0 tokens",
+    ),
+    "tokens stored as dates": (
+        ["fit", "{tmp}/dates.parquet", "--fit-runs", "r"],
+        "column 'tokens': a date or time, not a number",
+    ),
+    "no task in --tasks": (
+        ["fit", TABLE, "--fit-runs", RUNS, "--tasks", ","],
+        "--tasks ',': names nothing",
+    ),
+    "no run in --fit-runs": (["fit", "--fit-runs", " , "], "--fit-runs ' , ': names nothing"),
+    "an observation table as .txt": (
+        ["import", "csv", "{tmp}/t.csv", "-o", "{tmp}/x.txt"],
+        "x.txt: an observation table is written as .parquet or .csv or .csv.gz",
+    ),
     "bad chance": (
         ["fit", TABLE, "--fit-runs", RUNS, "--chance", "piqa_val_rc_5shot=abc"],
         "expected NAME=NUMBER",
@@ -91,6 +165,22 @@ CASES = {
         ["import", "olmo-logs", "{tmp}/header.csv", "--params", "x=-3", "-o", "{tmp}/t.parquet"],
         "expected NAME=NUMBER",
     ),
+    "import a log with a word for bpb": (
+        ["import", "olmo-logs", "{tmp}/bpb.csv", "--params", "bpb=1e9", "-o", "{tmp}/t.csv"],
+        "row 3, column 'eval/downstream_bpb/x_bpb': not a number ('oops')",
+    ),
+    "import a log with a word for the step": (
+        ["import", "olmo-logs", "{tmp}/step.csv", "--params", "step=1e9", "-o", "{tmp}/t.csv"],
+        "row 2, column '_step': not a number ('x')",
+    ),
+    "import a log without tokens": (
+        ["import", "olmo-logs", "{tmp}/no-tokens.csv", "--params", "no=1e9", "-o", "{tmp}/t.csv"],
+        "column 'tokens': missing",
+    ),
+    "import with infinite params": (
+        ["import", "olmo-logs", "{tmp}/bpb.csv", "--params", "190M=inf", "-o", "{tmp}/t.csv"],
+        "--params '190M=inf': expected NAME=NUMBER",
+    ),
     "prepare without input": (["prepare-data", "-o", "{tmp}/t.npy"], "give input files"),
     "prepare a missing file": (
         ["prepare-data", "{tmp}/none.txt", "-o", "{tmp}/t.npy"],
@@ -121,18 +211,28 @@ CASES = {
 }
 
 
+def _snapshot(folder):
+    """Every path under `folder`, with a regular file's bytes."""
+    return {
+        path: path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        for path in folder.rglob("*")
+    }
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_is_one_line_exit_2(case, tmp_path, capsys):
     _files(tmp_path)
-    before = set(tmp_path.rglob("*"))
+    before = _snapshot(tmp_path)
     args, message = CASES[case]
-    code = main([a.replace("{tmp}", str(tmp_path)) for a in args])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a raw Python warning would be an internal error (1)
+        code = main([a.replace("{tmp}", str(tmp_path)) for a in args])
     err = capsys.readouterr().err
     assert code == 2, err
     assert message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "internal error" not in err
-    assert set(tmp_path.rglob("*")) == before  # nothing written, no temporary file left
+    assert _snapshot(tmp_path) == before  # nothing written or changed, no temporary file left
 
 
 def test_the_error_contract_holds_through_the_installed_command(tmp_path):
@@ -143,6 +243,139 @@ def test_the_error_contract_holds_through_the_installed_command(tmp_path):
         check=False,
     )
     assert result.returncode == 2 and "invalid int value" in result.stderr
+
+
+def _closed_stdout(args: list[str]) -> subprocess.CompletedProcess:
+    """`ladder ARGS | head -c 0`: run with a stdout whose reader is already gone."""
+    read, write = os.pipe()
+    os.close(read)
+    with os.fdopen(write, "wb") as stdout:
+        return subprocess.run(
+            [sys.executable, "-m", "ladder", *args],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=False,
+        )
+
+
+def test_a_closed_stdout_still_writes_the_fit(tmp_path):
+    """`ladder fit -o F | head -c 0`: the reader is gone before the report is printed; the fit
+    is written all the same, with exit code 0 and nothing on stderr."""
+    out = tmp_path / "fit.json"
+    result = _closed_stdout(["fit", "-q", "--method", "paper", "--bootstrap", "0", "-o", str(out)])
+    assert (result.returncode, result.stderr) == (0, "")
+    assert load_fit(out).spec.name == "olmo-paper"
+
+
+def test_a_closed_stdout_still_imports(tmp_path):
+    (tmp_path / "t.csv").write_text("run,params,tokens,step,task,task_loss\nr,1,1,1,t,1\n")
+    out = tmp_path / "o.parquet"
+    result = _closed_stdout(["import", "csv", str(tmp_path / "t.csv"), "-o", str(out)])
+    assert (result.returncode, result.stderr) == (0, "")
+    assert observations.read(out)["run"].tolist() == ["r"]
+
+
+@pytest.mark.parametrize(("file", "name"), [("my data.csv", "my-data"), (".hidden.csv", "hidden")])
+def test_a_table_whose_stem_is_no_safe_name_fits_under_a_safe_one(
+    tmp_path, paper_table, file, name
+):
+    path = tmp_path / file
+    paper_table[paper_table["task"] == "hellaswag_val_rc_5shot"].to_csv(path, index=False)
+    args = ["fit", str(path), "--fit-runs", RUNS, "--method", "paper", "--bootstrap", "0", "-q"]
+    assert main(args) == 0
+    assert load_fit(fits_home() / f"{name}.json").spec.name == name
+
+
+@pytest.mark.parametrize(
+    ("ladder", "method"),
+    [("reversed", ["--method", "paper", "--bootstrap", "0"]), ("flat", [])],
+)
+def test_a_degenerate_ladder_leaks_no_numpy_warning(tmp_path, paper_table, ladder, method):
+    """Accuracy rising with task loss, or one task loss for every checkpoint: the sigmoid's
+    exp must not overflow onto stderr (the tool's own warnings may)."""
+    table = paper_table[paper_table["task"] == "hellaswag_val_rc_5shot"]
+    if ladder == "reversed":
+        table = table.assign(accuracy=(1.25 - table["accuracy"]).clip(0, 1))
+    else:
+        table = table.assign(task_loss=1.0)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    args = ["fit", str(tmp_path / "t.csv"), "--fit-runs", RUNS, *method, "-q"]
+    result = subprocess.run(
+        [sys.executable, "-m", "ladder", *args, "-o", str(tmp_path / "fit.json")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "RuntimeWarning" not in result.stderr and "Traceback" not in result.stderr
+
+
+KILLED_AT = {  # code run in the command's process before it starts: SIGKILL at that point
+    "writing": "Path.write_text = lambda self, text, **k: (OLD(self, text[:999], **k), DIE())",
+    "writing a table": "pd.DataFrame.to_parquet = lambda self, path, **k: (open(path, 'wb')"
+    ".write(b'PAR1'), DIE())",
+    "renaming": "os.replace = lambda *a: DIE()",
+    "fitting": "threading.Timer(1.0, DIE).start()",
+}
+
+
+def _killed(args: list[str], point: str) -> None:
+    """Run `ladder ARGS` and SIGKILL it at `point` (one of KILLED_AT)."""
+    code = (
+        "import os, signal, sys, threading\nfrom pathlib import Path\nimport pandas as pd\n"
+        "OLD, DIE = Path.write_text, lambda: os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"{KILLED_AT[point]}\nfrom ladder.cli import main\nsys.exit(main({args!r}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, check=False, timeout=300)
+    assert result.returncode == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("point", ["writing", "renaming", "fitting"])
+def test_a_fit_killed_at_any_point_leaves_the_previous_file(tmp_path, point):
+    """SIGKILL while fitting, half-way through writing the temporary file, or just before it
+    is renamed into place: -o keeps its previous content byte for byte."""
+    out = tmp_path / "fit.json"
+    out.write_text('{"previous": "fit"}\n')
+    before = out.read_bytes()
+    _killed(["fit", "-q", "--method", "paper", "--bootstrap", "0", "-o", str(out)], point)
+    assert out.read_bytes() == before
+    if point != "fitting":  # the kill came while the new fit was being written
+        assert list(tmp_path.glob(".fit.json.*.tmp"))
+
+
+@pytest.mark.parametrize("point", ["writing a table", "renaming"])
+def test_an_import_killed_while_writing_leaves_the_previous_table(tmp_path, point):
+    out = tmp_path / "t.parquet"
+    columns = "run,params,tokens,step,task,task_loss\n"
+    (tmp_path / "old.csv").write_text(columns + "old,1,1,1,t,1\n")
+    (tmp_path / "new.csv").write_text(columns + "new,1,1,1,t,1\n")
+    assert main(["import", "csv", str(tmp_path / "old.csv"), "-o", str(out)]) == 0
+    before = out.read_bytes()
+    _killed(["import", "csv", str(tmp_path / "new.csv"), "-o", str(out)], point)
+    assert out.read_bytes() == before
+    assert observations.read(out)["run"].tolist() == ["old"]
+    assert list(tmp_path.glob(".t.parquet.*.tmp"))
+
+
+def test_two_fits_writing_one_output_leave_one_complete_file(tmp_path):
+    out = tmp_path / "fit.json"
+    args = ["fit", "-q", "--method", "paper", "--bootstrap", "0", "-o", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "ladder", *args, "--seed", str(seed)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        for seed in (1, 2)
+    ]
+    assert [p.wait(timeout=300) for p in processes] == [0, 0]
+    assert load_fit(out).spec.fit.seed in (1, 2)
+    assert [path.name for path in tmp_path.iterdir()] == ["fit.json"]  # no temporary file
 
 
 def test_import_adds_to_a_table_instead_of_replacing_it(tmp_path, paper_table, capsys):

@@ -139,6 +139,18 @@ def _wandb_csv(results: Path) -> None:
     results.write_text("_step,throughput/total_tokens\n1,100\n")
 
 
+def _accuracy(value: str):
+    """Damage: tiny_qa's acc_norm in the results is `value` (JSON text: null, NaN)."""
+
+    def damage(results: Path) -> None:
+        text = results.read_text()
+        results.write_text(
+            text.replace('"acc_norm,none": 0.6666666666666666', f'"acc_norm,none": {value}')
+        )
+
+    return damage
+
+
 @pytest.mark.parametrize(
     ("damage", "extra", "message"),
     [
@@ -146,6 +158,8 @@ def _wandb_csv(results: Path) -> None:
         (_swap_samples, ONE_MODEL, "does not belong to results_"),
         (_generation_task, ONE_MODEL, "not a log-likelihood (multiple-choice) task"),
         (_wandb_csv, ONE_MODEL, "not an lm-eval results JSON file"),
+        (_accuracy("null"), ONE_MODEL, "task 'tiny_qa': acc_norm is None, not a fraction"),
+        (_accuracy("NaN"), ONE_MODEL, "task 'tiny_qa': acc_norm is nan, not a fraction"),
         (None, (), "lm-eval results do not say N and D"),
         (None, ("--run", "tiny", "--tokens", "1e9"), "no parameter count given"),
         (None, (*ONE_MODEL, "--tasks", "tiny_qb"), "no per-task accuracy for tiny_qb"),

@@ -45,7 +45,8 @@ def small_table() -> pd.DataFrame:
     [
         (lambda d: d.drop(columns="run"), "missing column(s) run"),
         (lambda d: d.assign(task_loss=[1.0, np.nan, 1.0]), "row 3, column 'task_loss': missing"),
-        (lambda d: d.assign(task_loss=[1.0, -0.1, 1.0]), "row 3, column 'task_loss': outside [0,"),
+        (lambda d: d.assign(task_loss=[1.0, -0.1, 1.0]), "row 3, column 'task_loss': outside (0,"),
+        (lambda d: d.assign(task_loss=[1.0, 0.0, 1.0]), "row 3, column 'task_loss': outside (0,"),
         (lambda d: d.assign(task_loss=[1.0, np.inf, 1.0]), "row 3, column 'task_loss': not finite"),
         (lambda d: d.assign(params=[1e8, 0, 1e8]), "row 3, column 'params': outside [1,"),
         (lambda d: d.assign(params=[1e8, 1e30, 1e8]), "row 3, column 'params': outside [1, 9.2"),

@@ -72,6 +72,18 @@ def test_predict_bad_grids_are_one_line(fits, capsys, flags, message):
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+def test_a_grid_is_written_only_in_a_form_read_back(fits, tmp_path, capsys):
+    """--out x.txt: refused with the forms allowed (CSV, JSON), and nothing written."""
+    _, path = fits["paper"]
+    out = tmp_path / "x.txt"
+    assert (
+        main(["predict", str(path), "--params", "7e9", "--tokens", "4e12", "--out", str(out)]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "x.txt: a table is written as .csv or .json" in err and len(err.splitlines()) == 1
+    assert not list(tmp_path.iterdir())
+
+
 def test_compare_two_fits_side_by_side(fits, tmp_path, capsys):
     (auto, a), (paper, b) = fits["auto"], fits["paper"]
     frame = api.compare(auto, paper)

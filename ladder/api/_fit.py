@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ladder.errors import LadderError
+from ladder.spec.config import safe_name
 from ladder.spec.ladder import LadderSpec, TargetSpec, TaskSpec, load_spec
 
 if TYPE_CHECKING:
@@ -98,11 +99,12 @@ def table_spec(
 
 def table_name(path: str | Path) -> str:
     """A table's name for its spec (and default fit file): the file name without its table
-    suffixes (exp.v1.csv.gz -> exp.v1), so that exp.v1.csv and exp.v2.csv stay apart."""
+    suffixes (exp.v1.csv.gz -> exp.v1), so that exp.v1.csv and exp.v2.csv stay apart, made
+    safe ("my data.csv" -> my-data, .hidden.csv -> hidden)."""
     name = Path(path).name
     for suffix in (".gz", ".bz2", ".xz", ".zst", ".csv", ".parquet", ".pq"):
         name = name.removesuffix(suffix)
-    return name
+    return safe_name(name, fallback="table")
 
 
 def fit(

@@ -8,13 +8,15 @@ interrupted command exits 130; a closed output pipe is not an error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any, TextIO
 
 from ladder import __version__
 from ladder.cli import analyses, collect, data, fit, predict, proxy, proxy_tuning, train
-from ladder.cli.common import HelpFormatter, Parser, wrap
+from ladder.cli.common import HelpFormatter, Parser, check_output_apart, wrap
 from ladder.errors import LadderError
 from ladder.spec.config import ValidationError, describe
 
@@ -42,12 +44,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class QuietPipe:
+    """stdout that goes quiet once its reader has gone away (`| head`): the verb goes on and
+    writes its files, and nothing is reported at exit."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            self.silence()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            self.silence()
+
+    def silence(self) -> None:
+        """Point the stream's file at /dev/null (its buffered text then goes nowhere)."""
+        with contextlib.suppress(OSError, ValueError):  # no file (a captured stream)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, or a usage error (exit 2)
         return int(exc.code or 0)
+    stdout, sys.stdout = sys.stdout, QuietPipe(sys.stdout)
     try:
+        return run_verb(args)
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
+
+
+def run_verb(args: argparse.Namespace) -> int:
+    """The verb's exit code: 0, 2 for bad input (one line), 130 interrupted, 1 a bug."""
+    try:
+        check_output_apart(args)
         return args.func(args)
     except (LadderError, ValidationError) as exc:  # ValidationError: a spec built in Python
         message = exc if isinstance(exc, LadderError) else describe(exc, "spec", None)

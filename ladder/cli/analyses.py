@@ -185,13 +185,15 @@ def _spec(args: argparse.Namespace):
 
 
 def run_plot(args: argparse.Namespace) -> int:
-    tasks = split(args.tasks) or None
+    tasks = split(args.tasks, "--tasks") or None
     if args.fit:
         fit = api.load_fit(args.fit)
     else:
         spec = api.check_figure_tasks(_spec(args), tasks)
         fit = api.fit(spec, progress=progress(args))
-    paths = api.plot(fit, args.output_dir, split(args.formats), tasks=tasks, width=args.width)
+    paths = api.plot(
+        fit, args.output_dir, split(args.formats, "--formats"), tasks=tasks, width=args.width
+    )
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -202,7 +204,7 @@ def run_noise(args: argparse.Namespace) -> int:
     from ladder.fits.report import NOISE_FORMATS, format_frame
 
     spec = _spec(args)
-    noise = api.noise(spec, runs=split(args.runs) or None, last_n=args.last_n)
+    noise = api.noise(spec, runs=split(args.runs, "--runs") or None, last_n=args.last_n)
     summary = summarize(noise)
     print(
         f"Noise over the last {args.last_n} evaluations (median over {noise['run'].nunique()} "
@@ -228,9 +230,9 @@ def run_backtest(args: argparse.Namespace) -> int:
     spec = _spec(args)
     result = api.backtest(
         spec,
-        kinds=split(args.kind),
-        hold_out=split(args.hold_out) or None,
-        runs=split(args.runs) or None,
+        kinds=split(args.kind, "--kind"),
+        hold_out=split(args.hold_out, "--hold-out") or None,
+        runs=split(args.runs, "--runs") or None,
         last_n=args.last_n,
         progress=progress(args),
     )
@@ -247,9 +249,11 @@ def run_backtest(args: argparse.Namespace) -> int:
 def run_compute_vs_error(args: argparse.Namespace) -> int:
     from ladder.fits.report import CVE_FORMATS, format_frame
 
-    formats = api.check_formats(split(args.formats))
+    formats = api.check_formats(split(args.formats, "--formats"))
     spec = _spec(args).with_fit(bootstrap=0)
-    results = api.compute_vs_error(spec, progress=progress(args), tasks=split(args.tasks))
+    results = api.compute_vs_error(
+        spec, progress=progress(args), tasks=split(args.tasks, "--tasks")
+    )
     print(format_frame(results.dropna(subset=["target"]), CVE_FORMATS))
     written = api.save_compute_vs_error(results, args.output_dir, formats, args.width)
     print("\nwrote " + ", ".join(str(p) for p in written))
@@ -259,10 +263,12 @@ def run_compute_vs_error(args: argparse.Namespace) -> int:
 def run_benchmark(args: argparse.Namespace) -> int:
     from ladder.fits.report import format_benchmark
 
-    result = api.benchmark(split(args.ladders), split(args.methods), progress=progress(args))
+    result = api.benchmark(
+        split(args.ladders, "--ladders"), split(args.methods, "--methods"), progress=progress(args)
+    )
     print(format_benchmark(result))
     written = api.save_benchmark(
-        result, args.output, args.output_dir, split(args.formats), args.width
+        result, args.output, args.output_dir, split(args.formats, "--formats"), args.width
     )
     if written:
         print("\nwrote " + ", ".join(str(p) for p in written))
@@ -275,11 +281,11 @@ def run_report(args: argparse.Namespace) -> int:
         spec,
         args.output_dir,
         saved=api.load_fit(args.fit) if args.fit else None,
-        runs=split(args.runs) or None,
+        runs=split(args.runs, "--runs") or None,
         last_n=args.last_n,
-        formats=split(args.formats),
+        formats=split(args.formats, "--formats"),
         width=args.width,
-        tasks=split(args.tasks) or None,
+        tasks=split(args.tasks, "--tasks") or None,
         progress=progress(args),
     )
     print(f"wrote {args.output_dir}/: " + ", ".join(p.name for p in paths))

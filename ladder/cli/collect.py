@@ -75,7 +75,7 @@ def register(sub: Any) -> None:
         help="the named tokenizer's tokenizer.json; with --hf and no --tokenizer, a "
         "Hugging Face tokenizer (folder or tokenizer.json) to encode with",
     )
-    add_output(col, "the table to append to (default: the spec's data)")
+    add_output(col, "the table to append to (default: the spec's data)", appends=True)
     add_quiet(col)
     col.set_defaults(func=run)
 

@@ -8,9 +8,11 @@ for no progress bars. N and D are numbers such as 6.9e9 everywhere.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ladder.errors import LadderError
@@ -77,8 +79,13 @@ def add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
 
-def add_output(parser: argparse.ArgumentParser, help_: str, required: bool = False) -> None:
+def add_output(
+    parser: argparse.ArgumentParser, help_: str, required: bool = False, appends: bool = False
+) -> None:
+    """-o/--output; `appends`: the verb adds rows to that table (the spec's own table may be
+    it), rather than replacing the file."""
     parser.add_argument("--output", "-o", metavar="FILE", required=required, help=help_)
+    parser.set_defaults(output_appends=appends)
 
 
 def add_output_dir(parser: argparse.ArgumentParser, default: str | None, help_: str) -> None:
@@ -111,7 +118,7 @@ def eval_settings(args: argparse.Namespace) -> EvalSettings:
     from ladder.api import EvalSettings
 
     return EvalSettings(
-        tasks=tuple(split(args.tasks)),
+        tasks=tuple(split(args.tasks, "--tasks")),
         limit=args.limit,
         batch_size=args.batch_size,
         context_length=args.context_length,
@@ -126,9 +133,13 @@ def progress(args: argparse.Namespace) -> bool:
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
-def split(text: str | None) -> list[str]:
-    """A comma-separated list (empty items dropped)."""
-    return [item.strip() for item in (text or "").split(",") if item.strip()]
+def split(text: str | None, flag: str) -> list[str]:
+    """A comma-separated list (empty items dropped; [] when the flag is not given);
+    LadderError when the flag is given but names nothing (`--tasks ,`)."""
+    items = [item.strip() for item in (text or "").split(",") if item.strip()]
+    if text is not None and not items:
+        raise LadderError(f"{flag} {text!r}: names nothing (give comma-separated names)")
+    return items
 
 
 def count(text: str) -> int:
@@ -137,7 +148,7 @@ def count(text: str) -> int:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value != int(value) or value > 2**63 - 1:
+    if not 0 < value <= 2**63 - 1 or value != int(value):  # NaN and infinity fail the first
         raise argparse.ArgumentTypeError(f"{text!r}: expected a positive whole number")
     return int(value)
 
@@ -168,3 +179,35 @@ def pairs(items: Sequence[str], flag: str, kind: type = float) -> dict[str, Any]
             raise LadderError(f"{flag} {key}: given twice")
         out[key] = number
     return out
+
+
+def input_paths(args: argparse.Namespace) -> Iterator[str]:
+    """Every file a verb's arguments name apart from its --output (tables, specs, fits, logs)
+    and, for a verb with a ladder spec that does not append to --output, the spec's table."""
+    for key, value in vars(args).items():
+        if key == "output":
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and os.path.isfile(item):
+                yield item
+    appends = getattr(args, "output_appends", False)
+    if "config" in vars(args) and getattr(args, "table", None) is None and not appends:
+        from ladder import api
+
+        with contextlib.suppress(LadderError):  # not a ladder spec (e.g. a proxy spec)
+            data = api.spec(args.config).data
+            if data is not None:
+                yield str(data)
+
+
+def check_output_apart(args: argparse.Namespace) -> None:
+    """LadderError when --output is one of the verb's inputs (it would be overwritten)."""
+    output = getattr(args, "output", None)
+    if not isinstance(output, str) or not os.path.isfile(output):
+        return
+    for path in input_paths(args):
+        if os.path.samefile(path, output):
+            raise LadderError(
+                f"{output}: is also an input of `ladder {args.command}` ({path}); refusing to "
+                "overwrite it (write to another path)"
+            )

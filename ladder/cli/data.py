@@ -54,7 +54,7 @@ def register(sub: Any) -> None:
     imp.add_argument("--tokens", type=count, help="lm-eval, one model: D, tokens seen")
     imp.add_argument("--step", type=int, default=0, help="lm-eval, one model: its step")
     imp.add_argument("--tasks", help="lm-eval: comma-separated tasks (default: all scored)")
-    add_output(imp, "the table to add the rows to (.parquet or .csv)", required=True)
+    add_output(imp, "the table to add the rows to (.parquet or .csv)", required=True, appends=True)
     imp.add_argument(
         "--replace", action="store_true", help="replace the --output table instead of adding"
     )
@@ -99,7 +99,7 @@ def run_import(args: argparse.Namespace) -> int:
         run=args.run,
         tokens=args.tokens,
         step=args.step,
-        tasks=split(args.tasks) or None,
+        tasks=split(args.tasks, "--tasks") or None,
         replace=args.replace,
     )
     kept = len(rows) - added

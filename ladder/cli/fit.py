@@ -110,9 +110,9 @@ def spec_and_table(args: argparse.Namespace):
             raise LadderError("--fit-runs is required with a table (the runs to fit the laws on)")
         return api.table_spec(
             args.table,
-            split(args.fit_runs),
+            split(args.fit_runs, "--fit-runs"),
             targets,
-            split(args.tasks) or None,
+            split(args.tasks, "--tasks") or None,
             pairs(args.chance, "--chance"),
             **fit_overrides(args),
         )
@@ -121,12 +121,12 @@ def spec_and_table(args: argparse.Namespace):
     spec = api.spec(args.config)
     changes = fit_overrides(args)
     if args.fit_runs:
-        changes["runs"] = split(args.fit_runs)
+        changes["runs"] = split(args.fit_runs, "--fit-runs")
     spec = spec.with_fit(**changes)
     if targets:
         spec = spec.replace(targets=targets)
     if args.tasks:
-        spec = spec.with_tasks(split(args.tasks))
+        spec = spec.with_tasks(split(args.tasks, "--tasks"))
     return spec, api.table(spec)
 
 

@@ -57,7 +57,7 @@ def register(sub: Any) -> None:
 def _numbers(text: str | None, flag: str) -> list[float]:
     """A comma-separated list of positive finite numbers; LadderError naming the flag."""
     values = []
-    for item in split(text):
+    for item in split(text, flag):
         try:
             value = float(item)
         except ValueError:

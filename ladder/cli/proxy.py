@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 from typing import Any
 
 from ladder import api
@@ -78,7 +77,7 @@ def register(sub: Any) -> None:
     )
     predict.add_argument("model", help="a model written by `ladder proxy fit -o`")
     predict.add_argument("records", help="records (CSV or Parquet) with the model's features")
-    add_output(predict, "write the records with a `predicted` column (.csv, else JSON)")
+    add_output(predict, "write the records with a `predicted` column (.csv or .json)")
     predict.set_defaults(func=run_predict, command="proxy predict")
 
     on_ladder = add_verb(
@@ -125,14 +124,14 @@ def _spec_args(parser: argparse.ArgumentParser) -> None:
 
 def _spec(args: argparse.Namespace):
     lists = {
-        key: tuple(split(getattr(args, key))) or None
+        key: tuple(split(getattr(args, key), f"--{key.replace('_', '-')}")) or None
         for key in ("proxies", "features", "baseline_features", "groups", "unseen")
     }
     return api.proxy_spec(
         args.config,
         args.records,
         target=args.target,
-        regressors=tuple(split(args.regressor)) or None,
+        regressors=tuple(split(args.regressor, "--regressor")) or None,
         grid=args.grid,
         folds=args.folds,
         seeds=args.seeds,
@@ -201,7 +200,7 @@ def run_fit(args: argparse.Namespace) -> int:
 def run_predict(args: argparse.Namespace) -> int:
     from pandas.api.types import is_string_dtype
 
-    from ladder.files import write_json, write_text
+    from ladder.fits.report import write_frame
 
     model = api.load_proxy_model(args.model)
     out = api.proxy_predict(model, args.records)
@@ -215,11 +214,7 @@ def run_predict(args: argparse.Namespace) -> int:
         error = known["predicted"] - known[model.target_name_].astype(float)
         print(f"RMSE on the {len(known)} records with a target: {math.sqrt((error**2).mean()):.3f}")
     if args.output:
-        if Path(args.output).suffix == ".csv":
-            path = write_text(args.output, out.to_csv(index=False))
-        else:
-            path = write_json(args.output, out.to_dict("records"))
-        print(f"wrote {path}")
+        print(f"wrote {write_frame(out, args.output)}")
     return 0
 
 
@@ -227,7 +222,7 @@ def run_ladder(args: argparse.Namespace) -> int:
     from ladder.files import write_json
 
     spec = api.spec(args.config)
-    regressors = split(args.regressor)
+    regressors = split(args.regressor, "--regressor")
     if not regressors:
         raise LadderError("--regressor: name at least one")
     result = api.proxy_ladder(

@@ -111,7 +111,9 @@ def register(sub: Any) -> None:
     generate.add_argument("--seed", type=int, default=0, help="with --sample")
     generate.set_defaults(func=run_generate)
     add_eval_args(score, "the base rung's")
-    add_output(score, "append the rows to this observation table (default: print them)")
+    add_output(
+        score, "append the rows to this observation table (default: print them)", appends=True
+    )
     add_quiet(score)
     score.set_defaults(func=run_score)
 

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     changes = {key: value for key, value in changes.items() if value is not None}
     if changes:
         spec = spec.replace(train=spec.train.replace(**changes))
-    result = api.train(spec, config, split(args.rungs), args.dry_run, progress(args))
+    result = api.train(spec, config, split(args.rungs, "--rungs"), args.dry_run, progress(args))
     if args.dry_run:
         print(format_plan(result.plan, spec.train))
         checks = [f"  not ready: {p}" for p in result.problems] or ["  ready to train"]

@@ -214,6 +214,19 @@ def samples_file(results_path: Path, task: str) -> Path:
     )
 
 
+def _fraction(results: Mapping, task: str, metric: str, source: Path) -> float:
+    """The results' `metric` of `task`, a number in [0, 1]; LadderError naming it otherwise
+    (null, NaN, a word)."""
+    value = results[task][f"{metric},none"]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not 0 <= number <= 1:
+        raise LadderError(f"{source}: task {task!r}: {metric} is {value!r}, not a fraction")
+    return number
+
+
 def _rows(
     path: Path, data: Mapping, checkpoint: Checkpoint, tasks: Sequence[str] | None
 ) -> list[dict]:
@@ -233,7 +246,7 @@ def _rows(
     rows = []
     for task in wanted:
         metric = next(m for m in ACCURACY_METRICS if f"{m},none" in results[task])
-        accuracy = float(results[task][f"{metric},none"])
+        accuracy = _fraction(results, task, metric, path)
         samples = samples_file(path, task)
         measured = task_loss(samples, metric)
         documents, score = measured.documents, measured.score
@@ -253,7 +266,7 @@ def _rows(
                 "task_loss": measured.task_loss,
                 "accuracy": accuracy,
                 "accuracy_metric": metric,
-                "acc": float(results[task]["acc,none"]),
+                "acc": _fraction(results, task, "acc", path),
                 "soft": measured.soft,
                 "soft_log": measured.soft_log,
                 "documents": documents,

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ladder.errors import LadderError
-from ladder.files import atomic_write, locked, read_table
+from ladder.files import TABLE_SUFFIXES, atomic_write, check_suffix, locked, read_table
 
 BITS_PER_BYTE = "bits per byte"
 NATS_PER_TOKEN = "nats per token"
@@ -39,6 +39,16 @@ class Column:
     low: float = -np.inf
     high: float = np.inf
     whole: bool = False  # an integer column
+    open_low: bool = False  # `low` itself excluded (a task loss of 0 is no measurement)
+
+    def outside(self, values: pd.Series) -> pd.Series:
+        """Where `values` lie outside the range."""
+        below = values <= self.low if self.open_low else values < self.low
+        return below | (values > self.high)
+
+    def describe(self) -> str:
+        """The range as an error says it: "outside (0, inf]"."""
+        return f"outside {'(' if self.open_low else '['}{self.low:g}, {self.high:g}]"
 
 
 REQUIRED = {
@@ -48,7 +58,7 @@ REQUIRED = {
 }
 SCORES = ("task_loss", "accuracy")  # a row has at least one, a task each on all rows or none
 OPTIONAL = {
-    "task_loss": Column("the intermediate feature, in the row's loss_unit", 0),
+    "task_loss": Column("the intermediate feature, in the row's loss_unit", 0, open_low=True),
     "accuracy": Column("the accuracy predicted (length-normalized for rc tasks), fraction", 0, 1),
     "len_norm": Column("length-normalized accuracy, fraction", 0, 1),
     "acc": Column("plain accuracy, fraction", 0, 1),
@@ -69,10 +79,11 @@ LR_PHASES = (
 def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
     """Check the schema and return a normalized copy; raise LadderError naming the first bad cell.
 
-    Rows are never dropped silently: a missing or non-finite required value, a row with neither
-    task loss nor accuracy, a value outside its column's range (N and D within int64, losses
-    >= 0, accuracies in [0, 1]), an unknown loss unit, a task with task loss or accuracy on some
-    rows but not others, or a duplicated (run, step, task) is an error.
+    Rows are never dropped silently: a missing or non-finite required value, a numeric column
+    of booleans or dates, a row with neither task loss nor accuracy, a value outside its
+    column's range (N and D within int64, task losses > 0, other losses >= 0, accuracies in
+    [0, 1]), zero tokens after step 0, an unknown loss unit, a task with task loss or accuracy
+    on some rows but not others, or a duplicated (run, step, task) is an error.
     """
     missing = [c for c in (*TEXT, *REQUIRED) if c not in table.columns]
     if missing:
@@ -87,6 +98,7 @@ def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
         if mask.any():
             row = int(np.flatnonzero(mask.to_numpy())[0])
             value = table[column].iloc[row] if column in table.columns else None
+            value = value.item() if isinstance(value, np.generic) else value  # 0, not np.int64(0)
             raise LadderError(f"{source}: row {row + 2}, column {column!r}: {problem} ({value!r})")
 
     out = table.copy()
@@ -109,23 +121,21 @@ def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
         if column not in out.columns:
             continue
         raw = out[column]
-        if pd.api.types.is_bool_dtype(raw):
-            fail(raw.notna(), column, "a boolean, not a number")
+        kind = _not_numeric(raw)
+        if kind:
+            fail(raw.notna(), column, f"{kind}, not a number")
         values = pd.to_numeric(raw, errors="coerce").astype(float)
         fail(values.isna() & raw.notna(), column, "not a number")
         if column in REQUIRED:
             fail(values.isna(), column, "missing")
         fail(np.isinf(values), column, "not finite")
-        fail(
-            (values < rule.low) | (values > rule.high),
-            column,
-            f"outside [{rule.low:g}, {rule.high:g}]",
-        )
+        fail(rule.outside(values), column, rule.describe())
         if rule.whole:
             fail(values.notna() & (values != values.round()), column, "not a whole number")
             out[column] = values.astype("int64")
         else:
             out[column] = values
+    fail((out["tokens"] == 0) & (out["step"] > 0), "tokens", "zero tokens seen after step 0")
     fail(out[list(SCORES)].isna().all(axis=1), "task_loss", "missing, and so is accuracy")
     for column in SCORES:
         known = out.groupby("task")[column].agg(lambda a: a.notna().any())
@@ -139,6 +149,16 @@ def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
             f"({out['run'].iloc[row]}, {out['step'].iloc[row]}, {out['task'].iloc[row]})"
         )
     return out.sort_values(["run", "task", "step"], kind="stable").reset_index(drop=True)
+
+
+def _not_numeric(column: pd.Series) -> str | None:
+    """What a column's type is when it cannot hold numbers (booleans, dates), else None."""
+    types = pd.api.types
+    if types.is_bool_dtype(column):
+        return "a boolean"
+    if types.is_datetime64_any_dtype(column) or types.is_timedelta64_dtype(column):
+        return "a date or time"
+    return None
 
 
 def concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
@@ -155,7 +175,7 @@ def read(path: str | os.PathLike) -> pd.DataFrame:
 
 def write(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Validate and write atomically (temporary file, then rename): a kill leaves the old file."""
-    path = Path(path)
+    path = check_suffix(path, TABLE_SUFFIXES, "an observation table")
     table = validate(table, source=str(path))
 
     def save(tmp: Path) -> None:
@@ -190,7 +210,7 @@ def append(rows: pd.DataFrame, path: str | os.PathLike) -> int:
     Idempotent (a row already there is never duplicated nor changed) and atomic under a lock:
     concurrent writers queue, and a kill leaves the previous table.
     """
-    path = Path(path)
+    path = check_suffix(path, TABLE_SUFFIXES, "an observation table")
     rows = validate(rows, source="new observations")
     with locked(path):
         if path.is_file():
@@ -209,6 +229,7 @@ def append(rows: pd.DataFrame, path: str | os.PathLike) -> int:
 def replace(rows: pd.DataFrame, path: str | os.PathLike) -> int:
     """Replace the table at `path` with `rows` (validated, atomic, under the table's lock);
     return the rows written."""
+    path = check_suffix(path, TABLE_SUFFIXES, "an observation table")
     rows = validate(rows, source="new observations")
     with locked(path):
         write(rows, path)

@@ -55,6 +55,20 @@ def params_for_run(run: str, params: Mapping[str, int]) -> int:
     return int(params[max(keys, key=len)])
 
 
+def _numbers(log: pd.DataFrame, column: str, source: Path) -> np.ndarray:
+    """A log column as floats; LadderError naming the column and its first cell that is not a
+    number (a word, a date)."""
+    raw = log[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(values) & raw.notna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise LadderError(
+            f"{source}: row {row + 2}, column {column!r}: not a number ({raw.iloc[row]!r})"
+        )
+    return values
+
+
 def read_run(path: str | Path, params: int) -> pd.DataFrame:
     """Convert one run's log into observation rows (see ladder.data.observations)."""
     path = Path(path)
@@ -68,15 +82,15 @@ def read_run(path: str | Path, params: int) -> pd.DataFrame:
     if log.empty:
         raise LadderError(f"{path}: no rows (a header only): no evaluation to import")
     if TOKENS in log.columns:
-        tokens = log[TOKENS].to_numpy(dtype=float)
+        tokens = _numbers(log, TOKENS, path)
     elif STEP in log.columns and BATCH in log.columns:
-        tokens = log[STEP].to_numpy(dtype=float) * log[BATCH].to_numpy(dtype=float)
+        tokens = _numbers(log, STEP, path) * _numbers(log, BATCH, path)
     else:
         raise LadderError(f"{path}: needs {TOKENS!r}, or {STEP!r} and {BATCH!r}, to give D")
     if STEP in log.columns:
-        steps = log[STEP].to_numpy(dtype=float)
+        steps = _numbers(log, STEP, path)
     elif BATCH in log.columns:
-        steps = np.round(tokens / log[BATCH].to_numpy(dtype=float))
+        steps = np.round(tokens / _numbers(log, BATCH, path))
     else:
         raise LadderError(f"{path}: needs {STEP!r}, or {BATCH!r} to derive the step")
     tasks = [c[len(BPB_PREFIX) : -len("_bpb")] for c in log.columns if c.startswith(BPB_PREFIX)]
@@ -84,11 +98,11 @@ def read_run(path: str | Path, params: int) -> pd.DataFrame:
         raise LadderError(f"{path}: no {BPB_PREFIX}<task>_bpb columns; is this an OLMo eval log?")
     common = {"run": run, "params": params, "tokens": tokens, "step": steps}
     if LEARNING_RATE in log.columns:
-        common["learning_rate"] = log[LEARNING_RATE].to_numpy(dtype=float)
+        common["learning_rate"] = _numbers(log, LEARNING_RATE, path)
     frames = []
     for task in tasks:
         metrics = {
-            name: log[column.format(task=task)].to_numpy(dtype=float)
+            name: _numbers(log, column.format(task=task), path)
             for name, column in METRIC_COLUMNS.items()
             if column.format(task=task) in log.columns
         }
@@ -96,7 +110,7 @@ def read_run(path: str | Path, params: int) -> pd.DataFrame:
         frame = {
             **common,
             "task": task,
-            "task_loss": log[f"{BPB_PREFIX}{task}_bpb"].to_numpy(dtype=float),
+            "task_loss": _numbers(log, f"{BPB_PREFIX}{task}_bpb", path),
             "loss_unit": BITS_PER_BYTE,
             "accuracy": np.nan if accuracy is None else accuracy,
             **metrics,
@@ -110,14 +124,16 @@ def read_run(path: str | Path, params: int) -> pd.DataFrame:
                     {
                         **common,
                         "task": name,
-                        "task_loss": log[column].to_numpy(dtype=float),
+                        "task_loss": _numbers(log, column, path),
                         "loss_unit": NATS_PER_TOKEN,
                         "accuracy": np.nan,
                     }
                 )
             )
     rows = pd.concat(frames, ignore_index=True)
-    check_tokens_against_name(run, params, float(np.nanmax(tokens)), source=str(path))
+    logged = tokens[np.isfinite(tokens)]
+    if logged.size:  # none logged: validation names the missing cell
+        check_tokens_against_name(run, params, float(logged.max()), source=str(path))
     return rows
 
 

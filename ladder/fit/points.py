@@ -233,9 +233,12 @@ def task_points(
     LadderError when a fit run or checkpoint lacks the accuracy the task has elsewhere."""
     frame = frames.get(task, feature)
     final = final_points(frame, runs, opts.final_window)
+    where = f"task {task.name!r}"
+    if (final["tokens"] <= 0).any():
+        run = final.loc[final["tokens"] <= 0, "run"].iloc[0]
+        raise LadderError(f"{where}: fit run {run!r} ends at D = 0 tokens (its step 0 only)")
     checkpoints = None
     if frame["accuracy"].notna().any():
-        where = f"task {task.name!r}"
         if final["accuracy"].isna().any():
             run = final.loc[final["accuracy"].isna(), "run"].iloc[0]
             raise LadderError(f"{where}: run {run!r} has task loss but no accuracy")

@@ -291,11 +291,14 @@ def format_comparison(frame: Any, first: str, second: str) -> str:
     return "\n".join(lines)
 
 
+FRAME_SUFFIXES = (".csv", ".json")
+
+
 def write_frame(frame: Any, path: str | Path) -> Path:
     """A table as CSV, or as JSON records for a .json path (written atomically)."""
-    from ladder.files import write_json, write_text
+    from ladder.files import check_suffix, write_json, write_text
 
-    if str(path).endswith(".json"):
+    if check_suffix(path, FRAME_SUFFIXES, "a table").suffix == ".json":
         return write_json(path, frame.to_dict("records"))
     return write_text(path, frame.to_csv(index=False))
 

@@ -12,6 +12,7 @@ Residuals are plain accuracy differences (least squares, or Huber when asked).
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from ladder.laws.base import Law, Param
 
@@ -66,8 +67,8 @@ class Sigmoid(Law):
 
     @staticmethod
     def _logistic(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
-        loss = x[..., 0]
-        return 1.0 / (1.0 + np.exp(-theta[..., 2, None] * (loss - theta[..., 1, None])))
+        """1 / (1 + exp(-k (L - L0))), without overflow for any k and L."""
+        return expit(theta[..., 2, None] * (x[..., 0] - theta[..., 1, None]))
 
     def _model(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
         return theta[..., 0, None] * self._logistic(theta, x) + theta[..., 3, None]

@@ -76,6 +76,14 @@ SafeName = Annotated[str, BeforeValidator(_safe_name)]
 """A name that may become part of a path or a script line (spec, size, target names)."""
 
 
+def safe_name(text: str, fallback: str = "ladder") -> str:
+    """A safe name made from a file's stem: other characters become '-', leading ones that
+    may not come first (a dot, a dash) are dropped ("my data" -> my-data, .hidden -> hidden)."""
+    name = re.sub(r"[^A-Za-z0-9._+=-]", "-", text)
+    name = re.sub(r"^[^A-Za-z0-9]+", "", name)[:128]
+    return name or fallback
+
+
 def check_name(value: str, what: str) -> str:
     """`value` if it is a safe name, else LadderError naming `what`."""
     try:

@@ -28,6 +28,7 @@ from ladder.spec.config import (
     PositiveInt,
     SafeName,
     load_yaml,
+    safe_name,
 )
 from ladder.spec.train import TrainSpec, resolve_path
 
@@ -342,7 +343,7 @@ class LadderSpec(Config):
 def parse_spec(raw: Any, source: str = "spec", base: Path | None = None) -> LadderSpec:
     """Validate a spec mapping (as loaded from YAML); relative paths are relative to `base`."""
     if isinstance(raw, dict) and "name" not in raw:
-        raw = {**raw, "name": Path(source).stem}
+        raw = {**raw, "name": safe_name(Path(source).stem)}
     return LadderSpec.parse(raw, source, base=base)
 
 
