@@ -44,19 +44,49 @@ def _row(label: str, width: int, e: Estimate, unit: Any, extra: str = "") -> str
     )
 
 
+PAPER = "paper (arXiv 2412.04403: task bpb from (N, D), then a sigmoid)"
+
+
+def method_name(fit: LadderFit) -> str:
+    """The method in a phrase: the selection's chosen members and rule, or each task's method
+    (the paper's described)."""
+    selection = fit.selection
+    if selection is not None:
+        chosen = ", ".join(selection.chosen) if selection.chosen else selection.asked
+        return f"{selection.asked}: {chosen} ({selection.rule})"
+    names = dict.fromkeys(t.method for t in fit.tasks.values())
+    return ", ".join(PAPER if name == "paper" else name for name in names)
+
+
+def interval_name(fit: LadderFit) -> str:
+    """The interval strategy in a phrase: bootstrap with its resamples, or split-conformal
+    with the number of rollout predictions it was calibrated on."""
+    level = f"{100 * fit.spec.fit.level:g}%"
+    if fit.selection is None:
+        resamples = fit.spec.fit.bootstrap
+        return f"{level}, {resamples:,} bootstrap resamples" if resamples else "none"
+    c = fit.selection.calibration
+    on = "" if c is None else f", calibrated on {c.n} rollout predictions"
+    return f"{level}, split-conformal{on}"
+
+
+def warning_lines(fit: LadderFit, prefix: str = "  ") -> list[str]:
+    """One line per warning of the fit: task label, target, message."""
+    labels = {name: t.task.label for name, t in fit.tasks.items()}
+    return [
+        f"{prefix}{labels.get(w['task'], w['task'])}"
+        f"{', ' + w['target'] if w['target'] else ''}: {w['message']}"
+        for w in fit.warnings
+    ]
+
+
 def method_text(fit: LadderFit) -> str:
     """How the predictions were made and their intervals calibrated, in a few lines."""
-    opts = fit.spec.fit
     selection = fit.selection
     if selection is None:
-        resamples = f"{opts.bootstrap:,} bootstrap resamples" if opts.bootstrap else "none"
-        return (
-            "Method: paper (arXiv 2412.04403: task bpb from (N, D), then a sigmoid); "
-            f"intervals: {resamples}"
-        )
+        return f"Method: {method_name(fit)}; intervals: {interval_name(fit)}"
     ranking = ", ".join(f"{m} {100 * v:.1f}%" for m, v in selection.ranking().items())
-    chosen = ", ".join(selection.chosen) if selection.chosen else selection.asked
-    lines = [f"Method: {selection.asked}: {chosen} ({selection.rule})"]
+    lines = [f"Method: {method_name(fit)}"]
     lines.append(f"  rollout error per candidate (mean relative error): {ranking}")
     if selection.unavailable:
         missing = "; ".join(f"{m}: {why}" for m, why in selection.unavailable.items())
@@ -123,15 +153,7 @@ def format_text(fit: LadderFit) -> str:
             f"({'; '.join(shaky)}); those intervals rest on the resamples that converged."
         )
     if fit.warnings:
-        labels = {name: t.task.label for name, t in fit.tasks.items()}
-        blocks.append(
-            "Warnings (rows marked !):\n"
-            + "\n".join(
-                f"  {labels.get(w['task'], w['task'])}"
-                f"{', ' + w['target'] if w['target'] else ''}: {w['message']}"
-                for w in fit.warnings
-            )
-        )
+        blocks.append("Warnings (rows marked !):\n" + "\n".join(warning_lines(fit)))
     blocks.append(
         "Accuracy in points, task loss in bits per byte; x: the actual is outside the interval; "
         "c: clipped to [chance, 100];\nrel err = |pred - actual| / actual; step1 rel: the "
@@ -192,13 +214,13 @@ def backtest_summary(results: Any) -> Any:
 
 def markdown_summary(fit: LadderFit, noise: Any, backtests: Any, figures: list[str]) -> str:
     """A short Markdown report to paste into a design doc."""
-    spec, level = fit.spec, f"{100 * fit.spec.fit.level:g}%"
+    spec = fit.spec
     lines = [
         f"# Task-accuracy predictions: {spec.name}",
         "",
-        f"Two-step law (arXiv 2412.04403) fitted on {len(spec.fit_runs)} runs "
-        f"({', '.join(spec.fit_runs)}); {spec.fit.bootstrap} bootstrap resamples, "
-        f"{level} prediction intervals; `ladder` {__version__}.",
+        f"Method: {method_name(fit)}; fitted on {len(spec.fit_runs)} runs "
+        f"({', '.join(spec.fit_runs)}); prediction intervals: {interval_name(fit)}; "
+        f"`ladder` {__version__}.",
     ]
     for target in spec.targets:
         lines += ["", f"## {target.name} (N = {target.params:.3g}, D = {target.tokens:.3g})", ""]
@@ -234,6 +256,8 @@ def markdown_summary(fit: LadderFit, noise: Any, backtests: Any, figures: list[s
         ]
         for split, row in overall.iterrows():
             lines.append(f"| {split} | {row['abs_error']:.4f} | {row['coverage']:.0%} |")
+    if fit.warnings:
+        lines += ["", "## Warnings", "", *warning_lines(fit, "- ")]
     if figures:
         lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures]
     return "\n".join(lines) + "\n"
