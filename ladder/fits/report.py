@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ladder import __version__
+from ladder.fits.distance import point_name
 from ladder.fits.fit import LadderFit
 from ladder.laws.bootstrap import Estimate
 
@@ -70,14 +71,30 @@ def interval_name(fit: LadderFit) -> str:
     return f"{level}, split-conformal{on}"
 
 
+def labels_of(fit: LadderFit) -> dict[str, str]:
+    """Each task's display name, by task name."""
+    return {name: t.task.label for name, t in fit.tasks.items()}
+
+
+def _warnings_of(
+    warnings: list[dict[str, Any]], labels: dict[str, str], prefix: str = "  "
+) -> list[str]:
+    """One line per warning (target, message), naming its tasks by label, or "every task"
+    when it concerns each of `labels` alike."""
+    tasks: dict[tuple[str | None, str], list[str]] = {}
+    for w in warnings:
+        tasks.setdefault((w["target"], w["message"]), []).append(w["task"])
+    lines = []
+    for (target, message), names in tasks.items():
+        alike = len(labels) > 1 and set(names) == set(labels)
+        who = "every task" if alike else ", ".join(labels.get(n, n) for n in names)
+        lines.append(f"{prefix}{who}{', ' + target if target else ''}: {message}")
+    return lines
+
+
 def warning_lines(fit: LadderFit, prefix: str = "  ") -> list[str]:
     """One line per warning of the fit: task label, target, message."""
-    labels = {name: t.task.label for name, t in fit.tasks.items()}
-    return [
-        f"{prefix}{labels.get(w['task'], w['task'])}"
-        f"{', ' + w['target'] if w['target'] else ''}: {w['message']}"
-        for w in fit.warnings
-    ]
+    return _warnings_of(fit.warnings, labels_of(fit), prefix)
 
 
 def method_text(fit: LadderFit) -> str:
@@ -267,20 +284,31 @@ def _points(value: Any, metric: str) -> str:
     return _pct(value) if metric == "accuracy" else _num(value)
 
 
-def format_grid(frame: Any, level: float) -> str:
-    """`ladder predict`'s table: per (N, D), each task's prediction and interval (accuracy in
-    points, task loss in bits per byte)."""
+def format_grid(
+    frame: Any, level: float, warnings: list[dict[str, Any]] = (), labels: dict[str, str] = ()
+) -> str:
+    """`ladder predict`'s table: per (N, D), each task (by its `labels`) with its prediction
+    and interval (accuracy in points, task loss in bits per byte; c: an end clipped), rows
+    marked ! where a warning concerns them; then the warnings."""
+    labels = dict(labels)
+    flagged = {(w["task"], w["target"]) for w in warnings}
     lines = []
     for (n, d), rows in frame.groupby(["params", "tokens"], sort=False):
-        lines.append(f"N = {n:.4g}, D = {d:.4g} (C = {6 * n * d:.3g} FLOPs, D/N = {d / n:.3g})")
-        width = max(8, *(len(t) + 2 for t in rows["task"]))
+        point = point_name(n, d)
+        lines.append(f"{point} (C = {6 * n * d:.3g} FLOPs, D/N = {d / n:.3g})")
+        names = [labels.get(t, t) for t in rows["task"]]
+        width = max(8, *(len(t) + 4 for t in names))
         lines.append(f"  {'task':<{width}}{'pred':>8}  {100 * level:g}% interval")
-        for _, r in rows.iterrows():
+        for name, (_, r) in zip(names, rows.iterrows(), strict=True):
             unit = r["metric"]
             interval = f"[{_points(r['lower'], unit)}, {_points(r['upper'], unit)}]"
-            lines.append(f"  {r['task']:<{width}}{_points(r['predicted'], unit):>8}  {interval}")
+            interval += "c" if r.get("clipped", False) else ""
+            label = name + (" !" if (r["task"], point) in flagged else "")
+            lines.append(f"  {label:<{width}}{_points(r['predicted'], unit):>8}  {interval}")
         lines.append("")
-    lines.append("Accuracy in points; task loss in bits per byte.")
+    if warnings:
+        lines += ["Warnings (rows marked !):", *_warnings_of(warnings, labels), ""]
+    lines.append("Accuracy in points; task loss in bits per byte; c: clipped to [chance, 100].")
     return "\n".join(lines)
 
 
