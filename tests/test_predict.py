@@ -105,7 +105,8 @@ def test_compare_two_fits_side_by_side(fits, tmp_path, capsys):
     )
     out = tmp_path / "c.json"
     assert main(["compare", str(a), str(b), "-o", str(out)]) == 0
-    assert "difference" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "difference" in printed and "  MMLU " in printed and "  mmlu " not in printed
     assert len(json.loads(out.read_text())) == 4
 
 

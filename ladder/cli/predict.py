@@ -93,11 +93,12 @@ def _fit(path: str, args: argparse.Namespace):
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from ladder.fits.report import format_comparison, write_frame
+    from ladder.fits.report import format_comparison, labels_of, write_frame
 
     first, second = _fit(args.first, args), _fit(args.second, args)
     frame = api.compare(first, second)
-    print(format_comparison(frame, Path(args.first).stem, Path(args.second).stem))
+    names = Path(args.first).stem, Path(args.second).stem
+    print(format_comparison(frame, *names, labels_of(first)))
     if args.output:
         print(f"\nwrote {write_frame(frame, args.output)}")
     return 0

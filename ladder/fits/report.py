@@ -312,14 +312,16 @@ def format_grid(
     return "\n".join(lines)
 
 
-def format_comparison(frame: Any, first: str, second: str) -> str:
+def format_comparison(
+    frame: Any, first: str, second: str, labels: dict[str, str] | None = None
+) -> str:
     """`ladder compare`'s table: both predictions, the difference and whether the intervals
-    overlap, per target and task."""
-    lines = []
+    overlap, per target and task (by its `labels`)."""
+    labels, lines = labels or {}, []
     for target, rows in frame.groupby("target", sort=False):
         n, d = rows["params"].iloc[0], rows["tokens"].iloc[0]
         lines.append(f"{target}  (N = {n:.4g}, D = {d:.4g})")
-        width = max(8, *(len(t) + 2 for t in rows["task"]))
+        width = max(8, *(len(labels.get(t, t)) + 2 for t in rows["task"]))
         lines.append(
             f"  {'task':<{width}}{first[:16]:>18}{second[:16]:>18}{'difference':>12}  intervals"
         )
@@ -334,7 +336,7 @@ def format_comparison(frame: Any, first: str, second: str) -> str:
             diff = _fmt(scale * r["difference"], "+.1f" if unit == "accuracy" else "+.3f")
             overlap = "overlap" if r["overlap"] else "apart"
             cells = f"{cell('first'):>18}{cell('second'):>18}{diff:>12}"
-            lines.append(f"  {r['task']:<{width}}{cells}  {overlap}")
+            lines.append(f"  {labels.get(r['task'], r['task']):<{width}}{cells}  {overlap}")
         lines.append("")
     lines.append(
         "Accuracy in points (task loss in bits per byte); difference = second - first; apart: "
