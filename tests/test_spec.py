@@ -193,3 +193,15 @@ def test_tasks_are_named_in_any_case_or_by_display_name(paper_spec):
     assert [task.name for task in table.tasks] == ["piqa_val_rc_5shot"]
     with pytest.raises(LadderError, match="unknown task 'MMLU-Pro'"):
         paper_spec.with_tasks(["MMLU-Pro"])
+
+
+def test_n_is_defined_in_the_same_words_everywhere():
+    """README's Words, data/README.md, the spec reference and the fit document's units say
+    what N counts as ladder.runs.sizes.N_MEANS does (line breaks aside)."""
+    from ladder.fits.document import UNITS
+    from ladder.runs.sizes import N_MEANS
+
+    assert UNITS["N"] == N_MEANS
+    for path in ("README.md", "data/README.md", "docs/spec.md"):
+        assert N_MEANS in " ".join((ROOT / path).read_text().split()), path
+    assert "**N, D, C**: non-embedding" not in (ROOT / "README.md").read_text()

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ladder.errors import LadderError
+from ladder.runs.sizes import N_MEANS
 from ladder.spec.chance import ASSUMED, chance_of
 from ladder.spec.config import (
     Bool,
@@ -101,7 +102,7 @@ class TargetSpec(Config):
     """A model to predict: N (parameters) and D (tokens); `run` holds its actual results."""
 
     name: SafeName = Field(description="The target's name (letters, digits, . _ + = -).")
-    params: PositiveInt = Field(description="N, parameters (6.9e9 style numbers are fine).")
+    params: PositiveInt = Field(description=f"N, {N_MEANS} (6.9e9 style numbers are fine).")
     tokens: PositiveInt = Field(description="D, training tokens.")
     run: str | None = Field(
         None, description="The table run holding its actual results, if it was trained."
