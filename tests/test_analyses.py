@@ -149,7 +149,8 @@ def test_variance_and_backtest_commands(tmp_path, capsys):
     assert code == 0
     results = json.loads(out.read_text())["results"]
     assert {r["split"] for r in results} == {f"without {m}xC" for m in (1, 2, 5, 10)}
-    assert "coverage" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "coverage" in printed and " MMLU " in printed and " mmlu " not in printed
     assert main(["backtest", "-q", "--kind", "sizes"]) == 2
     assert "choose from size, multiplier, both" in capsys.readouterr().err
 

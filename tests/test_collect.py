@@ -629,3 +629,19 @@ def test_a_plan_round_trips_its_evaluation_settings(tmp_path):
     path.write_text('{"config": "c.yaml", "table": "t", "tasks": [], "shards": []}')
     with pytest.raises(LadderError, match="not a plan written by `ladder collect`"):
         read_plan(path)
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_n_is_every_parameter_but_the_input_embedding(tied):
+    """N of a Hugging Face model: untied, the output layer counts (the paper's all but the LM
+    head, the same number); tied, Kaplan et al.'s non-embedding count."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from ladder.runs.sizes import params_of
+
+    shape = {"vocab_size": 64, "hidden_size": 16, "intermediate_size": 32}
+    heads = {"num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 2}
+    model = LlamaForCausalLM(LlamaConfig(**shape, **heads, tie_word_embeddings=tied))
+    matrix = 64 * 16
+    body = sum(p.numel() for p in model.model.layers.parameters()) + 16  # + the final norm
+    assert params_of(model) == body + (0 if tied else matrix)

@@ -104,3 +104,22 @@ def test_bundled_fit_loads_and_predicts_without_refitting():
     assert covered == 14  # of 16 (targets x tasks): the shipped 95% intervals miss two
     assert mean_error == pytest.approx(0.0343, abs=5e-4)
     assert grid == pytest.approx(0.823, abs=5e-3)
+
+
+def test_summary_header_says_the_fits_method_intervals_and_warnings(small_fit):
+    """summary.md describes the fit it reports: the bundled default fit (auto, conformal) by
+    its members and calibration, the paper fit by its bootstrap; and it lists the warnings."""
+    from conftest import ROOT
+
+    from ladder.fits.report import markdown_summary
+
+    auto = api.load_fit(ROOT / "fits" / "olmo-paper.json")
+    header = markdown_summary(auto, None, None, []).split("\n## ")[0]
+    assert "auto: flops, shared, lr, soft, c4" in header and "bootstrap" not in header
+    assert f"conformal, calibrated on {auto.selection.calibration.n} rollout" in header
+    summary = markdown_summary(auto, None, None, [])
+    assert "## Warnings" in summary and auto.warnings
+    for warning in auto.warnings:
+        assert warning["message"] in summary
+    paper = markdown_summary(small_fit, None, None, []).split("\n## ")[0]
+    assert "paper (arXiv 2412.04403" in paper and "200 bootstrap resamples" in paper

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from ladder import api
 from ladder.cli import main
 from ladder.errors import LadderError
+
+BUNDLED = str(ROOT / "fits" / "olmo-paper.json")
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +60,22 @@ def test_predict_from_the_command_line(fits, tmp_path, capsys):
     assert f"N = {n:.4g}, D = {100 * n:.4g}" in capsys.readouterr().out
 
 
+def test_predict_warns_far_points_as_fit_does_and_marks_clipped_ends(capsys):
+    """Far beyond the ladder, predict gives `ladder fit`'s `far` warning (its rows marked !),
+    tasks by their display names, and an interval end clipped to 100 points marked c."""
+    assert main(["predict", BUNDLED, "--params", "1e12", "--tokens", "1e14"]) == 0
+    out = capsys.readouterr().out
+    assert "every task, N = 1e+12, D = 1e+14: 782x the largest fit N" in out
+    assert "far outside what the ladder measured" in out
+    assert re.search(r"HellaSwag !\s+[\d.]+\s+\[[\d.]+, 100\.0\]c", out)
+    fit = api.load_fit(BUNDLED)
+    far = fit.far_warnings(1e12, 1e14)
+    assert {w["check"] for w in far} == {"far"} and len(far) == len(fit.tasks)
+    assert fit.far_warnings(7e9, 4e12) == []
+    assert main(["predict", BUNDLED, "--params", "7e9", "--tokens", "4e12"]) == 0
+    assert "Warnings" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
@@ -97,7 +117,8 @@ def test_compare_two_fits_side_by_side(fits, tmp_path, capsys):
     )
     out = tmp_path / "c.json"
     assert main(["compare", str(a), str(b), "-o", str(out)]) == 0
-    assert "difference" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "difference" in printed and "  MMLU " in printed and "  mmlu " not in printed
     assert len(json.loads(out.read_text())) == 4
 
 

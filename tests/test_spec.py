@@ -175,3 +175,33 @@ def test_docs_spec_reference_is_up_to_date():
     written = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
     assert written == reference(), "run: python -m ladder.spec.reference > docs/spec.md"
     assert "| `train.wsds.decay_fraction` | number (> 0.0, <= 0.5) | `0.2` |" in written
+
+
+def test_tasks_are_named_in_any_case_or_by_display_name(paper_spec):
+    """`--tasks MMLU,ARC-Challenge,Piqa` names the spec's mmlu, arc_challenge and piqa: for a
+    fit, a plain table's tasks, and a saved fit's figures; a name matching none still fails."""
+    from ladder import api
+    from ladder.figures.plots import select_tasks
+
+    asked, names = ["MMLU", "ARC-Challenge", "Piqa"], ["mmlu", "arc_challenge", "piqa"]
+    assert [task.name for task in paper_spec.with_tasks(asked).tasks] == names
+    assert api.figure_tasks(paper_spec, asked) == names
+    assert api.figure_tasks(paper_spec, None) is None
+    fit = api.load_fit(ROOT / "fits" / "olmo-paper.json")
+    assert [task_fit.task.name for task_fit in select_tasks(fit, asked)] == names
+    table, _ = api.table_spec(ROOT / paper_spec.data, ["190M-1xC"], tasks=["PIQA_val_rc_5shot"])
+    assert [task.name for task in table.tasks] == ["piqa_val_rc_5shot"]
+    with pytest.raises(LadderError, match="unknown task 'MMLU-Pro'"):
+        paper_spec.with_tasks(["MMLU-Pro"])
+
+
+def test_n_is_defined_in_the_same_words_everywhere():
+    """README's Words, data/README.md, the spec reference and the fit document's units say
+    what N counts as ladder.runs.sizes.N_MEANS does (line breaks aside)."""
+    from ladder.fits.document import UNITS
+    from ladder.runs.sizes import N_MEANS
+
+    assert UNITS["N"] == N_MEANS
+    for path in ("README.md", "data/README.md", "docs/spec.md"):
+        assert N_MEANS in " ".join((ROOT / path).read_text().split()), path
+    assert "**N, D, C**: non-embedding" not in (ROOT / "README.md").read_text()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ladder.api._fit import REPO, fit, observations_for, spec
 from ladder.api._progress import progress_bar
 from ladder.errors import LadderError
-from ladder.spec.ladder import LadderSpec
+from ladder.spec.ladder import LadderSpec, canonical_tasks
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,14 +55,17 @@ def plot(
     return save_figures(fit, Path(out_dir), check_formats(formats), tasks, width)
 
 
-def check_figure_tasks(spec: LadderSpec, tasks: Sequence[str] | None) -> LadderSpec:
-    """`spec`, after a LadderError if it lacks one of the `tasks` to draw (checked before a
-    fit rather than after it)."""
-    names = [task.name for task in spec.tasks]
-    unknown = [name for name in tasks or () if name not in names]
+def figure_tasks(spec: LadderSpec, tasks: Sequence[str] | None) -> list[str] | None:
+    """The `tasks` to draw as `spec` names them (asked by name or display name, in any case;
+    None: every task); LadderError for one it lacks (checked before a fit, not after)."""
+    if tasks is None:
+        return None
+    labels = spec.task_labels()
+    names = canonical_tasks(tasks, labels)
+    unknown = [name for name in names if name not in labels]
     if unknown:
-        raise LadderError(f"task {unknown[0]!r} is not in the fit (it has: {', '.join(names)})")
-    return spec
+        raise LadderError(f"task {unknown[0]!r} is not in the fit (it has: {', '.join(labels)})")
+    return names
 
 
 def check_formats(formats: Sequence[str]) -> list[str]:
@@ -227,7 +230,7 @@ def report(
     out = Path(out_dir)
     if saved is not None:
         spec = fit_spec_with_data(saved, spec)
-    check_figure_tasks(spec, tasks)
+    tasks = figure_tasks(spec, tasks)
     data = observations_for(spec, data)
     result = saved if saved is not None else fit(spec, data, progress=progress)
     floor = summarize(noise(spec, data, runs, last_n))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ladder.errors import LadderError
 from ladder.spec.config import safe_name
-from ladder.spec.ladder import LadderSpec, TargetSpec, TaskSpec, load_spec
+from ladder.spec.ladder import LadderSpec, TargetSpec, TaskSpec, canonical_tasks, load_spec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,8 +69,8 @@ def table_spec(
     from ladder.data import observations
 
     frame = observations.read(path)
-    names = list(tasks) if tasks else sorted(frame["task"].unique())
     present = set(frame["task"].unique())
+    names = canonical_tasks(tasks, {n: n for n in present}) if tasks else sorted(present)
     unknown = [name for name in names if name not in present]
     if unknown:
         raise LadderError(

@@ -20,7 +20,10 @@ from ladder.cli.common import (
 
 FORMATS_HELP = "comma-separated figure formats: png, pdf, svg"
 WIDTH_HELP = "figure width: page (7 in, two-column paper) or column (3.3 in, one column)"
-TASKS_HELP = "comma-separated tasks to draw, one panel each (default: every task)"
+TASKS_HELP = (
+    "comma-separated tasks to draw (names or display names, any case), one panel each "
+    "(default: every task)"
+)
 
 
 def add_figure_args(parser: argparse.ArgumentParser, tasks: str | None = TASKS_HELP) -> None:
@@ -189,7 +192,8 @@ def run_plot(args: argparse.Namespace) -> int:
     if args.fit:
         fit = api.load_fit(args.fit)
     else:
-        spec = api.check_figure_tasks(_spec(args), tasks)
+        spec = _spec(args)
+        tasks = api.figure_tasks(spec, tasks)
         fit = api.fit(spec, progress=progress(args))
     paths = api.plot(
         fit, args.output_dir, split(args.formats, "--formats"), tasks=tasks, width=args.width
@@ -236,7 +240,8 @@ def run_backtest(args: argparse.Namespace) -> int:
         last_n=args.last_n,
         progress=progress(args),
     )
-    print(format_frame(result.table(), BACKTEST_FORMATS))
+    table = result.table().replace({"task": spec.task_labels()})
+    print(format_frame(table, BACKTEST_FORMATS))
     print(
         "\ncoverage: fraction of held-out actuals inside the "
         f"{spec.fit.level:.0%} interval; error_over_noise: mean abs error / accuracy SD"

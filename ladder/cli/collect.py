@@ -62,7 +62,11 @@ def register(sub: Any) -> None:
     )
     col.add_argument("--hf", help="a local Hugging Face model folder to score instead")
     col.add_argument("--run", help="with --hf: its run name in the table")
-    col.add_argument("--params", type=count, help="with --hf: N (default: non-embedding count)")
+    col.add_argument(
+        "--params",
+        type=count,
+        help="with --hf: N (default: every parameter but the input embedding)",
+    )
     col.add_argument("--tokens", type=count, help="with --hf: D, tokens it was trained on")
     col.add_argument("--step", type=int, default=0, help="with --hf: its step")
     col.add_argument(

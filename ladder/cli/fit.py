@@ -49,7 +49,9 @@ def register(sub: Any) -> None:
         help="a model to predict: N parameters, D tokens, RUN holding its actual results "
         "(repeatable; overrides the spec's targets)",
     )
-    fit.add_argument("--tasks", help="comma-separated tasks (default: all)")
+    fit.add_argument(
+        "--tasks", help="comma-separated tasks, by name or display name in any case (default: all)"
+    )
     fit.add_argument(
         "--chance",
         action="append",

@@ -69,7 +69,7 @@ def _numbers(text: str | None, flag: str) -> list[float]:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from ladder.fits.report import format_grid, write_frame
+    from ladder.fits.report import format_grid, labels_of, write_frame
 
     fit = api.load_fit(args.fit)
     params, tokens = api.grid(
@@ -79,7 +79,8 @@ def run_predict(args: argparse.Namespace) -> int:
         args.tokens_per_param,
     )
     frame = api.predict(fit, params, tokens)
-    print(format_grid(frame, fit.spec.fit.level))
+    warnings = fit.far_warnings(params, tokens)
+    print(format_grid(frame, fit.spec.fit.level, warnings, labels_of(fit)))
     if args.output:
         print(f"\nwrote {write_frame(frame, args.output)}")
     return 0
@@ -92,11 +93,12 @@ def _fit(path: str, args: argparse.Namespace):
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from ladder.fits.report import format_comparison, write_frame
+    from ladder.fits.report import format_comparison, labels_of, write_frame
 
     first, second = _fit(args.first, args), _fit(args.second, args)
     frame = api.compare(first, second)
-    print(format_comparison(frame, Path(args.first).stem, Path(args.second).stem))
+    names = Path(args.first).stem, Path(args.second).stem
+    print(format_comparison(frame, *names, labels_of(first)))
     if args.output:
         print(f"\nwrote {write_frame(frame, args.output)}")
     return 0

@@ -19,6 +19,7 @@ from ladder.data import observations
 from ladder.errors import LadderError
 from ladder.runs.folder import checkpoints, model_config, read_rung, rung_dir
 from ladder.runs.schedule import schedule_columns
+from ladder.runs.sizes import params_of
 from ladder.spec.ladder import LadderSpec
 
 
@@ -88,11 +89,10 @@ def score_and_append(
 def hf_pending(
     folder: Path, run: str, params: int | None, tokens: int, step: int, vocab: int, device: str
 ) -> Pending:
-    """A Hugging Face folder as one checkpoint; N defaults to its non-embedding parameters."""
+    """A Hugging Face folder as one checkpoint; N defaults to its count (params_of)."""
     if tokens < 0 or step < 0:
         raise LadderError("--tokens and --step must be >= 0")
     model = load_hf(folder, vocab, device)
     if params is None:
-        embedding = model.get_input_embeddings().weight.numel()
-        params = sum(p.numel() for p in model.parameters()) - embedding
+        params = params_of(model)
     return Pending(run, int(params), tokens, step, lambda: hf_logits(model))

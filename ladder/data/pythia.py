@@ -7,9 +7,11 @@ Facts of the suite (the paper and model cards):
   steps (about 300B tokens; the deduplicated suite sees its 207B-token Pile about 1.5 times).
 - Learning rate: linear warm-up over the first 1% of steps, then cosine decay to 10% of the
   peak at step 143,000; the peak per size is PEAK_LR.
-- N: `params` is the non-embedding count (the model card's; Kaplan et al.'s N, which gives
-  cleaner laws across sizes where embeddings are a large share: 19M of Pythia-70M's 70M);
-  `params_total` keeps the card's total. Both are columns of the table.
+- N: `params` is the model card's non-embedding count (Kaplan et al.'s: the input embedding
+  and the untied output layer both left out, 18.9M of Pythia-70M's 70.4M), not ladder's N (all
+  but the input embedding, 44.7M; ladder.runs.sizes), because it gives cleaner laws across
+  sizes where embeddings are a large share; the corpus fits Pythia with Pythia only, so one
+  count throughout. `params_total` keeps the card's total. Both are columns of the table.
 - Tasks: `<task>_0shot` and `<task>_5shot`; accuracy is lm-eval's acc_norm where the task
   has it (ARC, PIQA, SciQ, LogiQA), else acc; `acc` and `len_norm` keep both. LAMBADA's
   perplexity of the final word gives its task loss, ln ppl, in nats per word; no other task

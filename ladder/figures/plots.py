@@ -41,6 +41,7 @@ from ladder.files import atomic_write
 from ladder.fits.fit import LadderFit, TaskFit
 from ladder.laws.bootstrap import interval
 from ladder.laws.predictors import Ensemble, primary
+from ladder.spec.ladder import canonical_tasks
 
 ACCURACY = "accuracy (%)"
 TASK_LOSS = "task loss (bits per byte)"
@@ -48,11 +49,12 @@ METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}  # the same by
 
 
 def select_tasks(fit: LadderFit, tasks: Sequence[str] | None = None) -> list[TaskFit]:
-    """The fits of `tasks` (names as in the spec; default: every task), in the order given;
-    LadderError naming an unknown one."""
+    """The fits of `tasks` (by name or display name, in any case; default: every task), in
+    the order given; LadderError naming an unknown one."""
     if tasks is None:
         return list(fit.tasks.values())
-    names = list(dict.fromkeys(tasks))
+    labels = {name: task_fit.task.label for name, task_fit in fit.tasks.items()}
+    names = list(dict.fromkeys(canonical_tasks(tasks, labels)))
     if not names:
         raise LadderError("no task to draw: name at least one")
     unknown = [name for name in names if name not in fit.tasks]

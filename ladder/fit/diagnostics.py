@@ -12,7 +12,8 @@ Checks and thresholds:
 - stderr: for a prediction resting on one law, an exponent whose standard error exceeds
   REL_STDERR x its value (an ensemble is judged by its rollout backtests instead);
 - far: a target beyond FAR_COMPUTE x the largest fit run's compute, FAR_PARAMS x its N, or
-  FAR_RATIO x the fit runs' tokens-per-parameter range (the ratios are always in the fit file);
+  FAR_RATIO x the fit runs' tokens-per-parameter range (ladder.fits.distance, which `ladder
+  predict` shares);
 - noise: the predicted change from the largest fit run to the target is within NOISE_RATIO x
   the task's checkpoint-to-checkpoint accuracy noise;
 - interval: an interval that does not contain its own prediction;
@@ -30,35 +31,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ladder.fits.distance import far_message, warning
 from ladder.fits.fit import LadderFit, TaskFit
 from ladder.laws.flops import training_flops
 from ladder.laws.predictors import Ensemble
 
 REL_STDERR = 1.0
 BOUNDED = ("alpha", "beta", "ln_A", "ln_B", "k")  # parameters whose bounds are not natural limits
-FAR_COMPUTE = 1000.0
-FAR_PARAMS = 30.0
-FAR_RATIO = 10.0
 NOISE_RATIO = 2.0
 TREND_P = 0.01  # a trend with compute at least this significant (one-sided Spearman test)
 SAME = 0.01  # two tokens-per-parameter ratios within 1% are the same
-
-
-def _warning(task: str, check: str, message: str, target: str | None = None) -> dict[str, Any]:
-    return {"task": task, "target": target, "check": check, "message": message}
-
-
-def extrapolation(points: pd.DataFrame, params: float, tokens: float) -> dict[str, float]:
-    """How many times a target's N, D and C = 6 N D exceed the largest fit run's, and its
-    tokens per parameter."""
-    n = points["params"].to_numpy(dtype=float)
-    d = points["tokens"].to_numpy(dtype=float)
-    return {
-        "params_ratio": params / n.max(),
-        "tokens_ratio": tokens / d.max(),
-        "compute_ratio": training_flops(params, tokens) / training_flops(n, d).max(),
-        "tokens_per_param": tokens / params,
-    }
 
 
 def design(fit: TaskFit) -> list[dict[str, Any]]:
@@ -70,7 +52,7 @@ def design(fit: TaskFit) -> list[dict[str, Any]]:
     ratio = d / n
     if np.ptp(np.log(ratio)) < np.log1p(SAME):
         out.append(
-            _warning(
+            warning(
                 name,
                 "design",
                 f"every fit run has {ratio[0]:.3g} tokens per parameter: a law in (N, D) cannot "
@@ -79,7 +61,7 @@ def design(fit: TaskFit) -> list[dict[str, Any]]:
         )
     for column, values in (("N", n), ("D", d)):
         if np.ptp(np.log(values)) < np.log1p(SAME):
-            out.append(_warning(name, "design", f"every fit run has the same {column}"))
+            out.append(warning(name, "design", f"every fit run has the same {column}"))
     compute = training_flops(n, d)
     for column, rising in (("accuracy", True), ("task_loss", False)):
         values = points[column].to_numpy(dtype=float)
@@ -93,7 +75,7 @@ def design(fit: TaskFit) -> list[dict[str, Any]]:
         if p > TREND_P:
             what = "rise" if rising else "fall"
             out.append(
-                _warning(
+                warning(
                     name,
                     "trend",
                     f"the fit runs' final {column} does not {what} with compute (Spearman rho "
@@ -105,7 +87,7 @@ def design(fit: TaskFit) -> list[dict[str, Any]]:
     short = points.loc[(evaluations < window) & (evaluations > 1), "run"]
     if len(short):
         out.append(
-            _warning(
+            warning(
                 name,
                 "window",
                 f"fit run(s) {', '.join(short)} have fewer than final_window = {window} "
@@ -114,7 +96,7 @@ def design(fit: TaskFit) -> list[dict[str, Any]]:
         )
     if (evaluations == 1).all() and fit.points.has_accuracy:
         out.append(
-            _warning(
+            warning(
                 name,
                 "final only",
                 "one evaluation per fit run: step 2 is fitted on the runs' final points only",
@@ -135,7 +117,7 @@ def laws(fit: TaskFit) -> list[dict[str, Any]]:
         bounded = [p for p in law.at_bounds() if p.startswith(BOUNDED)]
         if bounded:
             out.append(
-                _warning(
+                warning(
                     fit.task.name,
                     "bounds",
                     f"{key}: {', '.join(bounded)} at the bound of its range",
@@ -151,7 +133,7 @@ def laws(fit: TaskFit) -> list[dict[str, Any]]:
         ]
         if loose:
             out.append(
-                _warning(
+                warning(
                     fit.task.name,
                     "stderr",
                     f"{key}: {', '.join(loose)} not pinned down (standard error above "
@@ -165,30 +147,15 @@ def targets(fit: TaskFit, noise: float | None) -> list[dict[str, Any]]:
     """Targets far beyond the fit runs, predictions within the noise, intervals that miss
     their own point."""
     points, name, out = fit.points.final, fit.task.name, []
-    ratio = points["tokens"].to_numpy(dtype=float) / points["params"].to_numpy(dtype=float)
     largest = points.iloc[int(np.argmax(training_flops(points["params"], points["tokens"])))]
     for target_name, p in fit.predictions.items():
-        t = p.target
-        far = extrapolation(points, t.params, t.tokens)
-        outside = (
-            far["tokens_per_param"] > FAR_RATIO * ratio.max()
-            or far["tokens_per_param"] < ratio.min() / FAR_RATIO
-        )
-        if far["compute_ratio"] > FAR_COMPUTE or far["params_ratio"] > FAR_PARAMS or outside:
-            out.append(
-                _warning(
-                    name,
-                    "far",
-                    f"{far['params_ratio']:.3g}x the largest fit N, {far['tokens_ratio']:.3g}x its "
-                    f"D, {far['compute_ratio']:.3g}x its compute, {far['tokens_per_param']:.3g} "
-                    "tokens per parameter: far outside what the ladder measured",
-                    target_name,
-                )
-            )
+        far = far_message(points, p.target.params, p.target.tokens)
+        if far is not None:
+            out.append(warning(name, "far", far, target_name))
         e = p.headline
         if not (e.lower <= e.predicted <= e.upper) and np.isfinite([e.lower, e.upper]).all():
             out.append(
-                _warning(
+                warning(
                     name, "interval", "the interval does not contain the prediction", target_name
                 )
             )
@@ -196,7 +163,7 @@ def targets(fit: TaskFit, noise: float | None) -> list[dict[str, Any]]:
             change = abs(p.chained.predicted - float(largest["accuracy"]))
             if change < NOISE_RATIO * noise:
                 out.append(
-                    _warning(
+                    warning(
                         name,
                         "noise",
                         f"the predicted gain over the largest fit run ({100 * change:.2g} points) "
@@ -214,7 +181,7 @@ def chance(fit: TaskFit) -> list[dict[str, Any]]:
     if task.chance_from != "assumed" or fit.metric != "accuracy":
         return []
     return [
-        _warning(
+        warning(
             task.name,
             "chance",
             f"chance accuracy {task.chance:g} assumed (unknown task family): give the task's "

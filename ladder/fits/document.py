@@ -28,12 +28,13 @@ from ladder.fits.selection import Selection
 from ladder.laws.base import decode, encode
 from ladder.laws.bootstrap import Estimate
 from ladder.laws.estimator import from_document as estimator_document
+from ladder.runs.sizes import N_MEANS
 from ladder.spec.ladder import LadderSpec
 
 SCHEMA = "ladder-fit"
 SCHEMA_VERSION = 2
 UNITS = {
-    "N": "parameters (all but the output embedding)",
+    "N": N_MEANS,
     "D": "tokens",
     "C": "training FLOPs, 6 N D",
     "task_loss": "bits per byte of the correct answer",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ladder.errors import LadderError
+from ladder.fits.distance import far_message, point_name, warning
 from ladder.fits.selection import Selection
 from ladder.laws.base import Law
 from ladder.laws.bootstrap import Estimate
@@ -204,7 +205,8 @@ class LadderFit:
 
     def predict(self, params: Any, tokens: Any) -> pd.DataFrame:
         """The headline prediction and interval of every task at each (N, D): N in parameters
-        and D in tokens, scalars or equally long sequences; one row per (point, task)."""
+        and D in tokens, scalars or equally long sequences; one row per (point, task), with
+        whether an end was clipped to the metric's range."""
         points = np.broadcast_arrays(np.atleast_1d(params), np.atleast_1d(tokens))
         rows = []
         for n, d in zip(*(np.asarray(p, dtype=float) for p in points), strict=True):
@@ -222,9 +224,23 @@ class LadderFit:
                         "predicted": e.predicted,
                         "lower": e.lower,
                         "upper": e.upper,
+                        "clipped": e.clipped,
                     }
                 )
         return pd.DataFrame(rows)
+
+    def far_warnings(self, params: Any, tokens: Any) -> list[dict[str, Any]]:
+        """The `far` warning `ladder fit` gives a target, for each task at each (N, D) of
+        `params` and `tokens` (scalars or equally long sequences), the target named by
+        point_name."""
+        out = []
+        points = np.broadcast_arrays(np.atleast_1d(params), np.atleast_1d(tokens))
+        for n, d in zip(*points, strict=True):
+            for name, task_fit in self.tasks.items():
+                message = far_message(task_fit.points.final, float(n), float(d))
+                if message is not None:
+                    out.append(warning(name, "far", message, point_name(float(n), float(d))))
+        return out
 
     def table(self) -> pd.DataFrame:
         """One row per (target, task): every part's prediction, interval, actual and errors

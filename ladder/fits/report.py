@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ladder import __version__
+from ladder.fits.distance import point_name
 from ladder.fits.fit import LadderFit
 from ladder.laws.bootstrap import Estimate
 
@@ -44,19 +45,65 @@ def _row(label: str, width: int, e: Estimate, unit: Any, extra: str = "") -> str
     )
 
 
+PAPER = "paper (arXiv 2412.04403: task bpb from (N, D), then a sigmoid)"
+
+
+def method_name(fit: LadderFit) -> str:
+    """The method in a phrase: the selection's chosen members and rule, or each task's method
+    (the paper's described)."""
+    selection = fit.selection
+    if selection is not None:
+        chosen = ", ".join(selection.chosen) if selection.chosen else selection.asked
+        return f"{selection.asked}: {chosen} ({selection.rule})"
+    names = dict.fromkeys(t.method for t in fit.tasks.values())
+    return ", ".join(PAPER if name == "paper" else name for name in names)
+
+
+def interval_name(fit: LadderFit) -> str:
+    """The interval strategy in a phrase: bootstrap with its resamples, or split-conformal
+    with the number of rollout predictions it was calibrated on."""
+    level = f"{100 * fit.spec.fit.level:g}%"
+    if fit.selection is None:
+        resamples = fit.spec.fit.bootstrap
+        return f"{level}, {resamples:,} bootstrap resamples" if resamples else "none"
+    c = fit.selection.calibration
+    on = "" if c is None else f", calibrated on {c.n} rollout predictions"
+    return f"{level}, split-conformal{on}"
+
+
+def labels_of(fit: LadderFit) -> dict[str, str]:
+    """Each task's display name, by task name."""
+    return {name: t.task.label for name, t in fit.tasks.items()}
+
+
+def _warnings_of(
+    warnings: list[dict[str, Any]], labels: dict[str, str], prefix: str = "  "
+) -> list[str]:
+    """One line per warning (target, message), naming its tasks by label, or "every task"
+    when it concerns each of `labels` alike."""
+    tasks: dict[tuple[str | None, str], list[str]] = {}
+    for w in warnings:
+        tasks.setdefault((w["target"], w["message"]), []).append(w["task"])
+    lines = []
+    for (target, message), names in tasks.items():
+        alike = len(labels) > 1 and set(names) == set(labels)
+        who = "every task" if alike else ", ".join(labels.get(n, n) for n in names)
+        lines.append(f"{prefix}{who}{', ' + target if target else ''}: {message}")
+    return lines
+
+
+def warning_lines(fit: LadderFit, prefix: str = "  ") -> list[str]:
+    """One line per warning of the fit: task label, target, message."""
+    return _warnings_of(fit.warnings, labels_of(fit), prefix)
+
+
 def method_text(fit: LadderFit) -> str:
     """How the predictions were made and their intervals calibrated, in a few lines."""
-    opts = fit.spec.fit
     selection = fit.selection
     if selection is None:
-        resamples = f"{opts.bootstrap:,} bootstrap resamples" if opts.bootstrap else "none"
-        return (
-            "Method: paper (arXiv 2412.04403: task bpb from (N, D), then a sigmoid); "
-            f"intervals: {resamples}"
-        )
+        return f"Method: {method_name(fit)}; intervals: {interval_name(fit)}"
     ranking = ", ".join(f"{m} {100 * v:.1f}%" for m, v in selection.ranking().items())
-    chosen = ", ".join(selection.chosen) if selection.chosen else selection.asked
-    lines = [f"Method: {selection.asked}: {chosen} ({selection.rule})"]
+    lines = [f"Method: {method_name(fit)}"]
     lines.append(f"  rollout error per candidate (mean relative error): {ranking}")
     if selection.unavailable:
         missing = "; ".join(f"{m}: {why}" for m, why in selection.unavailable.items())
@@ -123,15 +170,7 @@ def format_text(fit: LadderFit) -> str:
             f"({'; '.join(shaky)}); those intervals rest on the resamples that converged."
         )
     if fit.warnings:
-        labels = {name: t.task.label for name, t in fit.tasks.items()}
-        blocks.append(
-            "Warnings (rows marked !):\n"
-            + "\n".join(
-                f"  {labels.get(w['task'], w['task'])}"
-                f"{', ' + w['target'] if w['target'] else ''}: {w['message']}"
-                for w in fit.warnings
-            )
-        )
+        blocks.append("Warnings (rows marked !):\n" + "\n".join(warning_lines(fit)))
     blocks.append(
         "Accuracy in points, task loss in bits per byte; x: the actual is outside the interval; "
         "c: clipped to [chance, 100];\nrel err = |pred - actual| / actual; step1 rel: the "
@@ -192,13 +231,13 @@ def backtest_summary(results: Any) -> Any:
 
 def markdown_summary(fit: LadderFit, noise: Any, backtests: Any, figures: list[str]) -> str:
     """A short Markdown report to paste into a design doc."""
-    spec, level = fit.spec, f"{100 * fit.spec.fit.level:g}%"
+    spec = fit.spec
     lines = [
         f"# Task-accuracy predictions: {spec.name}",
         "",
-        f"Two-step law (arXiv 2412.04403) fitted on {len(spec.fit_runs)} runs "
-        f"({', '.join(spec.fit_runs)}); {spec.fit.bootstrap} bootstrap resamples, "
-        f"{level} prediction intervals; `ladder` {__version__}.",
+        f"Method: {method_name(fit)}; fitted on {len(spec.fit_runs)} runs "
+        f"({', '.join(spec.fit_runs)}); prediction intervals: {interval_name(fit)}; "
+        f"`ladder` {__version__}.",
     ]
     for target in spec.targets:
         lines += ["", f"## {target.name} (N = {target.params:.3g}, D = {target.tokens:.3g})", ""]
@@ -234,6 +273,8 @@ def markdown_summary(fit: LadderFit, noise: Any, backtests: Any, figures: list[s
         ]
         for split, row in overall.iterrows():
             lines.append(f"| {split} | {row['abs_error']:.4f} | {row['coverage']:.0%} |")
+    if fit.warnings:
+        lines += ["", "## Warnings", "", *warning_lines(fit, "- ")]
     if figures:
         lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures]
     return "\n".join(lines) + "\n"
@@ -243,31 +284,44 @@ def _points(value: Any, metric: str) -> str:
     return _pct(value) if metric == "accuracy" else _num(value)
 
 
-def format_grid(frame: Any, level: float) -> str:
-    """`ladder predict`'s table: per (N, D), each task's prediction and interval (accuracy in
-    points, task loss in bits per byte)."""
+def format_grid(
+    frame: Any, level: float, warnings: list[dict[str, Any]] = (), labels: dict[str, str] = ()
+) -> str:
+    """`ladder predict`'s table: per (N, D), each task (by its `labels`) with its prediction
+    and interval (accuracy in points, task loss in bits per byte; c: an end clipped), rows
+    marked ! where a warning concerns them; then the warnings."""
+    labels = dict(labels)
+    flagged = {(w["task"], w["target"]) for w in warnings}
     lines = []
     for (n, d), rows in frame.groupby(["params", "tokens"], sort=False):
-        lines.append(f"N = {n:.4g}, D = {d:.4g} (C = {6 * n * d:.3g} FLOPs, D/N = {d / n:.3g})")
-        width = max(8, *(len(t) + 2 for t in rows["task"]))
+        point = point_name(n, d)
+        lines.append(f"{point} (C = {6 * n * d:.3g} FLOPs, D/N = {d / n:.3g})")
+        names = [labels.get(t, t) for t in rows["task"]]
+        width = max(8, *(len(t) + 4 for t in names))
         lines.append(f"  {'task':<{width}}{'pred':>8}  {100 * level:g}% interval")
-        for _, r in rows.iterrows():
+        for name, (_, r) in zip(names, rows.iterrows(), strict=True):
             unit = r["metric"]
             interval = f"[{_points(r['lower'], unit)}, {_points(r['upper'], unit)}]"
-            lines.append(f"  {r['task']:<{width}}{_points(r['predicted'], unit):>8}  {interval}")
+            interval += "c" if r.get("clipped", False) else ""
+            label = name + (" !" if (r["task"], point) in flagged else "")
+            lines.append(f"  {label:<{width}}{_points(r['predicted'], unit):>8}  {interval}")
         lines.append("")
-    lines.append("Accuracy in points; task loss in bits per byte.")
+    if warnings:
+        lines += ["Warnings (rows marked !):", *_warnings_of(warnings, labels), ""]
+    lines.append("Accuracy in points; task loss in bits per byte; c: clipped to [chance, 100].")
     return "\n".join(lines)
 
 
-def format_comparison(frame: Any, first: str, second: str) -> str:
+def format_comparison(
+    frame: Any, first: str, second: str, labels: dict[str, str] | None = None
+) -> str:
     """`ladder compare`'s table: both predictions, the difference and whether the intervals
-    overlap, per target and task."""
-    lines = []
+    overlap, per target and task (by its `labels`)."""
+    labels, lines = labels or {}, []
     for target, rows in frame.groupby("target", sort=False):
         n, d = rows["params"].iloc[0], rows["tokens"].iloc[0]
         lines.append(f"{target}  (N = {n:.4g}, D = {d:.4g})")
-        width = max(8, *(len(t) + 2 for t in rows["task"]))
+        width = max(8, *(len(labels.get(t, t)) + 2 for t in rows["task"]))
         lines.append(
             f"  {'task':<{width}}{first[:16]:>18}{second[:16]:>18}{'difference':>12}  intervals"
         )
@@ -282,7 +336,7 @@ def format_comparison(frame: Any, first: str, second: str) -> str:
             diff = _fmt(scale * r["difference"], "+.1f" if unit == "accuracy" else "+.3f")
             overlap = "overlap" if r["overlap"] else "apart"
             cells = f"{cell('first'):>18}{cell('second'):>18}{diff:>12}"
-            lines.append(f"  {r['task']:<{width}}{cells}  {overlap}")
+            lines.append(f"  {labels.get(r['task'], r['task']):<{width}}{cells}  {overlap}")
         lines.append("")
     lines.append(
         "Accuracy in points (task loss in bits per byte); difference = second - first; apart: "

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ladder.errors import LadderError
 from ladder.runs.folder import RUNG_FILE, STEP, RungPlan, checkpoints, model_config, read_rung
+from ladder.runs.sizes import params_of
 
 if TYPE_CHECKING:
     from ladder.spec.train import TrainSpec
@@ -27,7 +28,7 @@ MAX_POSITIONS = 4096  # what Hugging Face's length checks see; RoPE itself has n
 
 @dataclass(frozen=True)
 class Source:
-    """Where a model is: its name (the rung's, or the folder's), N (non-embedding parameters;
+    """Where a model is: its name (the rung's, or the folder's), N (ladder.runs.sizes.params_of;
     None until a Hugging Face model is loaded), D (tokens it was trained on; 0 if unknown), its
     step, its folder (a Hugging Face folder or an OLMo-core checkpoint) and, for the ladder's
     checkpoints, the rung's plan."""
@@ -135,6 +136,4 @@ def load(name: str | Path | Source, train: TrainSpec | None, device: str = "cpu"
         return Model(source, olmo_to_hf(load_olmo_core(source, train)).to(device))
     with quiet_transformers():
         module = load_hf(source.folder, 0, device)
-    embedding = module.get_input_embeddings().weight.numel()
-    params = sum(p.numel() for p in module.parameters()) - embedding
-    return Model(replace(source, params=int(params)), module)
+    return Model(replace(source, params=params_of(module)), module)

@@ -50,7 +50,7 @@ class DecayPoint:
 
 @dataclass(frozen=True)
 class RungPlan:
-    """One run of the ladder. params: N (non-embedding); tokens: D as trained (whole steps);
+    """One run of the ladder. params: N (sizes.N_MEANS); tokens: D as trained (whole steps);
     batch_size in sequences; learning_rate is the peak; warmup_steps and steps in optimizer
     steps; flops = 6 N D. schedule names its strategy in ladder.runs.schedule.SCHEDULES:
     `cosine` (decay to final_lr_fraction x peak at the last step) or `wsds` (decays to

@@ -1,17 +1,21 @@
 """Rung geometry and the paper's rules: OLMo-core size names, N, tokens for "kxC", batch size,
 LR, GPU-hours (C = 6 N D is ladder.laws.flops's).
 
-N is OLMo-core's `num_non_embedding_params` (all parameters but the input embedding matrix;
-with untied embeddings the same count as "all but the LM head", the N of arXiv 2412.04403).
-D is in tokens. Batch sizes are in sequences, learning rates are peak AdamW rates.
+N is every parameter but the input embedding matrix (N_MEANS; params_of counts it for a
+Hugging Face model): OLMo-core's `num_non_embedding_params` despite its name; with untied
+embeddings the same number as "all but the LM head", the N of arXiv 2412.04403; with tied ones
+Kaplan et al.'s non-embedding count. D is in tokens. Batch sizes are in sequences, learning
+rates are peak AdamW rates.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ladder.errors import LadderError
 
+N_MEANS = "parameters excluding the input embedding matrix"
 TOKENS_PER_PARAM_AT_1XC = 20
 REFERENCE_PARAMS = 108e6
 REFERENCE_BATCH_AT_2048 = 160
@@ -67,3 +71,10 @@ def gpu_hours(flops: float, gpu: str = "h100", mfu: float = 0.4) -> float:
 def padded_vocab_size(vocab_size: int, multiple: int = 128) -> int:
     """The embedding rows OLMo-core allocates: the vocabulary padded to a multiple of 128."""
     return multiple * math.ceil(vocab_size / multiple)
+
+
+def params_of(model: Any) -> int:
+    """N of a torch language model (N_MEANS): its parameters, each tied one once, less its
+    input embedding matrix."""
+    embedding = model.get_input_embeddings().weight.numel()
+    return int(sum(p.numel() for p in model.parameters()) - embedding)

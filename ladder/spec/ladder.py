@@ -11,13 +11,14 @@ The YAML keys and the model's fields are the same names, so an error names the Y
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ladder.errors import LadderError
+from ladder.runs.sizes import N_MEANS
 from ladder.spec.chance import ASSUMED, chance_of
 from ladder.spec.config import (
     Bool,
@@ -102,7 +103,7 @@ class TargetSpec(Config):
     """A model to predict: N (parameters) and D (tokens); `run` holds its actual results."""
 
     name: SafeName = Field(description="The target's name (letters, digits, . _ + = -).")
-    params: PositiveInt = Field(description="N, parameters (6.9e9 style numbers are fine).")
+    params: PositiveInt = Field(description=f"N, {N_MEANS} (6.9e9 style numbers are fine).")
     tokens: PositiveInt = Field(description="D, training tokens.")
     run: str | None = Field(
         None, description="The table run holding its actual results, if it was trained."
@@ -329,8 +330,14 @@ class LadderSpec(Config):
         fit = {name: getattr(self.fit, name) for name in FitOptions.model_fields}
         return self.replace(fit={**fit, **changes})
 
+    def task_labels(self) -> dict[str, str]:
+        """Each task's display name, by task name."""
+        return {task.name: task.label for task in self.tasks}
+
     def with_tasks(self, names: Sequence[str]) -> LadderSpec:
-        """A copy with only the named tasks, in that order; LadderError for an unknown one."""
+        """A copy with only the named tasks (by name or display name, in any case), in that
+        order; LadderError for an unknown one."""
+        names = canonical_tasks(names, self.task_labels())
         known = {task.name: task for task in self.tasks}
         unknown = [name for name in names if name not in known]
         if unknown:
@@ -338,6 +345,15 @@ class LadderSpec(Config):
                 f"unknown task {unknown[0]!r} (spec tasks: {', '.join(known) or 'none'})"
             )
         return self.replace(tasks=tuple(known[name] for name in names))
+
+
+def canonical_tasks(asked: Sequence[str], labels: Mapping[str, str]) -> list[str]:
+    """Each of `asked` as the name of the task it names among `labels` (name -> display name),
+    matched on the name, else the display name, in any case (MMLU -> mmlu); one that matches
+    none is kept as given, for the caller's error."""
+    keys = {label.casefold(): name for name, label in labels.items()}
+    keys |= {name.casefold(): name for name in labels}
+    return [name if name in labels else keys.get(name.casefold(), name) for name in asked]
 
 
 def parse_spec(raw: Any, source: str = "spec", base: Path | None = None) -> LadderSpec:

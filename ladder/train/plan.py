@@ -27,7 +27,7 @@ from ladder.spec.train import Size, TrainSpec
 
 @dataclass(frozen=True)
 class SizePlan:
-    """What every run of one size shares: N (non-embedding and total), the global batch in
+    """What every run of one size shares: N (sizes.N_MEANS) and the total, the global batch in
     sequences and the tokens per step."""
 
     size: str

@@ -34,7 +34,7 @@ DECAY_FORMATS = {
 
 
 def format_plan(rungs: list[Any], train: Any) -> str:
-    """The training plan as a table (N non-embedding parameters, D tokens, batch in sequences,
+    """The training plan as a table (N as sizes.N_MEANS, D tokens, batch in sequences,
     peak LR, steps, FLOPs = 6ND, GPU-hours at the spec's MFU), with the ladder's totals; for
     WSD-S runs also their decay points (steps, D at each bottom, what a cosine rung of that D
     costs) and the compute saved against the cosine ladder of the same points."""
