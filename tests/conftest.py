@@ -20,6 +20,11 @@ from ladder.fit.ladder import fit_ladder
 from ladder.fits.fit import LadderFit
 from ladder.spec.ladder import LadderSpec, load_spec
 
+# One thread per library in each of the suite's two workers and their subprocesses: two
+# workers on two cores, each spinning two OpenMP threads, spend their time waiting on each other.
+for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "olmo-ladder"
 SIZES = np.array([150e6, 300e6, 600e6, 1.2e9])  # a synthetic ladder's N
@@ -172,9 +177,13 @@ def slurm(tmp_path_factory, monkeypatch):
     time.sleep(1)
 
 
+# Modules that train or score OLMo-core checkpoints in subprocesses, with module-scoped trained
+# ladders and a Slurm: under pytest-xdist they run in one worker, one after another (a module
+# fixture is then built once, and two one-node clusters never share a host), beside the rest.
+TRAINING_MODULES = {"test_train.py", "test_wsds.py", "test_collect.py"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, the tests that start a Slurm run one after another in one worker
-    (two one-node clusters on one host would fight over its slurmd)."""
     for item in items:
-        if "slurm" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("slurm"))
+        if item.path.name in TRAINING_MODULES or "slurm" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("training"))

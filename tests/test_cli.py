@@ -247,8 +247,8 @@ def test_bad_input_is_one_line_exit_2_nothing_written(case, tmp_path, capsys, pa
 
 
 def test_plot_writes_png_and_pdf(tmp_path, capsys):
-    code = main(["plot", "-q", "--output-dir", str(tmp_path), "--formats", "png,pdf"])
-    assert code == 0
+    args = ["--method", "paper", "--output-dir", str(tmp_path), "--formats", "png,pdf"]
+    assert main(["plot", "-q", *args]) == 0
     for name in ("step1", "step2", "chained"):
         for fmt in ("png", "pdf"):
             assert (tmp_path / f"{name}.{fmt}").stat().st_size > 10_000
