@@ -175,15 +175,3 @@ def slurm(tmp_path_factory, monkeypatch):
     yield root
     subprocess.run(["scontrol", "shutdown"], check=False)
     time.sleep(1)
-
-
-# Modules that train or score OLMo-core checkpoints in subprocesses, with module-scoped trained
-# ladders and a Slurm: under pytest-xdist they run in one worker, one after another (a module
-# fixture is then built once, and two one-node clusters never share a host), beside the rest.
-TRAINING_MODULES = {"test_train.py", "test_wsds.py", "test_collect.py"}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.path.name in TRAINING_MODULES or "slurm" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("training"))
