@@ -193,6 +193,12 @@ class TaskFit:
         return p
 
 
+def grid_points(params: Any, tokens: Any) -> list[tuple[float, float]]:
+    """(N, D) pairs of `params` and `tokens`: scalars or equally long sequences, broadcast."""
+    points = np.broadcast_arrays(np.atleast_1d(params), np.atleast_1d(tokens))
+    return [(float(n), float(d)) for n, d in zip(*points, strict=True)]
+
+
 @dataclass
 class LadderFit:
     """A whole fit: the spec, each task's fit, how the method was chosen (`selection`; None for
@@ -207,9 +213,8 @@ class LadderFit:
         """The headline prediction and interval of every task at each (N, D): N in parameters
         and D in tokens, scalars or equally long sequences; one row per (point, task), with
         whether an end was clipped to the metric's range."""
-        points = np.broadcast_arrays(np.atleast_1d(params), np.atleast_1d(tokens))
         rows = []
-        for n, d in zip(*(np.asarray(p, dtype=float) for p in points), strict=True):
+        for n, d in grid_points(params, tokens):
             if not (np.isfinite([n, d]).all() and n > 0 and d > 0):
                 raise LadderError(f"N and D must be positive numbers, got N = {n}, D = {d}")
             for name, task_fit in self.tasks.items():
@@ -234,12 +239,11 @@ class LadderFit:
         `params` and `tokens` (scalars or equally long sequences), the target named by
         point_name."""
         out = []
-        points = np.broadcast_arrays(np.atleast_1d(params), np.atleast_1d(tokens))
-        for n, d in zip(*points, strict=True):
+        for n, d in grid_points(params, tokens):
             for name, task_fit in self.tasks.items():
-                message = far_message(task_fit.points.final, float(n), float(d))
+                message = far_message(task_fit.points.final, n, d)
                 if message is not None:
-                    out.append(warning(name, "far", message, point_name(float(n), float(d))))
+                    out.append(warning(name, "far", message, point_name(n, d)))
         return out
 
     def table(self) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from ladder import __version__
 from ladder.fits.distance import point_name
 from ladder.fits.fit import LadderFit
 from ladder.laws.bootstrap import Estimate
+from ladder.laws.flops import training_flops
 
 CONVERGED_NOTE = 0.95  # below this fraction of converged refits, the printed report says so
 
@@ -295,7 +296,7 @@ def format_grid(
     lines = []
     for (n, d), rows in frame.groupby(["params", "tokens"], sort=False):
         point = point_name(n, d)
-        lines.append(f"{point} (C = {6 * n * d:.3g} FLOPs, D/N = {d / n:.3g})")
+        lines.append(f"{point} (C = {training_flops(n, d):.3g} FLOPs, D/N = {d / n:.3g})")
         names = [labels.get(t, t) for t in rows["task"]]
         width = max(8, *(len(t) + 4 for t in names))
         lines.append(f"  {'task':<{width}}{'pred':>8}  {100 * level:g}% interval")
