@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 from conftest import ROOT
-from test_train import _train_command, train_until_killed
+from test_train import train_until_killed
 
 from ladder import api
 from ladder.cli import main
@@ -123,7 +123,7 @@ def test_bad_wsds_plans_fail_before_training(micro_spec, capsys, change, message
     assert message in capsys.readouterr().err
 
 
-def test_wsds_run_killed_mid_decay_resumes_to_the_same_result(tmp_path, micro_spec, corpus):
+def test_wsds_run_killed_mid_decay_resumes_to_the_same_result(tmp_path, micro_spec, corpus, capsys):
     """Decays end at 32 (0.001xC) and 64 (0.002xC) steps, each 6 steps long; the run is
     killed once step 60, inside the second decay, is saved. The corpus's first 2,000 tokens
     stand in for held-out text (its loss is the task `held-out`)."""
@@ -138,8 +138,7 @@ def test_wsds_run_killed_mid_decay_resumes_to_the_same_result(tmp_path, micro_sp
     assert not (folder / "DONE").exists()
     assert {26, 32, 58, 60}.issubset(step for step, _ in checkpoints(folder))
 
-    rerun = subprocess.run(_train_command(config), capture_output=True, text=True, timeout=600)
-    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert main(["train", "-c", str(config), "-q"]) == 0, capsys.readouterr().err[-2000:]
     rows = observations.read(tmp_path / "obs.parquet")  # validate() rejects duplicates
     loss = rows[rows["task"] == "held-out"]
     table = rows[rows["task"] == "arc_easy_rc_0shot"]
