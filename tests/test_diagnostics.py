@@ -66,8 +66,8 @@ def checks(result) -> set[str]:
     return {w["check"] for w in result.warnings}
 
 
-def test_a_sound_synthetic_ladder_raises_nothing():
-    assert checks(fit(synthetic())) == set()
+def test_a_sound_synthetic_ladder_raises_nothing_but_its_few_residuals():
+    assert checks(fit(synthetic())) == {"calibration"}
 
 
 @pytest.mark.parametrize(("kind", "check"), [("flat", "trend"), ("reversed", "trend")])
@@ -100,3 +100,14 @@ def test_a_change_within_the_noise_is_flagged():
 def test_bounds_and_loose_exponents_are_flagged_for_a_single_law():
     result = fit(synthetic("flat"), method="paper")
     assert {"bounds", "stderr"} & checks(result)
+
+
+def test_an_interval_resting_on_the_corpus_prior_is_flagged():
+    """A 95% split-conformal quantile needs 19 residuals; this ladder's rollouts give fewer,
+    the prior the rest, and the fit says so (the bundled ladder's 144 raise nothing:
+    tests/test_methods.py)."""
+    (task_fit,) = (result := fit(synthetic())).tasks.values()
+    assert 0 < task_fit.intervals.n < 19 and task_fit.intervals.prior == 30 - task_fit.intervals.n
+    (flag,) = [w for w in result.warnings if w["check"] == "calibration"]
+    assert f"rests on {task_fit.intervals.n} rollout residuals" in flag["message"]
+    assert "(it needs 19)" in flag["message"]

@@ -17,6 +17,9 @@ Checks and thresholds:
 - noise: the predicted change from the largest fit run to the target is within NOISE_RATIO x
   the task's checkpoint-to-checkpoint accuracy noise;
 - interval: an interval that does not contain its own prediction;
+- calibration: a calibrated interval resting on fewer of the ladder's own rollout residuals
+  than its level needs (ceil(level / (1 - level)): 19 at 95%), the rest being the benchmark
+  corpus's prior: its width is the corpus's error against distance, not this ladder's;
 - window: a fit run with fewer evaluations than the final window averages (but more than
   one: a table of final checkpoints has one, which is said as "final only");
 - final only: step 2 fitted on one point per run (a table of final checkpoints);
@@ -25,6 +28,7 @@ Checks and thresholds:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -34,6 +38,7 @@ from scipy import stats
 from ladder.fits.distance import far_message, warning
 from ladder.fits.fit import LadderFit, TaskFit
 from ladder.laws.flops import training_flops
+from ladder.laws.intervals import Conformal
 from ladder.laws.predictors import Ensemble
 
 REL_STDERR = 1.0
@@ -175,6 +180,27 @@ def targets(fit: TaskFit, noise: float | None) -> list[dict[str, Any]]:
     return out
 
 
+def residuals_needed(level: float) -> int:
+    """The fewest residuals whose split-conformal quantile at `level` is finite."""
+    return math.ceil(level / (1 - level) - 1e-9)
+
+
+def calibration(fit: TaskFit) -> list[dict[str, Any]]:
+    """A calibrated interval that rests mostly on the corpus's prior."""
+    c = fit.intervals
+    if not isinstance(c, Conformal) or c.n >= residuals_needed(c.level):
+        return []
+    return [
+        warning(
+            fit.task.name,
+            "calibration",
+            f"the {c.level:.0%} interval rests on {c.n} rollout residuals of this ladder "
+            f"(it needs {residuals_needed(c.level)}) and {c.prior} of the benchmark corpus: "
+            "its width is the corpus's error against distance, not this ladder's",
+        )
+    ]
+
+
 def chance(fit: TaskFit) -> list[dict[str, Any]]:
     """A chance accuracy that nobody gave and no task family told."""
     task = fit.task
@@ -195,6 +221,6 @@ def diagnose(fit: LadderFit, noise: dict[str, float] | None = None) -> list[dict
     noise = noise or (fit.selection.noise if fit.selection is not None else {})
     out = []
     for task_fit in fit.tasks.values():
-        out += design(task_fit) + laws(task_fit) + chance(task_fit)
+        out += design(task_fit) + laws(task_fit) + chance(task_fit) + calibration(task_fit)
         out += targets(task_fit, noise.get(task_fit.task.name))
     return out
