@@ -54,7 +54,11 @@ def register(sub: Any) -> None:
     )
     allocate.add_argument("fit", metavar="FIT", help="a fit file written by `ladder fit`")
     allocate.add_argument(
-        "--compute", required=True, help="comma-separated C (training FLOPs, 6 N D)"
+        "--compute",
+        required=True,
+        metavar="C",
+        default=argparse.SUPPRESS,
+        help="comma-separated budgets C (training FLOPs, 6 N D), e.g. 1e22,1e23",
     )
     add_output(allocate, "write the table here (.csv or .json; accuracies as fractions)")
     allocate.set_defaults(func=run_allocate)
