@@ -154,7 +154,7 @@ def test_allocate_finds_each_tasks_best_split_of_a_budget(tmp_path, capsys):
     assert by_task.loc["mmlu", 1e23] == pytest.approx(1.362e10, rel=1e-3)
     assert main(["allocate", BUNDLED, "--compute", "1e25"]) == 0
     printed = capsys.readouterr().out
-    assert re.search(r"  MMLU !\s+1\.4e\+11 1\.19e\+13", printed)
+    assert re.search(r"  MMLU !\s+1\.4e\+11\s+1\.19e\+13", printed)
     assert "MMLU, C = 1e+25: 109x the largest fit N" in printed
 
 

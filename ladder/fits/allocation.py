@@ -106,7 +106,7 @@ def format_allocation(fit: LadderFit, frame: pd.DataFrame, warnings: list[dict[s
         lines.append(f"{budget} FLOPs")
         width = max(8, *(len(labels[t]) + 4 for t in rows["task"]))
         lines.append(
-            f"  {'task':<{width}}{'N*':>9}{'D*':>9}{'D*/N*':>7}{'pred':>7}  "
+            f"  {'task':<{width}}{'N*':>10}{'D*':>10}{'D*/N*':>10}{'pred':>7}  "
             f"{f'{level:g}% interval':<15}N within it"
         )
         for r in rows.itertuples():
@@ -114,7 +114,7 @@ def format_allocation(fit: LadderFit, frame: pd.DataFrame, warnings: list[dict[s
             if isinstance(r.note, str):
                 notes.append(f"  {labels[r.task]}, {budget}: {r.note}")
             if not np.isfinite(r.params):
-                lines.append(f"  {label:<{width}}{'-':>9}{'-':>9}{'-':>7}{'-':>7}")
+                lines.append(f"  {label:<{width}}{'-':>10}{'-':>10}{'-':>10}{'-':>7}")
                 continue
             interval = f"[{in_units(r.lower, r.metric)}, {in_units(r.upper, r.metric)}]"
             interval += "c" if r.clipped else ""
@@ -123,7 +123,7 @@ def format_allocation(fit: LadderFit, frame: pd.DataFrame, warnings: list[dict[s
                 (mark if np.isclose(end, bound) else "") + f"{end:.3g}" for end, bound, mark in ends
             )
             lines.append(
-                f"  {label:<{width}}{r.params:>9.3g}{r.tokens:>9.3g}{r.tokens_per_param:>7.3g}"
+                f"  {label:<{width}}{r.params:>10.3g}{r.tokens:>10.3g}{r.tokens_per_param:>10.3g}"
                 f"{in_units(r.predicted, r.metric):>7}  {interval:<15}"
                 f"[{within}]"
             )
