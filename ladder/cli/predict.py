@@ -20,7 +20,8 @@ def register(sub: Any) -> None:
         "Every task's prediction with its interval at the given model sizes and token counts "
         "(every N with every D), or at the given training compute C = 6 N D for models of a "
         "given number of tokens per parameter, from a fit written by `ladder fit -o` (the same "
-        "laws, draws and calibration: nothing is refitted).",
+        "laws, draws and calibration: nothing is refitted). The split of a budget that the fit "
+        "predicts best: `ladder allocate`.",
         [
             "ladder fit -o fit.json",
             "ladder predict fit.json --params 7e9,13e9 --tokens 2e12,5e12",
