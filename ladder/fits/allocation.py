@@ -21,7 +21,7 @@ import pandas as pd
 from ladder.errors import LadderError
 from ladder.fits.distance import far_message, warning
 from ladder.fits.fit import ACCURACY, LadderFit
-from ladder.fits.report import in_units, labels_of, warning_list
+from ladder.fits.report import as_unit, labels_of, warning_list
 from ladder.laws.allocation import RATIO_BOUNDS, optimal_allocation, params_bounds, params_within
 
 NO_LAW = "no (N, D) law: the prediction at a fixed C does not depend on N and D"
@@ -116,7 +116,7 @@ def format_allocation(fit: LadderFit, frame: pd.DataFrame, warnings: list[dict[s
             if not np.isfinite(r.params):
                 lines.append(f"  {label:<{width}}{'-':>10}{'-':>10}{'-':>10}{'-':>7}")
                 continue
-            interval = f"[{in_units(r.lower, r.metric)}, {in_units(r.upper, r.metric)}]"
+            interval = f"[{as_unit(r.lower, r.metric)}, {as_unit(r.upper, r.metric)}]"
             interval += "c" if r.clipped else ""
             ends = zip((r.params_low, r.params_high), params_bounds(c), ("<", ">"), strict=True)
             within = ", ".join(
@@ -124,7 +124,7 @@ def format_allocation(fit: LadderFit, frame: pd.DataFrame, warnings: list[dict[s
             )
             lines.append(
                 f"  {label:<{width}}{r.params:>10.3g}{r.tokens:>10.3g}{r.tokens_per_param:>10.3g}"
-                f"{in_units(r.predicted, r.metric):>7}  {interval:<15}"
+                f"{as_unit(r.predicted, r.metric):>7}  {interval:<15}"
                 f"[{within}]"
             )
         lines.append("")

@@ -281,7 +281,7 @@ def markdown_summary(fit: LadderFit, noise: Any, backtests: Any, figures: list[s
     return "\n".join(lines) + "\n"
 
 
-def in_units(value: Any, metric: str) -> str:
+def as_unit(value: Any, metric: str) -> str:
     """A value as printed: an accuracy in points, a task loss in bits per byte."""
     return _pct(value) if metric == "accuracy" else _num(value)
 
@@ -303,10 +303,10 @@ def format_grid(
         lines.append(f"  {'task':<{width}}{'pred':>8}  {100 * level:g}% interval")
         for name, (_, r) in zip(names, rows.iterrows(), strict=True):
             unit = r["metric"]
-            interval = f"[{in_units(r['lower'], unit)}, {in_units(r['upper'], unit)}]"
+            interval = f"[{as_unit(r['lower'], unit)}, {as_unit(r['upper'], unit)}]"
             interval += "c" if r.get("clipped", False) else ""
             label = name + (" !" if (r["task"], point) in flagged else "")
-            lines.append(f"  {label:<{width}}{in_units(r['predicted'], unit):>8}  {interval}")
+            lines.append(f"  {label:<{width}}{as_unit(r['predicted'], unit):>8}  {interval}")
         lines.append("")
     if warnings:
         lines += ["Warnings (rows marked !):", *warning_list(warnings, labels), ""]
@@ -331,11 +331,8 @@ def format_comparison(
             unit = r["metric"]
 
             def cell(prefix: str, r=r, unit=unit) -> str:
-                low, high = (
-                    in_units(r[f"{prefix}_lower"], unit),
-                    in_units(r[f"{prefix}_upper"], unit),
-                )
-                return f"{in_units(r[prefix], unit)} [{low}, {high}]"
+                low, high = as_unit(r[f"{prefix}_lower"], unit), as_unit(r[f"{prefix}_upper"], unit)
+                return f"{as_unit(r[prefix], unit)} [{low}, {high}]"
 
             scale = 100 if unit == "accuracy" else 1
             diff = _fmt(scale * r["difference"], "+.1f" if unit == "accuracy" else "+.3f")
