@@ -129,6 +129,13 @@ def test_loss_only_table_fits_step_1_only(tmp_path, paper_table):
     assert task["metric"] == "task_loss"
     assert task["rel_error"] == pytest.approx(0.0267, abs=2e-3)  # step1_main.csv's PIQA
     assert "step2" not in task
+    # allocation minimizes the task loss: the optimum is lower than its neighbours at equal C
+    fit = api.load_fit(tmp_path / "r.json")
+    best = api.allocate(fit, [1e23]).iloc[0]
+    assert best["metric"] == "task_loss" and best["lower"] < best["predicted"] < best["upper"]
+    n = best["params"] * np.array([1 / 1.3, 1, 1.3])
+    assert np.argmin(fit.predict(n, 1e23 / (6 * n))["predicted"]) == 1
+    assert best["params_low"] < best["params"] < best["params_high"]
 
 
 def test_no_targets_prints_the_fitted_laws(tmp_path, capsys):

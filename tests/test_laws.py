@@ -9,11 +9,14 @@ import pytest
 from conftest import TARGET, ladder_grid
 
 from ladder.errors import LadderError
+from ladder.laws.allocation import optimal_allocation, params_bounds, params_within, split
+from ladder.laws.baselines import Carry, LogLinear
 from ladder.laws.bootstrap import checkpoint_weights, interval, run_counts
 from ladder.laws.estimator import from_document
+from ladder.laws.flops import training_flops
 from ladder.laws.intervals import Bootstrap
 from ladder.laws.power import PowerLaw
-from ladder.laws.predictors import Chained, single_step_baseline
+from ladder.laws.predictors import Chained, ComputeLaw, Ensemble, single_step_baseline
 from ladder.laws.sigmoid import Sigmoid
 
 
@@ -207,3 +210,59 @@ def test_a_malformed_law_document_is_an_error():
     del document["fitted"]["params"]["ln_A"]
     with pytest.raises(LadderError, match="not a fitted PowerLaw"):
         from_document(document)
+
+
+def chinchilla_optimum(compute: float, e, a, alpha, b, beta) -> float:
+    """Hoffmann et al.'s closed form N* = G (C/6)^(beta/(alpha+beta)) of L = E + A/N^alpha +
+    B/D^beta at C = 6 N D, G = (alpha A / (beta B))^(1/(alpha+beta))."""
+    g = (alpha * a / (beta * b)) ** (1 / (alpha + beta))
+    return g * (compute / 6) ** (beta / (alpha + beta))
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+@pytest.mark.parametrize("compute", [1e20, 1e23, 1e26])
+def test_allocation_matches_the_closed_form_of_a_known_law(sign, compute):
+    """A law fitted on exact points of E + sign (A / N^alpha + B / D^beta) (E = 0.55 or 0.95,
+    A = 25, alpha = 0.22, B = 400, beta = 0.28) over a wide grid, for a loss (minimized) and a
+    rising score (maximized), has its optimum where the closed form puts it; the range of N
+    within a threshold has the threshold at its ends."""
+    n, d = np.meshgrid(np.logspace(7, 12, 8), np.logspace(8, 14, 8), indexing="ij")
+    nd = np.column_stack([n.ravel(), d.ravel()])
+    y = power_truth(nd) if sign > 0 else 0.95 - (power_truth(nd) - 0.55)
+    law = PowerLaw(sign=sign, log_residuals=sign > 0).fit(nd, y)
+    maximize = sign < 0
+    best = optimal_allocation(law, compute, maximize=maximize)
+    expected = chinchilla_optimum(compute, 0.55, 25, 0.22, 400, 0.28)
+    assert best.params == pytest.approx(expected, rel=0.01)
+    assert training_flops(best.params, best.tokens) == pytest.approx(compute, rel=1e-12)
+    assert not best.at_bound
+    at_best = law.predict(split(best.params, compute))[0]
+    threshold = at_best + sign * 0.01  # a little worse than the best
+    low, high = params_within(law, best, threshold, maximize=maximize)
+    assert low < best.params / 1.5 and high > 1.5 * best.params
+    assert law.predict(split([low, high], compute)) == pytest.approx([threshold] * 2, abs=1e-9)
+
+
+def test_only_laws_of_n_and_d_allocate():
+    nd = ladder_grid()
+    loss = PowerLaw().fit(nd, power_truth(nd))
+    flops = ComputeLaw(PowerLaw(("C",))).fit(nd, power_truth(nd))
+    linear = LogLinear("N").fit(nd, power_truth(nd))
+    assert loss.allocates and Ensemble({"a": flops, "b": loss}).allocates
+    assert not any(p.allocates for p in (flops, linear, Carry().fit(nd, power_truth(nd))))
+    for predictor, compute, message in [
+        (flops, 1e23, "ComputeLaw has no law of \\(N, D\\)"),
+        (linear, 1e23, "LogLinear has no law of \\(N, D\\)"),
+        (loss, 0.0, "the compute must be a positive number of FLOPs, got 0"),
+        (loss, float("nan"), "positive number"),
+    ]:
+        with pytest.raises(LadderError, match=message):
+            optimal_allocation(predictor, compute)
+
+
+def test_an_optimum_beyond_the_search_is_at_its_bound():
+    """A loss with no D term improves with N without end: the optimum is the search's end."""
+    nd = ladder_grid()
+    law = PowerLaw().fit(nd, 0.5 + 30 / nd[:, 0] ** 0.3 + 1e-6 / nd[:, 1] ** 0.05)
+    best = optimal_allocation(law, 1e22)
+    assert best.at_bound and best.params == pytest.approx(params_bounds(1e22)[1], rel=1e-6)

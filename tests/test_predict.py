@@ -127,3 +127,71 @@ def test_compare_needs_a_shared_task(fits, paper_spec, paper_table):
     other = api.fit(paper_spec.with_tasks(["hellaswag"]).with_fit(method="flops"), paper_table)
     with pytest.raises(LadderError, match="share no task"):
         api.compare(fit, other)
+
+
+def test_allocate_finds_each_tasks_best_split_of_a_budget(tmp_path, capsys):
+    """On the bundled fit: D* = C / 6N*, the prediction is the fit's own at (N*, D*), better
+    than at N* / 1.3 and 1.3 N* with the same C, inside a range of N that holds N*; N* grows
+    with C."""
+    out = tmp_path / "allocation.json"
+    assert main(["allocate", BUNDLED, "--compute", "1e22,1e23", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "C = 1e+23 FLOPs" in printed and "  MMLU " in printed
+    frame = pd.DataFrame(json.loads(out.read_text()))
+    fit = api.load_fit(BUNDLED)
+    assert len(frame) == 2 * len(fit.tasks) and frame["note"].isna().all()
+    np.testing.assert_allclose(6 * frame["params"] * frame["tokens"], frame["compute"], rtol=1e-12)
+    assert (frame["params_low"] < frame["params"]).all()
+    assert (frame["params"] < frame["params_high"]).all()
+    for r in frame.itertuples():
+        n = np.array([r.params / 1.3, r.params, 1.3 * r.params])
+        grid = fit.predict(n, r.compute / (6 * n))
+        scores = grid[grid["task"] == r.task]["predicted"].to_numpy()
+        assert scores[1] == pytest.approx(r.predicted, rel=1e-12)
+        assert scores[1] > max(scores[0], scores[2])
+    by_task = frame.pivot(index="task", columns="compute", values="params")
+    assert (by_task[1e23] > by_task[1e22]).all()
+    assert by_task.loc["mmlu", 1e23] == pytest.approx(1.362e10, rel=1e-3)
+    assert main(["allocate", BUNDLED, "--compute", "1e25"]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"  MMLU !\s+1\.4e\+11\s+1\.19e\+13", printed)
+    assert "MMLU, C = 1e+25: 109x the largest fit N" in printed
+
+
+def _flops_only(path, tasks):
+    """The bundled fit with the given tasks' ensembles cut to their law of C alone."""
+    fit = api.load_fit(BUNDLED)
+    for name in tasks:
+        fit.tasks[name].predictor = fit.tasks[name].predictor.members["flops"]
+    return str(api.save_fit(fit, path))
+
+
+def test_allocate_notes_a_task_without_an_n_d_law(tmp_path, capsys):
+    path = _flops_only(tmp_path / "mixed.json", ["piqa"])
+    frame = api.allocate(api.load_fit(path), [1e23])
+    piqa = frame.set_index("task").loc["piqa"]
+    assert np.isnan(piqa["params"]) and piqa["note"].startswith("no (N, D) law")
+    assert main(["allocate", path, "--compute", "1e23"]) == 0
+    assert "PIQA, C = 1e+23: no (N, D) law" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--compute=-1e23"], "--compute '-1e23': expected a positive number"),
+        (["--compute", "1e23,lots"], "--compute 'lots': expected a positive number"),
+        (["--compute", "0"], "--compute '0': expected a positive number"),
+        ([], "the following arguments are required: --compute"),
+    ],
+)
+def test_allocate_bad_input_is_one_line(capsys, flags, message):
+    assert main(["allocate", BUNDLED, *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_allocate_needs_a_law_of_n_and_d(tmp_path, capsys):
+    path = _flops_only(tmp_path / "flops.json", api.load_fit(BUNDLED).tasks)
+    assert main(["allocate", path, "--compute", "1e23"]) == 2
+    err = capsys.readouterr().err
+    assert "allocation needs a law of (N, D)" in err and len(err.strip().splitlines()) == 1

@@ -54,6 +54,7 @@ from ladder.api._fit import (
     table_spec,
 )
 from ladder.api._predict import (
+    allocate,
     compare,
     grid,
     predict,
@@ -95,6 +96,7 @@ __all__ = [
     "EvalSettings",
     "ProxyStudyResult",
     "TrainResult",
+    "allocate",
     "backtest",
     "benchmark",
     "check_formats",

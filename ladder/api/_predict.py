@@ -1,4 +1,5 @@
-"""The predict and compare verbs' API: predictions at any (N, D) from a fit, two fits."""
+"""The predict, allocate and compare verbs' API: predictions at any (N, D) from a fit, the
+compute-optimal N and D, two fits."""
 
 from __future__ import annotations
 
@@ -38,6 +39,14 @@ def grid(
 def predict(fit: LadderFit, params: Sequence[float], tokens: Sequence[float]) -> pd.DataFrame:
     """Every task's prediction and interval at each (N, D) (LadderFit.predict)."""
     return fit.predict(list(params), list(tokens))
+
+
+def allocate(fit: LadderFit, compute: Sequence[float]) -> pd.DataFrame:
+    """Per compute C (FLOPs) and task, the N and D = C / 6N with the best predicted score, the
+    prediction with its interval and the range of N within it (ladder.fits.allocation)."""
+    from ladder.fits.allocation import allocate as allocate_fit
+
+    return allocate_fit(fit, list(compute))
 
 
 def compare(first: LadderFit, second: LadderFit) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""`ladder predict` and `ladder compare`: use saved fits without refitting."""
+"""`ladder predict`, `ladder allocate` and `ladder compare`: use saved fits without refitting."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def register(sub: Any) -> None:
         "Every task's prediction with its interval at the given model sizes and token counts "
         "(every N with every D), or at the given training compute C = 6 N D for models of a "
         "given number of tokens per parameter, from a fit written by `ladder fit -o` (the same "
-        "laws, draws and calibration: nothing is refitted).",
+        "laws, draws and calibration: nothing is refitted). The split of a budget that the fit "
+        "predicts best: `ladder allocate`.",
         [
             "ladder fit -o fit.json",
             "ladder predict fit.json --params 7e9,13e9 --tokens 2e12,5e12",
@@ -36,6 +37,32 @@ def register(sub: Any) -> None:
     )
     add_output(predict, "write the grid here (.csv or .json; accuracies as fractions)")
     predict.set_defaults(func=run_predict)
+
+    allocate = add_verb(
+        sub,
+        "allocate",
+        "the compute-optimal N and D for a training budget",
+        "For each training compute C (FLOPs), the model size N and token count D = C / 6N that "
+        "maximize each task's predicted accuracy (minimize a task loss) under a fit written by "
+        "`ladder fit -o`: N*, D*, D*/N*, the prediction there with the fit's interval, and the "
+        "range of N whose prediction at the same C lies within that interval (the sizes the "
+        "fit cannot tell from N*). Needs a method with a law of (N, D): a law of C alone "
+        "(method flops) or of ln N or ln C (the baselines) has no optimum.",
+        [
+            "ladder allocate fits/olmo-paper.json --compute 1e22,1e23",
+            "ladder allocate fit.json --compute 1e24 -o allocation.json",
+        ],
+    )
+    allocate.add_argument("fit", metavar="FIT", help="a fit file written by `ladder fit`")
+    allocate.add_argument(
+        "--compute",
+        required=True,
+        metavar="C",
+        default=argparse.SUPPRESS,
+        help="comma-separated budgets C (training FLOPs, 6 N D), e.g. 1e22,1e23",
+    )
+    add_output(allocate, "write the table here (.csv or .json; accuracies as fractions)")
+    allocate.set_defaults(func=run_allocate)
 
     compare = add_verb(
         sub,
@@ -81,6 +108,18 @@ def run_predict(args: argparse.Namespace) -> int:
     frame = api.predict(fit, params, tokens)
     warnings = fit.far_warnings(params, tokens)
     print(format_grid(frame, fit.spec.fit.level, warnings, labels_of(fit)))
+    if args.output:
+        print(f"\nwrote {write_frame(frame, args.output)}")
+    return 0
+
+
+def run_allocate(args: argparse.Namespace) -> int:
+    from ladder.fits.allocation import allocation_warnings, format_allocation
+    from ladder.fits.report import write_frame
+
+    fit = api.load_fit(args.fit)
+    frame = api.allocate(fit, _numbers(args.compute, "--compute"))
+    print(format_allocation(fit, frame, allocation_warnings(fit, frame)))
     if args.output:
         print(f"\nwrote {write_frame(frame, args.output)}")
     return 0

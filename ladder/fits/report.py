@@ -77,7 +77,7 @@ def labels_of(fit: LadderFit) -> dict[str, str]:
     return {name: t.task.label for name, t in fit.tasks.items()}
 
 
-def _warnings_of(
+def warning_list(
     warnings: list[dict[str, Any]], labels: dict[str, str], prefix: str = "  "
 ) -> list[str]:
     """One line per warning (target, message), naming its tasks by label, or "every task"
@@ -95,7 +95,7 @@ def _warnings_of(
 
 def warning_lines(fit: LadderFit, prefix: str = "  ") -> list[str]:
     """One line per warning of the fit: task label, target, message."""
-    return _warnings_of(fit.warnings, labels_of(fit), prefix)
+    return warning_list(fit.warnings, labels_of(fit), prefix)
 
 
 def method_text(fit: LadderFit) -> str:
@@ -281,7 +281,8 @@ def markdown_summary(fit: LadderFit, noise: Any, backtests: Any, figures: list[s
     return "\n".join(lines) + "\n"
 
 
-def _points(value: Any, metric: str) -> str:
+def as_unit(value: Any, metric: str) -> str:
+    """A value as printed: an accuracy in points, a task loss in bits per byte."""
     return _pct(value) if metric == "accuracy" else _num(value)
 
 
@@ -302,13 +303,13 @@ def format_grid(
         lines.append(f"  {'task':<{width}}{'pred':>8}  {100 * level:g}% interval")
         for name, (_, r) in zip(names, rows.iterrows(), strict=True):
             unit = r["metric"]
-            interval = f"[{_points(r['lower'], unit)}, {_points(r['upper'], unit)}]"
+            interval = f"[{as_unit(r['lower'], unit)}, {as_unit(r['upper'], unit)}]"
             interval += "c" if r.get("clipped", False) else ""
             label = name + (" !" if (r["task"], point) in flagged else "")
-            lines.append(f"  {label:<{width}}{_points(r['predicted'], unit):>8}  {interval}")
+            lines.append(f"  {label:<{width}}{as_unit(r['predicted'], unit):>8}  {interval}")
         lines.append("")
     if warnings:
-        lines += ["Warnings (rows marked !):", *_warnings_of(warnings, labels), ""]
+        lines += ["Warnings (rows marked !):", *warning_list(warnings, labels), ""]
     lines.append("Accuracy in points; task loss in bits per byte; c: clipped to [chance, 100].")
     return "\n".join(lines)
 
@@ -330,8 +331,8 @@ def format_comparison(
             unit = r["metric"]
 
             def cell(prefix: str, r=r, unit=unit) -> str:
-                low, high = _points(r[f"{prefix}_lower"], unit), _points(r[f"{prefix}_upper"], unit)
-                return f"{_points(r[prefix], unit)} [{low}, {high}]"
+                low, high = as_unit(r[f"{prefix}_lower"], unit), as_unit(r[f"{prefix}_upper"], unit)
+                return f"{as_unit(r[prefix], unit)} [{low}, {high}]"
 
             scale = 100 if unit == "accuracy" else 1
             diff = _fmt(scale * r["difference"], "+.1f" if unit == "accuracy" else "+.3f")

@@ -9,4 +9,5 @@
 - predictors.py: the chained two-step predictor, the direct law, ensembles
 - bootstrap.py, intervals.py: resampling and estimates; bootstrap and conformal intervals
 - flops.py: C = 6 N D
+- allocation.py: the N and D = C / 6N that optimize a predictor at a compute budget
 """

@@ -128,6 +128,7 @@ class Chinchilla(Estimator):
     parameters E, A, alpha, B, beta of L = E + A / N^alpha + B / D^beta."""
 
     inputs = ND
+    allocates = True
 
     def __init__(self, delta: float = CHINCHILLA_DELTA):
         self.delta = delta

@@ -56,6 +56,10 @@ class Estimator:
     """
 
     version: ClassVar[int] = 1
+    # whether the estimator predicts from rows (N, D) through a law with both an N and a D
+    # term, so that its prediction at a fixed compute C = 6 N D depends on the split and has
+    # an optimum (ladder.laws.allocation); a law of C alone, or of ln N alone, has none
+    allocates: ClassVar[bool] = False
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

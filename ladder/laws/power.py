@@ -57,6 +57,10 @@ class PowerLaw(Law):
         return self.variables
 
     @property
+    def allocates(self) -> bool:
+        return self.variables == ("N", "D")
+
+    @property
     def parameters(self) -> tuple[Param, ...]:
         rising = self.sign < 0
         terms = [("ln_A", "alpha"), ("ln_B", "beta")][: len(self.variables)]

@@ -48,6 +48,10 @@ class Chained(Estimator):
     def inputs(self) -> tuple[str, ...]:
         return self.step1.inputs
 
+    @property
+    def allocates(self) -> bool:
+        return self.step1.allocates
+
     def fit(self, x1: np.ndarray, y1: np.ndarray, x2: np.ndarray, y2: np.ndarray) -> Chained:
         self.step1.fit(x1, y1)
         self.step2.fit(x2, y2)
@@ -108,6 +112,7 @@ class EndOfRun(Estimator):
     as the fit runs' do (S1 = `s1_per_token` x D tokens, R = `share`)."""
 
     inputs = ND
+    allocates = True
 
     def __init__(self, law: Law, s1_per_token: float, share: float):
         self.law = law
@@ -144,6 +149,10 @@ class DirectAccuracy(Estimator):
     def __init__(self, law: PowerLaw, chance: float):
         self.law = law
         self.chance = chance
+
+    @property
+    def allocates(self) -> bool:
+        return self.law.allocates
 
     def fit(self, x: np.ndarray, accuracy: np.ndarray) -> DirectAccuracy:
         """Fit on the rows whose accuracy is above chance; LadderError with fewer than 4."""
@@ -182,6 +191,10 @@ class Ensemble(Estimator):
     @property
     def inputs(self) -> tuple[str, ...]:
         return next(iter(self.members.values())).inputs
+
+    @property
+    def allocates(self) -> bool:
+        return any(member.allocates for member in self.members.values())
 
     def fit(self, *member_args: tuple) -> Ensemble:
         """Fit each member with its own arguments, in the members' order."""
