@@ -13,7 +13,7 @@ import yaml
 from conftest import ROOT
 
 from ladder import api
-from ladder.analyses.benchmark import run_ladder, summarize
+from ladder.analyses.benchmark import run_ladder, summarize, target_noise
 from ladder.cli import main
 from ladder.cli.data import IMPORT_KINDS
 from ladder.data import observations, obsscaling, pythia
@@ -131,3 +131,32 @@ def test_benchmark_from_the_command_line(tmp_path, capsys):
     assert errors[("obsscaling-qwen", "auto")] == pytest.approx(0.0459, abs=5e-4)
     assert errors[("obsscaling-qwen", "linear_c")] == pytest.approx(0.0767, abs=5e-4)
     assert (tmp_path / "fig" / "benchmark.png").stat().st_size > 10_000
+
+
+def test_a_loss_within_the_targets_noise_is_told_from_one_beyond_it():
+    """Two ladders of one accuracy-0.5 target on ARC-Challenge (1,172 questions: binomial SE
+    1.46 points, 2.92% of 0.5): 'auto' 1% above 1.1x the baseline's error is within the
+    noise, 7.5% above it is beyond."""
+    rows = []
+    for ladder, base, auto in (("near", 0.10, 0.12), ("far", 0.25, 0.35)):
+        for method, err in (("linear_c", base), ("auto", auto)):
+            rows.append(
+                {
+                    "ladder": ladder,
+                    "method": method,
+                    "actual": 0.5,
+                    "rel_error": err,
+                    "covered": True,
+                    "width": 10.0,
+                    "target_noise": target_noise(0.5, "ARC_Challenge", 0.0, "accuracy"),
+                }
+            )
+    summary = summarize(pd.DataFrame(rows)).set_index(["ladder", "method"])
+    assert summary.loc[("near", "auto"), "target_noise"] == pytest.approx(
+        np.sqrt(0.25 / 1172) / 0.5
+    )
+    assert summary.loc[("near", "auto"), "vs_best_baseline"] == pytest.approx(1.2)
+    assert not summary.loc[("near", "auto"), "beyond_noise"]
+    assert summary.loc[("far", "auto"), "beyond_noise"]
+    assert target_noise(0.5, "arc_challenge", 0.04, "accuracy") == 0.04  # checkpoints noisier
+    assert target_noise(0.5, "mystery", 0.0, "accuracy") == 0.0

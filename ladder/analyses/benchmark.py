@@ -6,7 +6,11 @@ runs (ladder.fit.calibrated's steps); each method asked for is then assembled fr
 exactly as `ladder fit` assembles it, and its predictions of the targets are compared with their
 actual scores. The targets' rows are read only for that comparison. Per (ladder, method):
 mean and max relative error, coverage of the interval, its mean width (points of accuracy, or
-bits per byte of loss), and the ratio of the mean error to the best baseline's on the ladder.
+bits per byte of loss), the ratio of the mean error to the best baseline's on the ladder, and
+whether an excess over TOLERANCE x the best baseline's error is beyond the targets' own noise
+(the larger of the fit runs' checkpoint-to-checkpoint noise and the binomial standard error of
+an accuracy measured on the task's number of questions, ladder.spec.chance.items_of): a
+difference the targets' measurement cannot resolve is no evidence against a method.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ladder.errors import LadderError
@@ -26,10 +31,20 @@ from ladder.fit.points import FeatureFrames, task_points
 from ladder.fit.rollouts import score
 from ladder.fits.fit import ACCURACY, TASK_LOSS
 from ladder.laws.intervals import distance
+from ladder.spec.chance import items_of
 from ladder.spec.ladder import LadderSpec, Method
 from ladder.spec.presets import BASELINES, PRESETS
 
 DEFAULT_METHODS = ("auto", *BASELINES)
+TOLERANCE = 1.1  # a method may lose to the best baseline on a ladder by this factor at most
+
+
+def target_noise(actual: float, task: str, checkpoint_noise: float, metric: str) -> float:
+    """A target's noise in `metric`: the fit runs' checkpoint-to-checkpoint SD, or for an
+    accuracy the binomial standard error on the task's number of questions, if larger."""
+    items = items_of(task.lower()) if metric == ACCURACY else None
+    binomial = np.sqrt(actual * (1 - actual) / items) if items and 0 <= actual <= 1 else 0.0
+    return float(max(checkpoint_noise or 0.0, binomial))
 
 
 @dataclass
@@ -131,6 +146,9 @@ def _rows(spec: LadderSpec, name: str, members: str, task_fit: Any) -> list[dict
                     target.params, target.tokens, final["params"], final["tokens"]
                 ),
                 "noise": task_fit.noise,
+                "target_noise": target_noise(
+                    e.actual, task_fit.task.name, task_fit.noise, task_fit.metric
+                ),
                 "chance": task_fit.task.chance,
             }
         )
@@ -139,8 +157,11 @@ def _rows(spec: LadderSpec, name: str, members: str, task_fit: Any) -> list[dict
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     """Per (ladder, method): pairs predicted, mean and max relative error, coverage, mean
-    width, and the ratio of the mean error to the best baseline's on that ladder."""
-    ok = rows.dropna(subset=["rel_error"])
+    width, the ratio of the mean error to the best baseline's on that ladder, and whether the
+    error exceeds TOLERANCE x the best baseline's by more than the targets' relative noise."""
+    ok = rows.dropna(subset=["rel_error"]).assign(
+        rel_noise=lambda r: r["target_noise"] / r["actual"].abs()
+    )
     table = (
         ok.groupby(["ladder", "method"], sort=False)
         .agg(
@@ -149,25 +170,29 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
             max_rel_error=("rel_error", "max"),
             coverage=("covered", "mean"),
             mean_width=("width", "mean"),
+            target_noise=("rel_noise", "mean"),
         )
         .reset_index()
     )
     baselines = table[table["method"].isin(BASELINES)]
-    best = baselines.groupby("ladder")["mean_rel_error"].min()
-    table["vs_best_baseline"] = table["mean_rel_error"] / table["ladder"].map(best)
+    best = table["ladder"].map(baselines.groupby("ladder")["mean_rel_error"].min())
+    table["vs_best_baseline"] = table["mean_rel_error"] / best
+    table["beyond_noise"] = table["mean_rel_error"] - TOLERANCE * best > table["target_noise"]
     return table
 
 
 def overall(summary: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """Per method over the corpus: the mean over ladders of the mean relative error (each
     ladder counts once), the coverage of all its pairs, the lowest coverage of any ladder,
-    the largest ratio to a ladder's best baseline, and how many ladders it ran on."""
+    the largest ratio to a ladder's best baseline, the ladders where it loses to that baseline
+    by more than TOLERANCE and the targets' noise, and how many ladders it ran on."""
     ok = rows.dropna(subset=["rel_error"])
     per = summary.groupby("method", sort=False).agg(
         ladders=("ladder", "nunique"),
         mean_rel_error=("mean_rel_error", "mean"),
         worst_ladder_coverage=("coverage", "min"),
         max_vs_best_baseline=("vs_best_baseline", "max"),
+        beyond_noise=("beyond_noise", "sum"),
     )
     per["coverage"] = ok.groupby("method", sort=False)["covered"].mean()
     return per.reset_index()

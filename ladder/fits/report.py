@@ -367,7 +367,9 @@ BENCHMARK_FORMATS = {
     "max_rel_error": ".2%",
     "coverage": ".0%",
     "mean_width": ".3g",
+    "target_noise": ".2%",
     "vs_best_baseline": ".2f",
+    "beyond_noise": "",
 }
 OVERALL_FORMATS = {
     "method": "",
@@ -376,6 +378,7 @@ OVERALL_FORMATS = {
     "coverage": ".0%",
     "worst_ladder_coverage": ".0%",
     "max_vs_best_baseline": ".2f",
+    "beyond_noise": "d",
 }
 
 
@@ -384,8 +387,10 @@ def format_benchmark(result: Any) -> str:
     and the methods that could not run on a ladder."""
     lines = [
         "Per ladder (relative errors of the targets' headline predictions; coverage of the "
-        "interval; width in points of accuracy, or in the loss's unit; vs_best_baseline: the "
-        "mean error over the best baseline's on that ladder):",
+        "interval; width in points of accuracy, or in the loss's unit; target_noise: the "
+        "targets' own noise relative to their score; vs_best_baseline: the mean error over "
+        "the best baseline's on that ladder; beyond_noise: above 1.1x that by more than the "
+        "targets' noise; over the corpus, how many ladders are):",
         format_frame(result.summary_table(), BENCHMARK_FORMATS),
         "",
         "Over the corpus (each ladder counts once in the mean error; coverage of every pair):",
