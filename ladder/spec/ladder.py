@@ -108,6 +108,11 @@ class TargetSpec(Config):
     run: str | None = Field(
         None, description="The table run holding its actual results, if it was trained."
     )
+    checkpoints: str | None = Field(
+        None,
+        description="The table run holding its intermediate checkpoints, if any "
+        "(`ladder forecast` forecasts the target from them).",
+    )
 
 
 class Method(Config):
