@@ -12,7 +12,8 @@ barely predicts its end residual (benchmarks/forecast.md); the run's offset pays
 extrapolates (a 7B run off a ladder of at most 1B).
 
 Accuracy is step 2's sigmoid fitted on the ladder's checkpoints (as the chained methods do) at
-the forecast loss. Intervals are split-conformal (ladder.fit.calibration.calibrate): the same
+the forecast loss, shifted by the run's own accuracy residual from the sigmoid over the same
+window. Intervals are split-conformal (ladder.fit.calibration.calibrate): the same
 forecast made for every fit run cut at `fractions` of its steps (the law refitted without it),
 ln(forecast / actual) of its end against the distance ln(end step / cut step).
 """
@@ -124,6 +125,18 @@ def _forecast_loss(
     return law.predict(x) * np.exp(shift)
 
 
+def _accuracy(sigmoid: Sigmoid, run: RunCurve, cut: float, loss: np.ndarray) -> np.ndarray:
+    """Step 2's accuracy at the forecast losses, shifted by the run's own mean accuracy
+    residual from the sigmoid over its window (a large run sits off the ladder's sigmoid)."""
+    observed = run.observed
+    window = _window(observed, cut) & observed["accuracy"].notna().to_numpy()
+    if not window.any():
+        return sigmoid.predict(loss)
+    feature = observed["feature"].to_numpy(dtype=float)[window]
+    shift = np.mean(observed["accuracy"].to_numpy(dtype=float)[window] - sigmoid.predict(feature))
+    return sigmoid.predict(loss) + shift
+
+
 def ladder_curves(points: TaskPoints, frames: FeatureFrames, runs: Sequence[str]) -> dict:
     """The fit runs' whole curves (every checkpoint observed) as RunCurves."""
     frame = points.frame[points.frame["run"].isin(runs)].merge(frames.areas(), on=["run", "step"])
@@ -148,8 +161,9 @@ def backtests(
     fractions: Sequence[float] = BACKTEST_FRACTIONS,
 ) -> pd.DataFrame:
     """Every fit run cut at each fraction of its steps and its end forecast with the law
-    refitted without it: rows (run, fraction, distance = ln(1 / fraction), loss and accuracy
-    forecast and actual (the mean of the last `opts.final_window` checkpoints), log ratios)."""
+    refitted without it: rows (run, fraction, distance = ln(1 / fraction), the loss and
+    accuracy forecast, the law's loss without the run's points (`law_loss`), the actual ones
+    (the mean of the last `opts.final_window` checkpoints), log ratios)."""
     curves = ladder_curves(points, frames, runs)
     rows = []
     for run, curve in curves.items():
@@ -161,16 +175,18 @@ def backtests(
             cut = RunCurve(run, curve.params, seen)
             loss = float(_forecast_loss(law, others, cut, fraction, end)[0])
             actual = _end(curve.rows, "feature", opts.final_window)
+            x = end[["params", "s1", "share"]].to_numpy(dtype=float)
             row = {
                 "run": run,
                 "fraction": fraction,
                 "distance": float(np.log(1 / fraction)),
                 "loss": loss,
+                "law_loss": float(law.predict(x)[0]),
                 "actual_loss": actual,
                 "log_ratio": float(np.log(loss / actual)),
             }
             if sigmoid is not None:
-                accuracy = float(sigmoid.predict(np.array([loss]))[0])
+                accuracy = float(_accuracy(sigmoid, cut, fraction, np.array([loss]))[0])
                 actual = _end(curve.rows, "accuracy", opts.final_window)
                 row |= {
                     "accuracy": accuracy,
@@ -225,7 +241,7 @@ def forecast_task(
     )
     accuracy_calibration = None
     if sigmoid is not None:
-        accuracy = sigmoid.predict(loss)
+        accuracy = _accuracy(sigmoid, run, cut, loss)
         scores = residuals.rename(columns={"log_ratio": "loss_log_ratio"})
         accuracy_calibration = calibrate(
             scores.rename(columns={"accuracy_log_ratio": "log_ratio"}), opts.level
