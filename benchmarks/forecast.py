@@ -75,17 +75,17 @@ def main() -> None:
     a = rungs(spec, table)
     print(f"(a) fit rungs' final task loss, leave-one-out ({time.perf_counter() - start:.0f} s)")
     summary = a.groupby("fraction")[["forecast_error", "law_error"]].mean().mul(100)
-    print(summary.round(2).to_markdown())
+    print(summary.round(2).to_string())
     start = time.perf_counter()
     b = targets(spec)
     print(f"\n(b) targets' final accuracy ({time.perf_counter() - start:.0f} s)")
     columns = ["forecast_error", "forecast_inside", "fit_error", "fit_inside"]
     summary = b.groupby(["target", "fraction"])[columns].mean()
     summary[["forecast_error", "fit_error"]] *= 100
-    print(summary.round(2).to_markdown())
+    print(summary.round(2).to_string())
     wins = b.assign(better=b["forecast_error"] < b["fit_error"]).groupby("fraction")["better"]
     print("\nshare of (target, task) where the forecast beats `ladder fit`:")
-    print(wins.mean().round(2).to_markdown())
+    print(wins.mean().round(2).to_string())
     print("\nper task (relative error %, forecast | fit):")
     b["cell"] = [
         f"{100 * f:.1f} | {100 * g:.1f}"
@@ -94,7 +94,7 @@ def main() -> None:
     print(
         b.pivot_table(
             index=["target", "fraction"], columns="task", values="cell", aggfunc="first"
-        ).to_markdown()
+        ).to_string()
     )
 
 

@@ -160,20 +160,21 @@ def backtests(
     sigmoid: Sigmoid | None,
     fractions: Sequence[float] = BACKTEST_FRACTIONS,
 ) -> pd.DataFrame:
-    """Every fit run cut at each fraction of its steps and its end forecast with the law
-    refitted without it: rows (run, fraction, distance = ln(1 / fraction), the loss and
-    accuracy forecast, the law's loss without the run's points (`law_loss`), the actual ones
-    (the mean of the last `opts.final_window` checkpoints), log ratios)."""
+    """Every fit run cut at each fraction of its steps and its end (the mean over its last
+    `opts.final_window` checkpoints) forecast with the law refitted without it: rows (run,
+    fraction, distance = ln(1 / fraction), the loss and accuracy forecast, the law's loss
+    without the run's points (`law_loss`), the actual ones, log ratios)."""
     curves = ladder_curves(points, frames, runs)
     rows = []
     for run, curve in curves.items():
         others = {name: c for name, c in curves.items() if name != run}
         law = _law(points, frames, list(others), opts)
-        end = curve.rows.tail(1)
+        end = curve.rows.tail(opts.final_window)
         for fraction in fractions:
             seen = curve.rows.assign(observed=curve.rows["fraction"] <= fraction)
             cut = RunCurve(run, curve.params, seen)
-            loss = float(_forecast_loss(law, others, cut, fraction, end)[0])
+            losses = _forecast_loss(law, others, cut, fraction, end)
+            loss = float(losses.mean())
             actual = _end(curve.rows, "feature", opts.final_window)
             x = end[["params", "s1", "share"]].to_numpy(dtype=float)
             row = {
@@ -181,12 +182,12 @@ def backtests(
                 "fraction": fraction,
                 "distance": float(np.log(1 / fraction)),
                 "loss": loss,
-                "law_loss": float(law.predict(x)[0]),
+                "law_loss": float(law.predict(x).mean()),
                 "actual_loss": actual,
                 "log_ratio": float(np.log(loss / actual)),
             }
             if sigmoid is not None:
-                accuracy = float(_accuracy(sigmoid, cut, fraction, np.array([loss]))[0])
+                accuracy = float(_accuracy(sigmoid, cut, fraction, losses).mean())
                 actual = _end(curve.rows, "accuracy", opts.final_window)
                 row |= {
                     "accuracy": accuracy,
