@@ -139,6 +139,7 @@ def test_cli_prints_the_forecast_and_writes_json(synthetic, tmp_path, capsys):
         (["--run", "big", "--until", "0.04"], "a forecast needs at least 3"),
         (["--run", "big", "--until", "1.5"], "--until 1.5"),
         (["--run", "big", "--end-step", "100"], "beyond its schedule's last step 100"),
+        (["--run", "big"], "nothing to forecast"),
     ],
 )
 def test_cli_bad_input_is_one_line(synthetic, capsys, extra, message):

@@ -285,6 +285,11 @@ def run_curve(
             f"schedule's last step {end_step}"
         )
     cut_step = cut * end_step
+    if cut_step >= end_step:
+        raise LadderError(
+            f"run {name!r} is observed to its schedule's last step {end_step}: nothing to "
+            "forecast (give --until, or --end-step beyond it)"
+        )
     tokens_per_step = float(frame["tokens"].iloc[-1] / max(frame["step"].iloc[-1], 1))
     later = frame["step"] > cut_step
     extra = np.linspace(cut_step, end_step, horizon + 1)[1:] if not later.any() else [end_step]
