@@ -13,6 +13,7 @@ from ladder import api
 from ladder.cli import main
 from ladder.fit.calibration import calibrate
 from ladder.fit.points import lr_areas
+from ladder.runs.schedule import cosine_rates
 
 TOKENS_PER_STEP = 2e7
 TRUTH = {"E": 0.5, "A": np.exp(4.0), "alpha": 0.3, "B": np.exp(5.0), "beta": 0.25, "C": 0.3}
@@ -164,3 +165,22 @@ def test_help_has_examples(capsys):
     assert main(["forecast", "--help"]) == 0
     text = capsys.readouterr().out
     assert "ladder forecast --run 7B-4T --until 0.25" in text and "--end-step" in text
+
+
+def test_cosine_rates_warm_up_and_decay_to_the_floor():
+    rates = cosine_rates([0, 50, 100, 550, 1000], 1000, 100, 0.1)
+    assert rates == pytest.approx([0.0, 0.5, 1.0, 0.55, 0.1])
+
+
+def test_bundled_target_forecast_from_a_quarter_of_its_steps(capsys):
+    """7B-4T's PIQA from its checkpoints to 25% of its steps, the spec's cosine standing in for
+    its unlogged learning rates: 1.5% from its actual end (benchmarks/forecast.md)."""
+    args = ["forecast", "--run", "7B-4T", "--until", "0.25", "--tasks", "piqa", "-q"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "to step 235000 of 940577" in text and "cosine, 1642 warm-up steps" in text
+    end = text.strip().splitlines()[-1].split()
+    assert end[:2] == ["piqa", "940577"]
+    forecast, actual = float(end[6]), float(end[-1])
+    assert actual == pytest.approx(0.820, abs=1e-3)
+    assert forecast == pytest.approx(actual, rel=0.025)

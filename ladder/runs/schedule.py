@@ -263,7 +263,13 @@ def cosine_rates(
     """The learning rate relative to the peak at `steps` of a cosine run (OLMo-core's
     CosWithWarmup: linear warm-up over `warmup_steps`, cosine decay to final_lr_fraction x
     peak at `end_step`), for a run whose logged rates are unknown (`ladder forecast`)."""
-    from olmo_core.optim import CosWithWarmup
+    import logging
 
+    quiet = logging.getLogger("olmo_core.nn.attention.te_attn_api")  # its import warns on CPU
+    level, quiet.level = quiet.level, logging.ERROR
+    try:
+        from olmo_core.optim import CosWithWarmup
+    finally:
+        quiet.setLevel(level)
     schedule = CosWithWarmup(warmup=warmup_steps, alpha_f=final_lr_fraction)
     return [float(schedule.get_lr(1.0, int(step), end_step)) for step in steps]
