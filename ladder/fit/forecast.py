@@ -74,7 +74,10 @@ class RunCurve:
         return self.rows[self.rows["observed"]]
 
 
-def _law(points: TaskPoints, frames: FeatureFrames, runs: Sequence[str], opts: FitOptions):
+def _law(
+    points: TaskPoints, frames: FeatureFrames, runs: Sequence[str], opts: FitOptions
+) -> LRPowerLaw:
+    """The LR-aware law fitted on the runs' whole curves (after each one's LR peak)."""
     x, y, _ = lr_points(points, frames, runs)
     return LRPowerLaw(huber_delta=opts.huber_delta, n_starts=opts.n_starts, seed=opts.seed).fit(
         x, y
@@ -137,7 +140,9 @@ def _accuracy(sigmoid: Sigmoid, run: RunCurve, cut: float, loss: np.ndarray) -> 
     return sigmoid.predict(loss) + shift
 
 
-def ladder_curves(points: TaskPoints, frames: FeatureFrames, runs: Sequence[str]) -> dict:
+def ladder_curves(
+    points: TaskPoints, frames: FeatureFrames, runs: Sequence[str]
+) -> dict[str, RunCurve]:
     """The fit runs' whole curves (every checkpoint observed) as RunCurves."""
     frame = points.frame[points.frame["run"].isin(runs)].merge(frames.areas(), on=["run", "step"])
     curves = {}
@@ -242,7 +247,7 @@ def forecast_task(
     )
     accuracy_calibration = None
     if sigmoid is not None:
-        accuracy = _accuracy(sigmoid, run, cut, loss)
+        accuracy = np.clip(_accuracy(sigmoid, run, cut, loss), points.task.chance, 1.0)
         scores = residuals.rename(columns={"log_ratio": "loss_log_ratio"})
         accuracy_calibration = calibrate(
             scores.rename(columns={"accuracy_log_ratio": "log_ratio"}), opts.level
