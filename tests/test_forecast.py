@@ -4,6 +4,8 @@ quantile of the ladder's backtests, and bad input is one line with exit status 2
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,32 +107,16 @@ def test_interval_is_the_conformal_quantile_of_the_backtests(forecast):
     assert np.log(end["loss_upper"] / end["loss"]) == pytest.approx(half, rel=0.02)
 
 
-def test_cli_prints_the_forecast_and_writes_json(synthetic, tmp_path, capsys):
-    out = tmp_path / "f.json"
+def test_cli_prints_the_forecast_and_writes_json_and_a_figure(synthetic, tmp_path, capsys):
+    out, plots = tmp_path / "f.json", tmp_path / "plots"
     args = ["forecast", synthetic, "--fit-runs", ",".join(FIT_RUNS), "--tasks", "synth"]
-    assert (
-        main(
-            [
-                *args,
-                "--chance",
-                "synth=0.25",
-                "--run",
-                "big",
-                "--until",
-                "0.5",
-                "-o",
-                str(out),
-                "-q",
-            ]
-        )
-        == 0
-    )
+    args += ["--run", "big", "--until", "0.5", "-o", str(out), "--output-dir", str(plots), "-q"]
+    assert main(args) == 0
     text = capsys.readouterr().out
-    assert "forecast of big" in text and "synth" in text
-    import json
-
+    assert "forecast of big: checkpoints to step 60000 of 120000 (50%)" in text
     document = json.loads(out.read_text())
-    assert document["tasks"]["synth"]["forecast"][-1]["step"] == document["end_step"]
+    assert document["tasks"]["synth"]["forecast"][-1]["step"] == document["end_step"] == 120000
+    assert (plots / "forecast-big.png").stat().st_size > 10_000
 
 
 @pytest.mark.parametrize(
