@@ -14,6 +14,7 @@ from conftest import MULTIPLIERS, SIZES
 from ladder import api
 from ladder.cli import main
 from ladder.fit.calibration import calibrate
+from ladder.fit.forecast_runs import Forecast
 from ladder.fit.points import lr_areas
 from ladder.runs.schedule import cosine_rates
 
@@ -72,7 +73,7 @@ def synthetic(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def forecast(synthetic) -> api.Forecast:
+def forecast(synthetic) -> Forecast:
     spec, table = api.table_spec(synthetic, FIT_RUNS, tasks=["synth"], chance={"synth": 0.25})
     return api.forecast(spec, "big", 0.25, data=table)
 

@@ -54,7 +54,6 @@ from ladder.api._fit import (
     table_spec,
 )
 from ladder.api._forecast import (
-    Forecast,
     forecast,
     save_forecast_figure,
 )
@@ -98,7 +97,6 @@ __all__ = [
     "Backtest",
     "CollectResult",
     "EvalSettings",
-    "Forecast",
     "ProxyStudyResult",
     "TrainResult",
     "backtest",

@@ -1,114 +1,18 @@
 """The forecast verb's API: one run's task loss and accuracy at later steps and at the end of its
-schedule, from its checkpoints so far and the ladder (ladder.fit.forecast)."""
+schedule, from its checkpoints so far and the ladder (ladder.fit.forecast_runs)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ladder.api._fit import observations_for
-from ladder.api._progress import progress_bar
-from ladder.errors import LadderError
 from ladder.spec.ladder import LadderSpec
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ladder.fit.forecast import TaskForecast
-
-SCHEDULE_POINTS = 2000  # steps at which a cosine schedule is evaluated (interpolated between)
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """A run's forecast: its name, the last step of its schedule (`end_step`), the last step
-    observed (`cut_step`), where its learning rates came from (`rates`: "table" or a schedule's
-    description) and per task a TaskForecast (losses in bits per byte)."""
-
-    run: str
-    end_step: int
-    cut_step: int
-    rates: str
-    tasks: dict[str, TaskForecast]
-
-    def table(self) -> pd.DataFrame:
-        """Every task's forecast rows, one table with a task column."""
-        import pandas as pd
-
-        return pd.concat(
-            [f.table.assign(task=name) for name, f in self.tasks.items()], ignore_index=True
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready document: the run, its steps, and per task the forecast rows, the
-        observed checkpoints, the backtests and the calibrations (q, gamma)."""
-
-        def calibration(c: Any) -> dict[str, float] | None:
-            return None if c is None else {"quantile": c.quantile, "gamma": c.gamma, "n": c.n}
-
-        return {
-            "run": self.run,
-            "end_step": self.end_step,
-            "cut_step": self.cut_step,
-            "rates": self.rates,
-            "units": {"loss": "bits per byte", "accuracy": "fraction"},
-            "tasks": {
-                name: {
-                    "forecast": f.table.to_dict(orient="records"),
-                    "observed": f.observed.to_dict(orient="records"),
-                    "backtests": f.backtests.to_dict(orient="records"),
-                    "loss_calibration": calibration(f.loss_calibration),
-                    "accuracy_calibration": calibration(f.accuracy_calibration),
-                }
-                for name, f in self.tasks.items()
-            },
-        }
-
-
-def _run_rows(spec: LadderSpec, table: pd.DataFrame, run: str) -> tuple[list[str], int | None]:
-    """The table runs holding `run`'s checkpoints (a target's checkpoints run and its final
-    run, or the table run itself) and, for a target, its last step's tokens."""
-    from ladder.data.observations import require_runs
-
-    target = next((t for t in spec.targets if t.name == run), None)
-    if target is None:
-        require_runs(table, [run], "forecast")
-        return [run], None
-    runs = [r for r in (target.checkpoints, target.run) if r is not None]
-    if not runs:
-        raise LadderError(f"target {run!r} names no checkpoints run in the spec")
-    require_runs(table, runs, f"target {run!r}")
-    return runs, target.tokens
-
-
-def _rates(
-    spec: LadderSpec, curve: pd.DataFrame, end_step: int, warmup_steps: int | None
-) -> tuple[tuple[Any, Any], str]:
-    """The run's learning rates (steps, rates) from the table when it logged them to its end,
-    else the spec's cosine schedule (its warm-up and final fraction); LadderError without."""
-    import numpy as np
-
-    from ladder.runs.schedule import cosine_rates
-
-    logged = curve.get("learning_rate")
-    known = logged is not None and logged.notna().all() and logged.max() > 0
-    if known and curve["step"].max() >= end_step:
-        return (curve["step"].to_numpy(), logged.to_numpy()), "the table's learning_rate"
-    if spec.train is None or spec.train.schedule != "cosine":
-        raise LadderError(
-            "no learning rates known for the run: the table has none to its last step and the "
-            "spec has no cosine train schedule"
-        )
-    tokens_per_step = float(curve["tokens"].iloc[-1] / max(curve["step"].iloc[-1], 1))
-    if warmup_steps is None:
-        warmup_steps = round(spec.train.warmup_tokens_per_param * curve["params"].iloc[0])
-        warmup_steps = round(warmup_steps / tokens_per_step)
-    fraction = spec.train.final_lr_fraction
-    steps = np.unique(np.linspace(0, end_step, SCHEDULE_POINTS + 1).round().astype(int))
-    rates = cosine_rates(steps, end_step, warmup_steps, fraction)
-    about = f"cosine, {warmup_steps} warm-up steps, to {fraction:g} x peak at step {end_step}"
-    return (steps, np.array(rates)), about
+    from ladder.fit.forecast_runs import Forecast
 
 
 def forecast(
@@ -121,47 +25,13 @@ def forecast(
     progress: bool = False,
 ) -> Forecast:
     """Forecast `run` (a table run, or a spec target with `checkpoints`) from its checkpoints
-    up to `until` x its last step (None: all the table has) and the spec's fit runs. Its last
-    step: `end_step`, else a target's D over its tokens per step, else the run's last
-    checkpoint. Its learning rates: the table's, else the spec's cosine schedule
-    (`warmup_steps` overrides the warm-up). LadderError for an unknown run, fewer than 3
-    checkpoints, checkpoints beyond the schedule or no learning rates."""
-    from ladder.fit.forecast import MIN_CHECKPOINTS, forecast_task, run_curve
-    from ladder.fit.points import FeatureFrames, task_points
+    up to `until` x its last step (None: all the table has) and the spec's fit runs, on `data`
+    (default: the spec's table); see ladder.fit.forecast_runs.forecast_run."""
+    from ladder.fit.forecast_runs import forecast_run
+    from ladder.fit.points import FeatureFrames
 
-    if until is not None and not 0 < until <= 1:
-        raise LadderError(f"--until {until:g}: give a fraction of the run's steps in (0, 1]")
-    table = observations_for(spec, data)
-    runs, tokens = _run_rows(spec, table, run)
-    frames = FeatureFrames(table)
-    out: dict[str, TaskForecast] = {}
-    cut_step, rates_about, last = 0, "", 0
-    with progress_bar(progress, total=len(spec.tasks), desc=f"forecast {run}") as bar:
-        for task in spec.tasks:
-            frame = frames.get(task)
-            curve = frame[frame["run"].isin(runs)].sort_values("step")
-            curve = curve.drop_duplicates("step", keep="last").reset_index(drop=True)
-            if curve.empty:
-                raise LadderError(f"run {run!r} has no checkpoints of task {task.name!r}")
-            per_step = float(curve["tokens"].iloc[-1] / max(curve["step"].iloc[-1], 1))
-            last = end_step or (round(tokens / per_step) if tokens else int(curve["step"].max()))
-            cut = 1.0 if until is None else until
-            if until is None:
-                cut = float(curve["step"].max()) / last
-            if (curve["step"] <= cut * last).sum() < MIN_CHECKPOINTS:
-                raise LadderError(
-                    f"run {run!r}: {int((curve['step'] <= cut * last).sum())} checkpoint(s) up "
-                    f"to step {int(cut * last)}; a forecast needs at least {MIN_CHECKPOINTS}"
-                )
-            rates, rates_about = _rates(spec, curve, last, warmup_steps)
-            rows = run_curve(run, curve, last, cut, rates)
-            points = task_points(
-                frames, task, "task_loss", spec.fit_runs, spec.step2_runs, spec.fit
-            )
-            out[task.name] = forecast_task(points, frames, spec.fit_runs, rows, cut, spec.fit)
-            cut_step = int(rows.observed["step"].max())
-            bar.update()
-    return Forecast(run, last, cut_step, rates_about, out)
+    frames = FeatureFrames(observations_for(spec, data))
+    return forecast_run(frames, spec, run, until, end_step, warmup_steps, progress)
 
 
 def save_forecast_figure(

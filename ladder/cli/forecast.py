@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ladder import api
 from ladder.cli.common import add_config, add_output, add_quiet, add_verb, count, progress
 from ladder.cli.fit import spec_and_table
+
+if TYPE_CHECKING:
+    from ladder.fit.forecast_runs import Forecast
 
 
 def register(sub: Any) -> None:
@@ -77,7 +80,7 @@ def _actual(value: float, digits: int) -> str:
     return "-" if value != value else f"{value:.{digits}f}"
 
 
-def format_forecast(result: api.Forecast) -> str:
+def format_forecast(result: Forecast) -> str:
     """The forecast as text: per task its end-of-schedule row (and three later steps)."""
     lines = [
         f"forecast of {result.run}: checkpoints to step {result.cut_step} of {result.end_step} "
