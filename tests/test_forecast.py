@@ -171,3 +171,16 @@ def test_bundled_target_forecast_from_a_quarter_of_its_steps(capsys):
     forecast, actual = float(end[6]), float(end[-1])
     assert actual == pytest.approx(0.820, abs=1e-3)
     assert forecast == pytest.approx(actual, rel=0.025)
+
+
+def test_fit_sets_each_targets_forecast_from_its_checkpoints(tmp_path):
+    """`ladder fit --target-checkpoints 0.25`: the forecast part of both bundled targets, as
+    `ladder forecast` gives it, kept by the fit's document."""
+    spec = api.spec().with_fit(method="paper", bootstrap=0, target_checkpoints=0.25)
+    fit = api.fit(spec.with_tasks(["piqa"]))
+    p = fit.tasks["piqa"].predictions
+    assert p["7B-4T"].forecast.predicted == pytest.approx(0.808, abs=0.002)
+    assert p["13B-5T"].forecast.predicted == pytest.approx(0.821, abs=0.002)
+    assert p["7B-4T"].forecast.actual == p["7B-4T"].chained.actual
+    again = api.load_fit(api.save_fit(fit, tmp_path / "fit.json"))
+    assert again.tasks["piqa"].predictions["7B-4T"].forecast == p["7B-4T"].forecast

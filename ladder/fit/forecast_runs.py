@@ -5,6 +5,7 @@ fit --target-checkpoints` sets beside each target's prediction. Pure: takes Data
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,8 @@ from ladder.data.observations import require_runs
 from ladder.errors import LadderError
 from ladder.fit.forecast import MIN_CHECKPOINTS, TaskForecast, forecast_task, run_curve
 from ladder.fit.points import FeatureFrames, task_points
+from ladder.fits.fit import TaskFit
+from ladder.laws.bootstrap import Estimate
 from ladder.runs.schedule import cosine_rates
 from ladder.spec.ladder import LadderSpec
 
@@ -66,18 +69,21 @@ class Forecast:
         }
 
 
-def run_rows(spec: LadderSpec, table: pd.DataFrame, run: str) -> tuple[list[str], int | None]:
-    """The table runs holding `run`'s checkpoints (a target's checkpoints run and its final
-    run, or the table run itself) and, for a target, its last step's tokens."""
+def run_rows(
+    spec: LadderSpec, table: pd.DataFrame, run: str
+) -> tuple[list[str], list[str], int | None]:
+    """The table runs holding `run`'s rows (a target's checkpoints run and final run, or the
+    table run itself), those of them that are its checkpoints so far (not a target's final
+    run, its actual) and, for a target, its D in tokens."""
     target = next((t for t in spec.targets if t.name == run), None)
     if target is None:
         require_runs(table, [run], "forecast")
-        return [run], None
-    runs = [r for r in (target.checkpoints, target.run) if r is not None]
-    if not runs:
+        return [run], [run], None
+    if target.checkpoints is None:
         raise LadderError(f"target {run!r} names no checkpoints run in the spec")
+    runs = [r for r in (target.checkpoints, target.run) if r is not None]
     require_runs(table, runs, f"target {run!r}")
-    return runs, target.tokens
+    return runs, [target.checkpoints], target.tokens
 
 
 def run_rates(
@@ -122,7 +128,7 @@ def forecast_run(
     checkpoints, checkpoints beyond the schedule or no learning rates."""
     if until is not None and not 0 < until <= 1:
         raise LadderError(f"--until {until:g}: give a fraction of the run's steps in (0, 1]")
-    runs, tokens = run_rows(spec, frames.table, run)
+    runs, so_far, tokens = run_rows(spec, frames.table, run)
     out: dict[str, TaskForecast] = {}
     cut_step, rates_about, last = 0, "", 0
     with tqdm(total=len(spec.tasks), desc=f"forecast {run}", disable=not progress) as bar:
@@ -134,7 +140,8 @@ def forecast_run(
                 raise LadderError(f"run {run!r} has no checkpoints of task {task.name!r}")
             per_step = float(curve["tokens"].iloc[-1] / max(curve["step"].iloc[-1], 1))
             last = end_step or (round(tokens / per_step) if tokens else int(curve["step"].max()))
-            cut = float(curve["step"].max()) / last if until is None else until
+            seen = curve.loc[curve["run"].isin(so_far), "step"].max()
+            cut = float(seen) / last if until is None else until
             if (curve["step"] <= cut * last).sum() < MIN_CHECKPOINTS:
                 raise LadderError(
                     f"run {run!r}: {int((curve['step'] <= cut * last).sum())} checkpoint(s) up "
@@ -149,3 +156,24 @@ def forecast_run(
             cut_step = int(rows.observed["step"].max())
             bar.update()
     return Forecast(run, last, cut_step, rates_about, out)
+
+
+def forecast_targets(
+    tasks: Mapping[str, TaskFit], spec: LadderSpec, frames: FeatureFrames, progress: bool = False
+) -> None:
+    """Set the `forecast` part of each target that names a checkpoints run: its headline
+    metric at the end of its schedule, forecast from its checkpoints up to
+    fit.target_checkpoints of its steps (1: all), against the prediction's actual."""
+    until = spec.fit.target_checkpoints
+    for target in spec.targets:
+        if target.checkpoints is None:
+            continue
+        result = forecast_run(
+            frames, spec, target.name, None if until == 1 else until, None, None, progress
+        )
+        for name, task_fit in tasks.items():
+            end = result.tasks[name].table.iloc[-1]
+            p = task_fit.predictions[target.name]
+            metric = "accuracy" if p.chained is not None else "loss"
+            low, high = end[f"{metric}_lower"], end[f"{metric}_upper"]
+            p.forecast = Estimate(float(end[metric]), float(low), float(high), p.headline.actual)
