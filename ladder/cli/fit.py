@@ -34,6 +34,7 @@ def register(sub: Any) -> None:
         [
             "ladder fit",
             "ladder fit -c configs/olmo-paper.yaml -o report.json",
+            "ladder fit --target-checkpoints 0.25",
             "ladder fit runs.csv --fit-runs 150M-1xC,150M-2xC,300M-1xC,300M-2xC,600M-1xC,"
             "600M-2xC --target 7B=6.9e9,2e12 --chance piqa=0.5",
         ],
