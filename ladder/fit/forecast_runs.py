@@ -28,7 +28,7 @@ SCHEDULE_POINTS = 2000  # steps at which a cosine schedule is evaluated (interpo
 @dataclass(frozen=True)
 class Forecast:
     """A run's forecast: its name, the last step of its schedule (`end_step`), the last step
-    observed (`cut_step`), where its learning rates came from (`rates`: "table" or a schedule's
+    observed (`cut_step`), where its learning rates came from (`rates`: the table's or a schedule's
     description) and per task a TaskForecast (losses in bits per byte)."""
 
     run: str
@@ -36,12 +36,6 @@ class Forecast:
     cut_step: int
     rates: str
     tasks: dict[str, TaskForecast]
-
-    def table(self) -> pd.DataFrame:
-        """Every task's forecast rows, one table with a task column."""
-        return pd.concat(
-            [f.table.assign(task=name) for name, f in self.tasks.items()], ignore_index=True
-        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready document: the run, its steps, and per task the forecast rows, the
