@@ -53,6 +53,10 @@ from ladder.api._fit import (
     table_name,
     table_spec,
 )
+from ladder.api._forecast import (
+    forecast,
+    save_forecast_figure,
+)
 from ladder.api._predict import (
     allocate,
     compare,
@@ -109,6 +113,7 @@ __all__ = [
     "fit",
     "fit_spec_with_data",
     "fits_home",
+    "forecast",
     "grid",
     "import_observations",
     "ladder_rungs",
@@ -132,6 +137,7 @@ __all__ = [
     "save_benchmark",
     "save_compute_vs_error",
     "save_fit",
+    "save_forecast_figure",
     "save_proxy_model",
     "spec",
     "table",

@@ -15,12 +15,22 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ladder import __version__
-from ladder.cli import analyses, collect, data, fit, predict, proxy, proxy_tuning, train
+from ladder.cli import (
+    analyses,
+    collect,
+    data,
+    fit,
+    forecast,
+    predict,
+    proxy,
+    proxy_tuning,
+    train,
+)
 from ladder.cli.common import HelpFormatter, Parser, check_output_apart, wrap
 from ladder.errors import LadderError
 from ladder.spec.config import ValidationError, describe
 
-VERB_GROUPS = (fit, predict, analyses, train, collect, data, proxy, proxy_tuning)
+VERB_GROUPS = (fit, forecast, predict, analyses, train, collect, data, proxy, proxy_tuning)
 
 
 def build_parser() -> argparse.ArgumentParser:

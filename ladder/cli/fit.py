@@ -34,6 +34,7 @@ def register(sub: Any) -> None:
         [
             "ladder fit",
             "ladder fit -c configs/olmo-paper.yaml -o report.json",
+            "ladder fit --target-checkpoints 0.25",
             "ladder fit runs.csv --fit-runs 150M-1xC,150M-2xC,300M-1xC,300M-2xC,600M-1xC,"
             "600M-2xC --target 7B=6.9e9,2e12 --chance piqa=0.5",
         ],
@@ -77,6 +78,14 @@ def register(sub: Any) -> None:
     fit.add_argument("--bootstrap", type=int, help="paper method: bootstrap resamples (1000)")
     fit.add_argument("--level", type=fraction, help="interval coverage (0.95)")
     fit.add_argument("--seed", type=int, help="random seed of the fits (0)")
+    fit.add_argument(
+        "--target-checkpoints",
+        type=float,
+        metavar="FRACTION",
+        help="also forecast each target that names a checkpoints run from its checkpoints up "
+        "to this fraction of its steps (1: all the table has), as `ladder forecast` does; "
+        "e.g. --target-checkpoints 0.25",
+    )
     add_output(fit, "write the fit here (JSON)")
     add_quiet(fit)
     fit.set_defaults(func=run)
@@ -91,6 +100,7 @@ OPTION_FLAGS = (
     "bootstrap",
     "seed",
     "level",
+    "target_checkpoints",
 )
 
 

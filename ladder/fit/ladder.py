@@ -1,7 +1,8 @@
 """The one entry behind `ladder fit`, the plots and the notebooks: from an observation table and
 a LadderSpec, fit every task and predict every target, with bootstrap intervals
 (ladder.fit.bootstrapped) or conformal ones calibrated on the ladder's rollouts
-(ladder.fit.calibrated), as `fit.intervals` says; then the trust checks.
+(ladder.fit.calibrated), as `fit.intervals` says; with `fit.target_checkpoints`, each
+target's forecast from its own checkpoints (ladder.fit.forecast_runs); then the trust checks.
 
 Units: N in parameters, D in tokens, C = 6 N D in FLOPs, task loss in bits per byte, accuracy
 in [0, 1]. Pure: takes DataFrames, returns a LadderFit; never touches files.
@@ -17,6 +18,7 @@ from ladder.errors import LadderError
 from ladder.fit import bootstrapped
 from ladder.fit.calibrated import fit_calibrated
 from ladder.fit.diagnostics import diagnose
+from ladder.fit.forecast_runs import forecast_targets
 from ladder.fit.noise import score_noise
 from ladder.fit.points import FeatureFrames, final_points, task_points
 from ladder.fits.fit import ACCURACY, TASK_LOSS, LadderFit, TaskFit
@@ -63,6 +65,8 @@ def fit_ladder(
         tasks = {fit.task.name: fit for fit in fits}
     for task_fit in tasks.values():
         predict_targets(task_fit, spec)
+    if opts.target_checkpoints is not None:
+        forecast_targets(tasks, spec, frames, progress)
     fit = LadderFit(spec=spec, tasks=tasks, selection=selection)
     noise = (
         selection.noise

@@ -81,7 +81,7 @@ def _law_kwargs(opts: FitOptions) -> dict[str, Any]:
     return {"n_starts": opts.n_starts, "seed": opts.seed}
 
 
-def _step2(points: TaskPoints, spec: Method, opts: FitOptions) -> Sigmoid:
+def step2_sigmoid(points: TaskPoints, spec: Method, opts: FitOptions) -> Sigmoid:
     """Step 2's sigmoid fitted on the checkpoints (with the ideal point (0, 1) if anchored)."""
     x = points.checkpoints["feature"].to_numpy(dtype=float)
     y = points.checkpoints["accuracy"].to_numpy(dtype=float)
@@ -94,7 +94,7 @@ def _step2(points: TaskPoints, spec: Method, opts: FitOptions) -> Sigmoid:
     return sigmoid.fit(x, y)
 
 
-def _lr_points(
+def lr_points(
     points: TaskPoints, frames: FeatureFrames, runs: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(N, S1, R) and the feature at every checkpoint of the fit runs after the learning rate's
@@ -122,7 +122,7 @@ def _step1(
     if spec.step1 == "flops":
         return ComputeLaw(PowerLaw(("C",), **kw)).fit(points.nd, y)
     if spec.step1 == "lr":
-        x, values, ends = _lr_points(points, frames, runs)
+        x, values, ends = lr_points(points, frames, runs)
         per_token = float(np.median(ends[:, 1] / points.final["tokens"].to_numpy(dtype=float)))
         return EndOfRun(LRPowerLaw(**kw), per_token, float(np.median(ends[:, 2]))).fit(x, values)
     return PowerLaw(("N", "D"), **kw).fit(points.nd, y)
@@ -162,7 +162,7 @@ def fit_method(
             if metric != ACCURACY:
                 models[task] = step1
                 continue
-            models[task] = Chained(step1, _step2(data, spec, opts), spec.feature)
+            models[task] = Chained(step1, step2_sigmoid(data, spec, opts), spec.feature)
         except LadderError as exc:
             raise LadderError(f"task {task!r}, method {name!r}: {exc}") from None
     return models

@@ -234,6 +234,7 @@ def _prediction(target: Any, raw: dict[str, Any]) -> TargetPrediction:
         step2=estimate("step2"),
         single_step=estimate("single_step"),
         flops=estimate("flops"),
+        forecast=estimate("forecast"),
     )
 
 

@@ -25,7 +25,7 @@ from ladder.laws.intervals import Bootstrap, Conformal, distance
 from ladder.laws.predictors import Chained, Ensemble, primary
 from ladder.spec.ladder import LadderSpec, TargetSpec, TaskSpec
 
-PARTS = ("chained", "step1", "step2", "single_step", "flops", "flops_step1")
+PARTS = ("chained", "step1", "step2", "single_step", "flops", "flops_step1", "forecast")
 ACCURACY, TASK_LOSS = "accuracy", "task_loss"
 
 
@@ -70,9 +70,10 @@ class TargetPrediction:
     """One target and task. `chained` is the headline (accuracy); `step1` is the task loss;
     `step2` is the accuracy predicted from the target's actual task loss; `single_step`,
     `flops` (chained through L(C)) and `flops_step1` (L(C) itself) are the paper method's
-    baselines; `members` an ensemble's members' predicted accuracies. Accuracy parts are None
-    for loss-only data, `step2` also when the target's actual loss is unknown; a method without
-    a task-loss step (e.g. the direct law) has no `step1`."""
+    baselines; `members` an ensemble's members' predicted accuracies; `forecast` the headline
+    metric forecast from the target's own checkpoints (fit.target_checkpoints). Accuracy parts
+    are None for loss-only data, `step2` also when the target's actual loss is unknown; a
+    method without a task-loss step (e.g. the direct law) has no `step1`."""
 
     target: TargetSpec
     step1: Estimate | None = None
@@ -82,6 +83,7 @@ class TargetPrediction:
     single_step: Estimate | None = None
     flops: Estimate | None = None
     members: dict[str, float] = field(default_factory=dict)
+    forecast: Estimate | None = None
 
     @property
     def metric(self) -> str:

@@ -121,8 +121,9 @@ def method_text(fit: LadderFit) -> str:
 
 def format_text(fit: LadderFit) -> str:
     """The method, then per target one row per task: prediction, interval, actual (x when
-    outside the interval), errors, and the step-1 (task loss) and step-2 relative errors;
-    with no targets, each task's fitted laws; then the warnings (marked ! on their rows)."""
+    outside the interval), errors, the step-1 (task loss) and step-2 relative errors and,
+    with fit.target_checkpoints, the forecast from the target's checkpoints; with no
+    targets, each task's fitted laws; then the warnings (marked ! on their rows)."""
     level = f"{100 * fit.spec.fit.level:g}%"
     width = max(16, *(len(t.task.label) + 3 for t in fit.tasks.values()))
     flagged = {(w["task"], w["target"]) for w in fit.warnings}
@@ -133,6 +134,8 @@ def format_text(fit: LadderFit) -> str:
         first = next(iter(fit.tasks.values())).predictions[target.name]
         head = "pred" if first.chained is not None else "pred loss"
         extra = f"{'step1 rel':>11}{'step2 rel':>11}" if first.chained is not None else ""
+        if first.forecast is not None:
+            extra += f"{'forecast':>10}{'rel err':>9}"
         lines.append(
             f"  {'task':<{width}}{head:>9}  {level + ' interval':<16}{'actual':>9}  "
             f"{'abs err':>7}{'rel err':>9}{extra}"
@@ -142,10 +145,16 @@ def format_text(fit: LadderFit) -> str:
             name = task_fit.task.name
             mark = " !" if {(name, None), (name, target.name)} & flagged else ""
             label = task_fit.task.label + mark
+            unit = _num if p.chained is None else _pct
+            ahead = (
+                ""
+                if p.forecast is None
+                else f"{unit(p.forecast.predicted):>10}{_rel(p.forecast):>9}"
+            )
             if p.chained is None:
-                lines.append(_row(label, width, p.step1, _num))
+                lines.append(_row(label, width, p.step1, _num, ahead))
             else:
-                steps = f"{_rel(p.step1):>11}{_rel(p.step2):>11}"
+                steps = f"{_rel(p.step1):>11}{_rel(p.step2):>11}{ahead}"
                 lines.append(_row(label, width, p.chained, _pct, steps))
         blocks.append("\n".join(lines))
     if not fit.spec.targets:  # nothing to predict: the fitted laws are the result

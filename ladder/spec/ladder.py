@@ -108,6 +108,11 @@ class TargetSpec(Config):
     run: str | None = Field(
         None, description="The table run holding its actual results, if it was trained."
     )
+    checkpoints: str | None = Field(
+        None,
+        description="The table run holding its intermediate checkpoints, if any "
+        "(`ladder forecast` forecasts the target from them).",
+    )
 
 
 class Method(Config):
@@ -224,6 +229,12 @@ class FitOptions(Config):
     candidates: tuple[str, ...] | None = Field(
         None,
         description="The methods auto chooses among (default: every preset the table allows).",
+    )
+    target_checkpoints: Annotated[Float, Field(gt=0.0, le=1.0)] | None = Field(
+        None,
+        description="Also forecast each target that names a `checkpoints` run from its "
+        "checkpoints up to this fraction of its steps (1: every one the table has), as "
+        "`ladder forecast` does, beside the ladder's prediction (the `forecast` part).",
     )
 
     @field_validator("runs", "step2_runs")

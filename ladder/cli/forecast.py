@@ -1,0 +1,128 @@
+"""`ladder forecast`: forecast one run's task loss and accuracy while it trains."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from ladder import api
+from ladder.cli.common import add_config, add_output, add_quiet, add_verb, count, progress
+from ladder.cli.fit import spec_and_table
+
+if TYPE_CHECKING:
+    from ladder.fit.forecast_runs import Forecast
+
+
+def register(sub: Any) -> None:
+    forecast = add_verb(
+        sub,
+        "forecast",
+        "forecast a run's task loss and accuracy at the end of its schedule",
+        "Forecast one run (a spec target with a `checkpoints` run, or any table run) from its "
+        "checkpoints so far and the ladder's whole curves: the learning-rate-aware law (arXiv "
+        "2408.11029) fitted on the fit runs' curves sets the shape, the run's own recent "
+        "checkpoints its level; accuracy through step 2's sigmoid. 95%% intervals from "
+        "backtests (each fit run cut at 10, 25 and 50%% of its steps). The learning rates are "
+        "the table's, else the spec's cosine schedule. Prints per task the forecast at the "
+        "end (and at later checkpoints the table holds: their actual values beside).",
+        [
+            "ladder forecast --run 7B-4T --until 0.25",
+            "ladder forecast -c configs/olmo-paper.yaml --run 1B-10xC --until 0.5 -o f.json",
+            "ladder forecast --run 13B-5T --until 0.1 --output-dir plots",
+            "ladder forecast runs.csv --fit-runs 150M-1xC,300M-1xC,600M-1xC --run 1B-1xC",
+        ],
+    )
+    forecast.add_argument("table", nargs="?", help="an observation table (.parquet or .csv)")
+    add_config(forecast)
+    forecast.add_argument("--fit-runs", help="comma-separated runs to fit on (overrides the spec)")
+    forecast.add_argument(
+        "--run", required=True, help="the run to forecast: a spec target or a table run"
+    )
+    forecast.add_argument(
+        "--until",
+        type=float,
+        help="use only the run's checkpoints up to this fraction of its steps (a backtest; "
+        "default: every checkpoint the table has)",
+    )
+    forecast.add_argument(
+        "--end-step",
+        type=count,
+        help="the schedule's last step (default: a target's D over its tokens per step, "
+        "else the run's last checkpoint)",
+    )
+    forecast.add_argument(
+        "--warmup-steps",
+        type=count,
+        help="warm-up of the cosine schedule when the table has no learning rates "
+        "(default: the spec's warmup_tokens_per_param x N tokens)",
+    )
+    forecast.add_argument(
+        "--tasks", help="comma-separated tasks, by name or display name in any case (default: all)"
+    )
+    forecast.add_argument(
+        "--chance",
+        action="append",
+        default=[],
+        metavar="TASK=P",
+        help="chance accuracy of a table task (default 0.25; repeatable)",
+    )
+    forecast.add_argument("--output-dir", metavar="DIR", help="write the forecast's figure here")
+    add_output(forecast, "write the forecast here (JSON)")
+    add_quiet(forecast)
+    forecast.set_defaults(func=run, target=[])
+
+
+def _cell(predicted: float, lower: float, upper: float, digits: int) -> str:
+    return f"{predicted:.{digits}f} [{lower:.{digits}f}, {upper:.{digits}f}]"
+
+
+def _actual(value: float, digits: int) -> str:
+    return "-" if value != value else f"{value:.{digits}f}"
+
+
+def format_forecast(result: Forecast) -> str:
+    """The forecast as text: per task its end-of-schedule row (and three later steps)."""
+    lines = [
+        f"forecast of {result.run}: checkpoints to step {result.cut_step} of {result.end_step} "
+        f"({result.cut_step / result.end_step:.0%}); learning rates: {result.rates}",
+        f"{'task':<14} {'step':>8}  {'task loss (bpb) [95%]':<25} {'actual':>6}  "
+        f"{'accuracy [95%]':<22} {'actual':>6}",
+    ]
+    for name, forecast in result.tasks.items():
+        table = forecast.table
+        picks = sorted({round(q * (len(table) - 1)) for q in (0.25, 0.5, 0.75, 1.0)})
+        for _, row in table.iloc[picks].iterrows():
+            accuracy = (
+                _cell(row["accuracy"], row["accuracy_lower"], row["accuracy_upper"], 3)
+                if "accuracy" in row
+                else "-"
+            )
+            lines.append(
+                f"{name:<14} {int(row['step']):>8}  "
+                f"{_cell(row['loss'], row['loss_lower'], row['loss_upper'], 4):<25} "
+                f"{_actual(row['actual_loss'], 4):>6}  {accuracy:<22} "
+                f"{_actual(row.get('actual_accuracy', float('nan')), 3):>6}"
+            )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ladder.files import write_json
+
+    spec, table = spec_and_table(args)
+    result = api.forecast(
+        spec,
+        args.run,
+        args.until,
+        args.end_step,
+        args.warmup_steps,
+        table,
+        progress=progress(args),
+    )
+    print(format_forecast(result))
+    if args.output:
+        print(f"wrote {write_json(args.output, result.to_dict())}")
+    if args.output_dir:
+        for path in api.save_forecast_figure(result, args.output_dir):
+            print(f"wrote {path}")
+    return 0
