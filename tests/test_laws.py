@@ -14,7 +14,7 @@ from ladder.laws.baselines import Carry, LogLinear
 from ladder.laws.bootstrap import checkpoint_weights, interval, run_counts
 from ladder.laws.estimator import from_document
 from ladder.laws.flops import training_flops
-from ladder.laws.intervals import Bootstrap
+from ladder.laws.intervals import Bootstrap, Conformal
 from ladder.laws.power import PowerLaw
 from ladder.laws.predictors import Chained, ComputeLaw, Ensemble, single_step_baseline
 from ladder.laws.sigmoid import Sigmoid
@@ -266,3 +266,16 @@ def test_an_optimum_beyond_the_search_is_at_its_bound():
     law = PowerLaw().fit(nd, 0.5 + 30 / nd[:, 0] ** 0.3 + 1e-6 / nd[:, 1] ** 0.05)
     best = optimal_allocation(law, 1e22)
     assert best.at_bound and best.params == pytest.approx(params_bounds(1e22)[1], rel=1e-6)
+
+
+def test_a_conformal_interval_below_chance_keeps_its_width():
+    """A baseline falling with scale predicts 0.10 on a task of chance 0.25: the interval is
+    built around 0.25 (ln-width +-0.2), not clipped from below chance to [0.25, 0.25]."""
+    below = Carry().fit(np.array([[1e8, 2e9]]), np.array([0.10]))
+    e = Conformal(0.95, 0.2, 0.0, 30).estimate(
+        below, np.array([[7e9, 1e12]]), distance=1.0, bounds=(0.25, 1.0)
+    )
+    assert (e.predicted, e.clipped) == (0.25, True)
+    assert (e.lower, e.upper) == pytest.approx((0.25 * np.exp(-0.2), 0.25 * np.exp(0.2)))
+    e = Conformal(0.95, 0.2, 0.0, 30).estimate(below, np.array([[7e9, 1e12]]), distance=1.0)
+    assert (e.predicted, e.clipped) == (pytest.approx(0.10), False)

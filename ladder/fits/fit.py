@@ -163,7 +163,10 @@ class TaskFit:
         accuracy clipped to [chance, 1])."""
         x = np.array([[params, tokens]], dtype=float)
         d = distance(params, tokens, self.points.final["params"], self.points.final["tokens"])
-        e = self.intervals.estimate(self.predictor, x, actual, distance=d, noise=self.noise)
+        bounds = (self.task.chance, 1.0) if self.metric == ACCURACY else (-np.inf, np.inf)
+        e = self.intervals.estimate(
+            self.predictor, x, actual, distance=d, noise=self.noise, bounds=bounds
+        )
         return self._clip(e, self.metric)
 
     def predict(

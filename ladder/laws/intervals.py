@@ -9,7 +9,9 @@
   coverage, widened by the checkpoint-to-checkpoint noise of the task's accuracy (added in
   quadrature, relative to the prediction).
 
-Both return an Estimate; the caller clips an accuracy to [chance, 1].
+Both return an Estimate; the caller clips an accuracy to [chance, 1]. A conformal interval is
+built around the prediction moved into `bounds` first: around a point below chance its ends
+would both fall below chance and clip to a zero-width interval.
 """
 
 from __future__ import annotations
@@ -87,11 +89,15 @@ class Conformal(Estimator):
         *,
         distance: float,
         noise: float = 0.0,
+        bounds: tuple[float, float] = (-math.inf, math.inf),
     ) -> Estimate:
-        """The calibrated interval around the prediction at the single point x."""
-        predicted = float(predictor.predict(x)[0])
+        """The calibrated interval around the prediction at the single point x, moved into
+        `bounds` (an accuracy's [chance, 1]) first."""
+        raw = float(predictor.predict(x)[0])
+        predicted = min(max(raw, bounds[0]), bounds[1])
         h = self.half_width(distance, noise, predicted)
-        return Estimate(predicted, predicted * math.exp(-h), predicted * math.exp(h), actual)
+        ends = predicted * math.exp(-h), predicted * math.exp(h)
+        return Estimate(predicted, *ends, actual, clipped=predicted != raw)
 
     def part(
         self, predictor: Any, x: np.ndarray, actual: float | None = None, **_: Any
