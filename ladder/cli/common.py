@@ -98,6 +98,13 @@ def add_noise_args(parser: argparse.ArgumentParser) -> None:
     """The flags of the noise floor (ladder.api.noise)."""
     parser.add_argument("--runs", help="runs for the noise floor (default: fit and target runs)")
     parser.add_argument("--last-n", type=count, default=10, help="evaluations per run")
+    parser.add_argument(
+        "--raw",
+        dest="detrend",
+        action="store_false",
+        help="the paper's Table 4: SD of the raw values, the training trend included "
+        "(default: SD of the residuals from a line over the window)",
+    )
 
 
 def add_eval_args(parser: argparse.ArgumentParser, context_default: str) -> None:
