@@ -188,8 +188,9 @@ def register(sub: Any) -> None:
 
 
 def _spec(args: argparse.Namespace):
-    """The spec of --config with the fit options given as flags (--method, --bootstrap)."""
-    changes = {key: getattr(args, key, None) for key in ("method", "bootstrap")}
+    """The spec of --config with the fit options given as flags (--method, --anchor,
+    --bootstrap)."""
+    changes = {key: getattr(args, key, None) for key in ("method", "anchor", "bootstrap")}
     return api.spec(args.config).with_fit(**{k: v for k, v in changes.items() if v is not None})
 
 

@@ -73,6 +73,18 @@ def add_method(parser: argparse.ArgumentParser) -> None:
         help="auto (the default), paper (arXiv 2412.04403 exactly), ensemble, or a method's "
         "name (see `ladder fit --help`)",
     )
+    add_anchor(parser)
+
+
+def add_anchor(parser: argparse.ArgumentParser) -> None:
+    """--anchor / --no-anchor: the spec's fit.anchor (None: the spec's)."""
+    parser.add_argument(
+        "--anchor",
+        action=argparse.BooleanOptionalAction,
+        help="step 2 also fits the ideal point (loss 0, accuracy 1) (default: the spec's "
+        "fit.anchor, yes; a method that sets its own keeps it); --no-anchor for a task that "
+        "tops out below 100%%",
+    )
 
 
 def add_quiet(parser: argparse.ArgumentParser) -> None:

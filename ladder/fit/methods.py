@@ -81,7 +81,7 @@ def _law_kwargs(opts: FitOptions) -> dict[str, Any]:
     return {"n_starts": opts.n_starts, "seed": opts.seed}
 
 
-def _step2(points: TaskPoints, spec: Method, opts: FitOptions) -> Sigmoid:
+def step2_sigmoid(points: TaskPoints, spec: Method, opts: FitOptions) -> Sigmoid:
     """Step 2's sigmoid fitted on the checkpoints (with the ideal point (0, 1) if anchored)."""
     x = points.checkpoints["feature"].to_numpy(dtype=float)
     y = points.checkpoints["accuracy"].to_numpy(dtype=float)
@@ -162,7 +162,7 @@ def fit_method(
             if metric != ACCURACY:
                 models[task] = step1
                 continue
-            models[task] = Chained(step1, _step2(data, spec, opts), spec.feature)
+            models[task] = Chained(step1, step2_sigmoid(data, spec, opts), spec.feature)
         except LadderError as exc:
             raise LadderError(f"task {task!r}, method {name!r}: {exc}") from None
     return models
