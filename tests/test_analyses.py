@@ -33,7 +33,9 @@ def test_noise_floor_matches_published_variance_table(paper_spec, paper_table):
         TaskSpec(name="boolq", source="boolq_val_rc_5shot", display="BoolQ", chance=0.5),
         TaskSpec(name="winogrande", source="winogrande_val_rc_5shot", display="Winogrande"),
     ]
-    noise = noise_floor(paper_table, [*paper_spec.tasks, *extra], ["1B-10xC"], last_n=10)
+    noise = noise_floor(
+        paper_table, [*paper_spec.tasks, *extra], ["1B-10xC"], last_n=10, detrend=False
+    )
     noise = noise.set_index("display")
     published = pd.read_csv(PUBLISHED).set_index("Task")
     assert set(published.index) == set(noise.index)
@@ -46,6 +48,26 @@ def test_noise_floor_matches_published_variance_table(paper_spec, paper_table):
         np.testing.assert_allclose(
             noise.loc[published.index, mine], published[column], rtol=1e-6, err_msg=column
         )
+
+
+def test_noise_floor_removes_the_training_trend():
+    """A run still learning (loss 0.8 + 3 / sqrt(step)) with noise of SD 0.006 bpb: the raw SD
+    over its last 10 of 40 checkpoints counts the trend; the detrended one finds the noise."""
+    rng = np.random.default_rng(0)
+    task, runs, truth = TaskSpec(name="t", chance=0.25), [f"r{i}" for i in range(20)], 0.006
+    rows = [
+        {"run": run, "step": step, "task": "t", "params": 1e9, "tokens": step * 1e9}
+        | {"task_loss": 0.8 + 3 / np.sqrt(step) + rng.normal(0, truth), "accuracy": 0.5}
+        for run in runs
+        for step in range(1, 41)
+    ]
+    table = pd.DataFrame(rows)
+    detrended = noise_floor(table, [task], runs)["loss_sd"].median()
+    raw = noise_floor(table, [task], runs, detrend=False)["loss_sd"].median()
+    assert detrended == pytest.approx(truth, rel=0.2)
+    assert raw > 1.5 * truth
+    with pytest.raises(LadderError, match="at least 3"):
+        noise_floor(table, [task], runs, last_n=2)
 
 
 def test_noise_of_a_single_evaluation_is_missing_not_zero(paper_spec, paper_table):
@@ -114,7 +136,7 @@ def test_noise_defaults_to_the_fit_and_target_runs(paper_spec, paper_table):
         "peteish7_eval_anneal",
         "peteish13_eval_final",
     }
-    one = api.noise(paper_spec, paper_table, runs=["1B-10xC"])
+    one = api.noise(paper_spec, paper_table, runs=["1B-10xC"], detrend=False)
     mmlu = summarize(one).set_index("task").loc["mmlu"]
     assert mmlu["accuracy_sd"] == pytest.approx(0.0009927395, rel=1e-6)
 
@@ -138,7 +160,7 @@ def test_backtest_kinds_and_held_out_runs(paper_spec, paper_table):
 
 def test_variance_and_backtest_commands(tmp_path, capsys):
     out = tmp_path / "noise.json"
-    assert main(["variance", "-q", "--runs", "1B-10xC", "--output", str(out)]) == 0
+    assert main(["variance", "-q", "--raw", "--runs", "1B-10xC", "--output", str(out)]) == 0
     document = json.loads(out.read_text())
     mmlu = next(r for r in document["summary"] if r["task"] == "mmlu")
     assert mmlu["accuracy_sd"] == pytest.approx(0.0009927395, rel=1e-6)

@@ -8,15 +8,29 @@ import pandas as pd
 import pytest
 
 from ladder import api
+from ladder.cli import main
 from ladder.spec.ladder import LadderSpec
 
 SIZES = [100e6, 200e6, 400e6, 800e6]
 MULTIPLIERS = [1, 2, 5, 10]
 
 
-def synthetic(kind: str = "normal", seed: int = 0) -> pd.DataFrame:
-    """A 4 x 4 ladder (20 checkpoints a run) from known laws: task loss
-    0.6 + 30 / N^0.25 + 400 / D^0.25 and a sigmoid; `kind` breaks it: `flat` (no change with
+def accuracy(loss: float, ceiling: float = 0.95) -> float:
+    """The synthetic ladders' accuracy: a sigmoid of the task loss from 0.25 up to `ceiling`
+    (as the loss -> 0)."""
+    return 0.25 + (ceiling - 0.25) / (1 + np.exp(5 * (loss - 1.0)))
+
+
+def task_loss(n: float, d: float, floor: float = 0.6) -> float:
+    """The synthetic ladders' task loss: floor + 30 / N^0.25 + 400 / D^0.25."""
+    return floor + 30 / n**0.25 + 400 / d**0.25
+
+
+def synthetic(
+    kind: str = "normal", seed: int = 0, ceiling: float = 0.95, floor: float = 0.6
+) -> pd.DataFrame:
+    """A 4 x 4 ladder (20 checkpoints a run) from known laws, `task_loss` and `accuracy`;
+    `kind` breaks it: `flat` (no change with
     scale), `reversed` (loss rises, accuracy falls with scale), `collinear` (every run at 20
     tokens per parameter)."""
     rng = np.random.default_rng(seed)
@@ -28,12 +42,12 @@ def synthetic(kind: str = "normal", seed: int = 0) -> pd.DataFrame:
             run = f"s{i}-{m}xC"
             for step in range(1, 21):
                 d = final * step / 20
-                loss = 0.6 + 30 / n**0.25 + 400 / d**0.25
+                loss = task_loss(n, d, floor)
                 if kind == "flat":
                     loss = 1.0 + rng.normal(0, 0.01)
                 if kind == "reversed":
                     loss = 2.5 - 0.3 * (30 / n**0.25 + 400 / d**0.25)
-                acc = 0.25 + 0.7 / (1 + np.exp(5 * (loss - 1.0)))
+                acc = accuracy(loss, ceiling)
                 rows.append(
                     {
                         "run": run if kind != "collinear" else f"s{i}-{m}",
@@ -111,3 +125,40 @@ def test_an_interval_resting_on_the_corpus_prior_is_flagged():
     (flag,) = [w for w in result.warnings if w["check"] == "calibration"]
     assert f"rests on {task_fit.intervals.n} rollout residuals" in flag["message"]
     assert "(it needs 19)" in flag["message"]
+
+
+def test_a_ceiling_held_by_the_ideal_point_is_flagged_and_no_anchor_frees_it(tmp_path, capsys):
+    """A task that tops out at 60%: the ideal point (loss 0, accuracy 1) holds the paper
+    sigmoid's ceiling at 1, the 8B prediction runs high and its interval misses the truth, and
+    the fit says so; --no-anchor fits the ceiling and covers it."""
+    table, target = synthetic(ceiling=0.6, floor=0.3), (8e9, 8e9 * 20 * 5)
+    path = tmp_path / "t.csv"
+    table.to_csv(path, index=False)
+    truth = accuracy(task_loss(*target, floor=0.3), ceiling=0.6)
+    runs = ",".join(sorted(table["run"].unique()))
+    found = {}
+    for flag in ("--anchor", "--no-anchor"):
+        out = tmp_path / f"{flag}.json"
+        args = [
+            "fit",
+            str(path),
+            "-q",
+            "--fit-runs",
+            runs,
+            "--target",
+            f"T={target[0]},{target[1]}",
+        ]
+        assert main([*args, "--method", "paper", flag, "--bootstrap", "200", "-o", str(out)]) == 0
+        found[flag] = api.load_fit(out)
+        printed = capsys.readouterr().out
+        assert ("try --no-anchor" in printed) == (flag == "--anchor")
+    anchored, free = (found[f].tasks["t"] for f in ("--anchor", "--no-anchor"))
+    assert anchored.step2.params_["b"] == pytest.approx(1.0)
+    assert free.step2.params_["b"] == pytest.approx(0.6, abs=0.1)
+    high, honest = anchored.predictions["T"].chained, free.predictions["T"].chained
+    assert high.lower > truth and honest.lower < truth < honest.upper
+    (warning,) = [w for w in found["--anchor"].warnings if w["check"] == "ceiling"]
+    message = warning["message"]
+    assert warning["target"] == "T" and "the ceiling b is held at 1 by the ideal point" in message
+    assert f"without it b = {free.step2.params_['b']:.2f} and the prediction is" in message
+    assert not [w for w in found["--no-anchor"].warnings if w["check"] == "ceiling"]

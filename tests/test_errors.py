@@ -141,7 +141,11 @@ CASES = {
     "compare a missing file": (["compare", "{tmp}/none.json", "{tmp}/none.json"], "no such file"),
     "plot a folder": (["plot", "{tmp}/a-folder"], "no such file"),
     "bad figure format": (["plot", "--formats", "gif", "--output-dir", "{tmp}/p"], "figure format"),
-    "noise over one evaluation": (["variance", "--last-n", "1"], "last_n must be at least 2"),
+    "noise over one evaluation": (["variance", "--last-n", "1"], "last_n must be at least 3"),
+    "raw noise over one evaluation": (
+        ["variance", "--raw", "--last-n", "1"],
+        "last_n must be at least 2",
+    ),
     "noise of an unknown run": (["variance", "--runs", "nope"], "run 'nope' is not in the data"),
     "unknown backtest kind": (["backtest", "--kind", "sideways"], "choose from size"),
     "hold out an unknown run": (["backtest", "--hold-out", "nope", "--method", "paper"], "'nope'"),

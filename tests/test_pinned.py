@@ -51,12 +51,12 @@ def test_fit_with_intervals_is_unchanged(paper, table):
 
 
 def test_noise_floor_is_unchanged(paper, table):
-    noise = summarize(api.noise(paper, table))
+    noise = summarize(api.noise(paper, table, detrend=False))
     assert_rows_equal(noise, PINNED["variance"], ["task", "display"])
 
 
 def test_backtests_are_unchanged(paper, table):
-    result = api.backtest(paper.with_fit(bootstrap=200), table, kinds=["both"])
+    result = api.backtest(paper.with_fit(bootstrap=200), table, kinds=["both"], detrend=False)
     chance = {task.name: task.chance for task in paper.tasks}
     pinned = []
     for row in PINNED["backtest"]:

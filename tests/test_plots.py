@@ -20,8 +20,15 @@ from ladder.cli import main
 from ladder.errors import LadderError
 from ladder.figures.analyses import plot_compute_vs_error, plot_noise
 from ladder.figures.plots import FIGURES
-from ladder.figures.style import RUNG_SIZE, STYLE, marker_of, size_colors
+from ladder.figures.style import (
+    MULTIPLIER_MARKERS,
+    RUNG_SIZE,
+    STYLE,
+    multiplier_markers,
+    size_color,
+)
 from ladder.fit.noise import summarize
+from ladder.laws.predictors import primary
 
 SIZES = ["190M", "370M", "760M", "1B"]
 MULTIPLIERS = ["1xC", "2xC", "5xC", "10xC"]
@@ -50,7 +57,10 @@ def drawn(fig: Figure) -> Figure:
 
 
 def legend_labels(fig: Figure) -> list[str]:
-    return [text.get_text() for legend in fig.legends for text in legend.get_texts()]
+    """The legend's labels, a wrapped one on one line."""
+    return [
+        text.get_text().replace("\n", " ") for legend in fig.legends for text in legend.get_texts()
+    ]
 
 
 def texts(fig: Figure) -> list:
@@ -89,7 +99,11 @@ def test_legend_names_sizes_multipliers_and_every_mark(fits, kind, name):
     labels = legend_labels(FIGURES[name](fits[kind]))
     assert {"size N", "tokens D", *SIZES, *MULTIPLIERS} <= set(labels)
     if name != "residuals":
-        assert {"targets", *TARGETS, "actual", "in titles: relative error"} <= set(labels)
+        drawn = kind == "auto" and name != "chained"  # a step figure draws a member's laws
+        note = (
+            "in titles: " + (f"{drawn_member(fits[kind])}'s " if drawn else "") + "relative error"
+        )
+        assert {"targets", *TARGETS, "actual", note} <= set(labels)
     if name in ("step1", "chained"):
         assert {"fitted, per size", "target, extrapolated"} <= set(labels)
     if name == "step2":
@@ -139,7 +153,8 @@ def rung_marks(fig: Figure) -> set[tuple[tuple[float, ...], str]]:
 
 def test_every_figure_marks_a_rung_by_size_colour_and_multiplier_shape(paper_fit):
     """Colour is size (viridis), shape is multiplier (1xC square ... 10xC star), everywhere."""
-    assert [marker_of(k) for k in (1.0, 2.0, 5.0, 10.0, None)] == ["s", "^", "D", "*", "h"]
+    markers = multiplier_markers([1.0, 2.0, 5.0, 10.0, None])
+    assert [markers[k] for k in (1.0, 2.0, 5.0, 10.0, None)] == ["s", "^", "D", "*", "h"]
     marks = [rung_marks(FIGURES[name](paper_fit, tasks=["mmlu"])) for name in sorted(FIGURES)]
     assert len(marks[0]) == 16  # 4 sizes x 4 multipliers
     assert all(m == marks[0] for m in marks)
@@ -147,8 +162,49 @@ def test_every_figure_marks_a_rung_by_size_colour_and_multiplier_shape(paper_fit
     for color, marker in marks[0]:
         by_marker.setdefault(marker, []).append(color)
     assert sorted(by_marker) == ["*", "D", "^", "s"]
-    viridis = {tuple(np.round(c, 3)) for c in size_colors(4)}  # 190M darkest, 1B palest
+    ns = paper_fit.tasks["mmlu"].points.final["params"].unique()
+    viridis = {tuple(np.round(size_color(n), 3)) for n in ns}  # 190M darkest, 1B palest
     assert all(set(colors) == viridis for colors in by_marker.values())
+
+
+def test_every_other_multiplier_gets_a_marker_of_its_own():
+    ks = [0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0, 12.0, 0.75, 3.0, None]
+    markers = multiplier_markers(ks)
+    assert len(set(markers.values())) == len(set(ks))  # distinct multipliers, distinct marks
+    assert all(markers[k] == MULTIPLIER_MARKERS[k] for k in (0.5, 1.0, 2.0, 5.0, 10.0))
+    assert markers[None] == "h" and markers[0.75] != markers[1.5]
+
+
+def test_a_size_has_one_colour_in_every_figure_and_every_ladder():
+    """size_color is a function of N alone: the 1B of a ladder cut down to three sizes, or of
+    a ladder with a 3B rung, is the 1B of the full ladder's figures."""
+    assert size_color(1.28e9) == size_color(1.28e9)
+    ramp = [size_color(n) for n in (5e7, 2e8, 8e8, 3.2e9, 2e10)]
+    assert len(set(ramp)) == 5 and size_color(1e7) == ramp[0] and size_color(1e12) == ramp[-1]
+
+
+def drawn_member(fit) -> str:
+    """The ensemble member whose laws the step figures draw: "<name> member"."""
+    members = fit.tasks["mmlu"].predictor.members
+    return next(f"{name} member" for name, m in members.items() if primary(m) is not None)
+
+
+def test_step_figure_titles_give_the_drawn_members_own_errors(auto_fit):
+    """The auto fit is an ensemble; the step figures draw one member's laws, and their titles
+    give that member's errors, computed here from its laws, not the ensemble's."""
+    tf = auto_fit.tasks["mmlu"]
+    member = primary(tf.predictor)
+    assert member is tf.predictor.members[drawn_member(auto_fit).split()[0]]
+    p = tf.predictions["7B-4T"]
+    x = np.array([[p.target.params, p.target.tokens]])
+    step1 = abs(member.step1.predict(x)[0] - p.step1.actual) / p.step1.actual
+    step2 = abs(member.step2.predict(np.array([p.step1.actual]))[0] - p.chained.actual)
+    titles = {
+        part: FIGURES[part](auto_fit, tasks=["mmlu"]).axes[0].get_title()
+        for part in ("step1", "step2")
+    }
+    assert f"7B-4T {100 * step1:.1f}%" in titles["step1"]
+    assert f"7B-4T {100 * step2 / p.chained.actual:.1f}%" in titles["step2"]
 
 
 @pytest.mark.parametrize("width", ["page", "column"])
@@ -271,15 +327,18 @@ def test_compute_vs_error_follows_the_convention():
         {
             "target": target,
             "max_size": size,
+            "max_params": n,
             "max_multiplier": k,
             "compute_fraction": 0.001 * (i + 1) * k,
             "mean_abs_error": 0.05 / (i + 1),
         }
         for target in TARGETS
-        for i, size in enumerate(["760M", "1B"])
+        for i, (size, n) in enumerate([("760M", 7.58e8), ("1B", 1.28e9)])
         for k in (2.0, 5.0)
     ]
     fig = plot_compute_vs_error(pd.DataFrame(rows), width="column")
+    colors = {tuple(c.get_facecolor()[0]) for c in fig.axes[0].collections}
+    assert colors == {tuple(size_color(n)) for n in (7.58e8, 1.28e9)}  # as in every figure
     assert fig.get_figwidth() == 3.3
     assert [ax.get_title() for ax in fig.axes] == TARGETS
     assert {"largest size", "760M", "1B", "largest multiplier", "2xC", "5xC"} <= set(

@@ -13,6 +13,7 @@ from conftest import ROOT
 from ladder import api
 from ladder.cli import main
 from ladder.errors import LadderError
+from ladder.spec.ladder import LadderSpec
 
 BUNDLED = str(ROOT / "fits" / "olmo-paper.json")
 
@@ -115,11 +116,72 @@ def test_compare_two_fits_side_by_side(fits, tmp_path, capsys):
     assert bool(row["overlap"]) == (
         row["first_lower"] <= row["second_upper"] and row["second_lower"] <= row["first_upper"]
     )
+    # a conformal fit against a bootstrapped one: the intervals' half widths in quadrature
+    assert row["difference_method"] == "independent"
+    below = np.hypot(row["second"] - row["second_lower"], row["first_upper"] - row["first"])
+    assert row["difference_lower"] == pytest.approx(row["difference"] - below)
     out = tmp_path / "c.json"
     assert main(["compare", str(a), str(b), "-o", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "difference" in printed and "  MMLU " in printed and "  mmlu " not in printed
+    assert (
+        "difference" in printed
+        and "rungs won" in printed
+        and "  MMLU " in printed
+        and "  mmlu " not in printed
+    )
     assert len(json.loads(out.read_text())) == 4
+
+
+def shifted_ladder(shift: float) -> pd.DataFrame:
+    """A 5 x 4 ladder (20 checkpoints a run) from one law, task loss
+    0.6 + 30 / N^0.25 + 400 / D^0.25 and a sigmoid, accuracy raised by `shift` (a fraction);
+    the same noise (SD 0.3 points, 0.3% of the loss) whatever the shift."""
+    rng, rows = np.random.default_rng(1), []
+    for i, n in enumerate([60e6, 150e6, 300e6, 600e6, 1e9]):
+        for m in (1, 2, 5, 10):
+            for step in range(1, 21):
+                d = 20 * m * n * step / 20
+                loss = 0.6 + 30 / n**0.25 + 400 / d**0.25
+                accuracy = 0.25 + 0.7 / (1 + np.exp(5 * (loss - 1.0))) + shift
+                rows.append(
+                    {"run": f"s{i}-{m}xC", "params": n, "tokens": d, "step": step, "task": "t"}
+                    | {"task_loss": loss * np.exp(rng.normal(0, 0.003))}
+                    | {"accuracy": accuracy + rng.normal(0, 0.003)}
+                )
+    return pd.DataFrame(rows)
+
+
+def test_compare_finds_a_ladder_better_at_every_rung():
+    """B is A's ladder with 0.8 points more accuracy at every checkpoint: the two 7B intervals
+    overlap, but the difference's paired interval excludes 0 and B wins every rung."""
+    spec = LadderSpec.parse(
+        {
+            "name": "shifted",
+            "fit": {"runs": [f"s{i}-{m}xC" for i in range(5) for m in (1, 2, 5, 10)]}
+            | {"method": "paper", "bootstrap": 200},
+            "targets": [{"name": "7B", "params": 7e9, "tokens": 7e11}],
+            "tasks": [{"name": "t", "chance": 0.25}],
+        },
+        "shifted",
+    )
+    a, b = (api.fit(spec, shifted_ladder(shift), workers=1) for shift in (0.0, 0.008))
+    row = api.compare(a, b).iloc[0]
+    assert row["overlap"]  # what compare said before: no difference
+    assert row["difference"] == pytest.approx(0.008, abs=0.002)
+    assert 0 < row["difference_lower"] < row["difference"] < row["difference_upper"] < 0.012
+    assert (row["difference_method"], row["difference_n"]) == ("paired bootstrap", 200)
+    assert (row["verdict"], row["rungs_won"], row["rungs"]) == ("second", 20, 20)
+    backwards = api.compare(b, a).iloc[0]
+    assert (backwards["verdict"], backwards["rungs_won"]) == ("first", 0)
+
+
+def test_compare_a_calibrated_fit_with_itself_pairs_its_rollouts(fits):
+    auto, _ = fits["auto"]
+    frame = api.compare(auto, auto)
+    assert set(frame["difference_method"]) == {"paired rollouts"}
+    assert (frame["difference_n"] > 0).all() and (frame["difference"] == 0).all()
+    np.testing.assert_allclose(frame[["difference_lower", "difference_upper"]], 0, atol=1e-12)
+    assert set(frame["verdict"]) == {"neither"} and (frame["rungs_won"] == 0).all()
 
 
 def test_compare_needs_a_shared_task(fits, paper_spec, paper_table):

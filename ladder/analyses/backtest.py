@@ -183,6 +183,9 @@ def compute_vs_error(
                     "target": target.name,
                     "n_runs": len(cut.runs),
                     "max_size": cut.sizes[-1],
+                    "max_params": max(
+                        float(tf.points.final["params"].max()) for tf in fit.tasks.values()
+                    ),
                     "multipliers": len(cut.multipliers),
                     "max_multiplier": cut.multipliers[-1],
                     "compute_fraction": cut.flops / training_flops(target.params, target.tokens),

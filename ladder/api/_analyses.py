@@ -81,14 +81,16 @@ def noise(
     data: pd.DataFrame | None = None,
     runs: Sequence[str] | None = None,
     last_n: int = NOISE_LAST_N,
+    detrend: bool = True,
 ) -> pd.DataFrame:
     """Per task and run, the checkpoint-to-checkpoint noise over the last `last_n`
-    evaluations (ladder.fit.noise); default runs: the fit runs and the targets' runs."""
+    evaluations, detrended unless `detrend` is False (the paper's raw SD; ladder.fit.noise);
+    default runs: the fit runs and the targets' runs."""
     from ladder.fit.noise import noise_floor
 
     if runs is None:
         runs = [*spec.fit_runs, *(t.run for t in spec.targets if t.run)]
-    return noise_floor(observations_for(spec, data), spec.tasks, runs, last_n)
+    return noise_floor(observations_for(spec, data), spec.tasks, runs, last_n, detrend)
 
 
 @dataclass
@@ -121,6 +123,7 @@ def backtest(
     runs: Sequence[str] | None = None,
     last_n: int = NOISE_LAST_N,
     progress: bool = False,
+    detrend: bool = True,
 ) -> Backtest:
     """Hold rungs out (by size and/or by token multiplier, or the `hold_out` runs), fit on
     the rest, predict them; errors against the noise floor of `runs` (see `noise`)."""
@@ -147,7 +150,7 @@ def backtest(
         ]
     if not splits:
         raise LadderError("no backtest splits: the ladder needs at least 4 sizes or 2 multipliers")
-    floor = summarize(noise(spec, data, runs, last_n))
+    floor = summarize(noise(spec, data, runs, last_n, detrend))
     results = run_backtests(data, spec, splits, floor, progress=progress)
     return Backtest(spec, splits, results, floor)
 
@@ -211,6 +214,7 @@ def report(
     width: str = "page",
     tasks: Sequence[str] | None = None,
     progress: bool = False,
+    detrend: bool = True,
 ) -> list[Path]:
     """Fit (or take a `saved` fit, then its spec with `spec`'s table), noise floor, size
     backtests and figures (each in every format, `width` "page" or "column", panels of
@@ -233,7 +237,7 @@ def report(
     tasks = figure_tasks(spec, tasks)
     data = observations_for(spec, data)
     result = saved if saved is not None else fit(spec, data, progress=progress)
-    floor = summarize(noise(spec, data, runs, last_n))
+    floor = summarize(noise(spec, data, runs, last_n, detrend))
     splits = size_splits(ladder_rungs(spec, data), spec.fit_runs)
     backtests = run_backtests(data, spec, splits, floor, progress=progress) if splits else None
     figures = save_figures(result, out, formats, tasks, width)

@@ -63,8 +63,14 @@ def register(sub: Any) -> None:
         "the noise floor: checkpoint-to-checkpoint noise per task",
         "Per task, the SD and coefficient of variation of task loss and accuracy over the last "
         "N evaluations of each run (default: the fit runs and the targets' runs), the scale a "
-        "prediction error should be compared with. `ladder variance` is the same verb.",
-        ["ladder noise", "ladder noise --runs 1B-10xC --last-n 10 -o noise.json"],
+        "prediction error should be compared with. The SD is of the residuals from a line "
+        "over the window, so that a run still learning does not count its trend as noise; "
+        "--raw gives the paper's Table 4 (raw SD). `ladder variance` is the same verb.",
+        [
+            "ladder noise",
+            "ladder noise --runs 1B-10xC --last-n 10 -o noise.json",
+            "ladder variance --raw --runs 1B-10xC",
+        ],
         aliases=["variance"],
     )
     add_config(noise)
@@ -182,8 +188,9 @@ def register(sub: Any) -> None:
 
 
 def _spec(args: argparse.Namespace):
-    """The spec of --config with the fit options given as flags (--method, --bootstrap)."""
-    changes = {key: getattr(args, key, None) for key in ("method", "bootstrap")}
+    """The spec of --config with the fit options given as flags (--method, --anchor,
+    --bootstrap)."""
+    changes = {key: getattr(args, key, None) for key in ("method", "anchor", "bootstrap")}
     return api.spec(args.config).with_fit(**{k: v for k, v in changes.items() if v is not None})
 
 
@@ -208,11 +215,13 @@ def run_noise(args: argparse.Namespace) -> int:
     from ladder.fits.report import NOISE_FORMATS, format_frame
 
     spec = _spec(args)
-    noise = api.noise(spec, runs=split(args.runs, "--runs") or None, last_n=args.last_n)
+    runs = split(args.runs, "--runs") or None
+    noise = api.noise(spec, runs=runs, last_n=args.last_n, detrend=args.detrend)
     summary = summarize(noise)
+    kind = "SD around a line over the window" if args.detrend else "population SD (raw)"
     print(
         f"Noise over the last {args.last_n} evaluations (median over {noise['run'].nunique()} "
-        "runs; SD is population SD, CV = SD / mean):"
+        f"runs; SD is the {kind}, CV = SD / mean):"
     )
     table = summary.drop(columns="task").rename(columns={"display": "task"})
     print(format_frame(table, NOISE_FORMATS))
@@ -220,6 +229,7 @@ def run_noise(args: argparse.Namespace) -> int:
         document = {
             "spec": spec.name,
             "last_n": args.last_n,
+            "detrended": args.detrend,
             "summary": summary.to_dict("records"),
             "runs": noise.to_dict("records"),
         }
@@ -239,6 +249,7 @@ def run_backtest(args: argparse.Namespace) -> int:
         runs=split(args.runs, "--runs") or None,
         last_n=args.last_n,
         progress=progress(args),
+        detrend=args.detrend,
     )
     table = result.table().replace({"task": spec.task_labels()})
     print(format_frame(table, BACKTEST_FORMATS))
@@ -292,6 +303,7 @@ def run_report(args: argparse.Namespace) -> int:
         width=args.width,
         tasks=split(args.tasks, "--tasks") or None,
         progress=progress(args),
+        detrend=args.detrend,
     )
     print(f"wrote {args.output_dir}/: " + ", ".join(p.name for p in paths))
     return 0

@@ -73,6 +73,18 @@ def add_method(parser: argparse.ArgumentParser) -> None:
         help="auto (the default), paper (arXiv 2412.04403 exactly), ensemble, or a method's "
         "name (see `ladder fit --help`)",
     )
+    add_anchor(parser)
+
+
+def add_anchor(parser: argparse.ArgumentParser) -> None:
+    """--anchor / --no-anchor: the spec's fit.anchor (None: the spec's)."""
+    parser.add_argument(
+        "--anchor",
+        action=argparse.BooleanOptionalAction,
+        help="step 2 also fits the ideal point (loss 0, accuracy 1) (default: the spec's "
+        "fit.anchor, yes; a method that sets its own keeps it); --no-anchor for a task that "
+        "tops out below 100%%",
+    )
 
 
 def add_quiet(parser: argparse.ArgumentParser) -> None:
@@ -98,6 +110,13 @@ def add_noise_args(parser: argparse.ArgumentParser) -> None:
     """The flags of the noise floor (ladder.api.noise)."""
     parser.add_argument("--runs", help="runs for the noise floor (default: fit and target runs)")
     parser.add_argument("--last-n", type=count, default=10, help="evaluations per run")
+    parser.add_argument(
+        "--raw",
+        dest="detrend",
+        action="store_false",
+        help="the paper's Table 4: SD of the raw values, the training trend included "
+        "(default: SD of the residuals from a line over the window)",
+    )
 
 
 def add_eval_args(parser: argparse.ArgumentParser, context_default: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ladder import api
 from ladder.cli.common import (
+    add_anchor,
     add_config,
     add_output,
     add_quiet,
@@ -35,6 +36,7 @@ def register(sub: Any) -> None:
             "ladder fit",
             "ladder fit -c configs/olmo-paper.yaml -o report.json",
             "ladder fit --target-checkpoints 0.25",
+            "ladder fit --method paper --no-anchor --tasks mmlu",
             "ladder fit runs.csv --fit-runs 150M-1xC,150M-2xC,300M-1xC,300M-2xC,600M-1xC,"
             "600M-2xC --target 7B=6.9e9,2e12 --chance piqa=0.5",
         ],
@@ -67,6 +69,7 @@ def register(sub: Any) -> None:
         "ensemble (every candidate), or one method: "
         + "; ".join(f"{name} ({m.about})" for name, m in PRESETS.items()),
     )
+    add_anchor(fit)
     fit.add_argument("--top-k", type=int, help="auto: how many candidates to average (3)")
     fit.add_argument(
         "--final-window", type=int, help="step 1: average each run's last K evaluations (5)"
@@ -93,6 +96,7 @@ def register(sub: Any) -> None:
 
 OPTION_FLAGS = (
     "method",
+    "anchor",
     "top_k",
     "final_window",
     "skip_fraction",

@@ -70,8 +70,11 @@ def register(sub: Any) -> None:
         "two ladders' laws and predictions side by side",
         "Compare two fits (fit files, or specs that are fitted first), e.g. two data mixes or "
         "architectures: for each task both have, at each target of the first, both predictions "
-        "with their intervals, the difference (second - first) and whether the intervals "
-        "overlap.",
+        "with their intervals, the difference (second - first) with its own interval (paired: "
+        "the two bootstraps' draws, or the two ladders' rollout residuals on the same rungs; "
+        "the intervals in quadrature otherwise), which ladder that interval favours, and on "
+        "how many common rungs the second scores better. Overlapping intervals are not 'no "
+        "difference': ladders built alike share error that cancels in the difference.",
         ["ladder compare mix-a.json mix-b.json", "ladder compare configs/a.yaml configs/b.yaml"],
     )
     compare.add_argument("first", metavar="A", help="a fit file (.json) or a spec (.yaml)")

@@ -23,9 +23,10 @@ from ladder.figures.style import (
     finish,
     grid,
     log_x,
-    marker_of,
+    multiplier_markers,
     panel_titles,
-    size_colors,
+    size_color,
+    spread_colors,
     styled,
 )
 from ladder.fits.fit import LadderFit
@@ -85,17 +86,18 @@ def plot_noise(
 def plot_compute_vs_error(results: pd.DataFrame, width: str = "page") -> Figure:
     """Per target, the mean absolute error of the headline predictions over the tasks (in
     points) against the cut-down ladder's compute as a share of the target's 6ND: one point
-    per cut, coloured by its largest size and shaped by its largest token multiplier."""
+    per cut, coloured by its largest size N (`max_params`; the size's colour in every figure)
+    and shaped by its largest token multiplier."""
     ok = results.dropna(subset=["compute_fraction"])
     targets = list(dict.fromkeys(ok["target"]))
     if not targets:
         raise LadderError("no ladder cut could be fitted: nothing to draw")
     layout = grid(len(targets), width)
     legend = LegendEntries()
-    sizes = dict(
-        zip(dict.fromkeys(ok["max_size"]), size_colors(ok["max_size"].nunique()), strict=True)
-    )
+    by_n = sorted(zip(ok["max_params"], ok["max_size"], strict=True))
+    sizes = {label: size_color(n) for n, label in by_n}
     largest = ok["max_multiplier"] if "max_multiplier" in ok else pd.Series(np.nan, ok.index)
+    markers = multiplier_markers(largest)
     for ax, target in zip(layout.axes, targets, strict=True):
         rows = ok[ok["target"] == target]
         for (size, k), group in rows.groupby(
@@ -105,7 +107,7 @@ def plot_compute_vs_error(results: pd.DataFrame, width: str = "page") -> Figure:
                 100 * group["compute_fraction"],
                 100 * group["mean_abs_error"],
                 color=sizes[size],
-                marker=marker_of(k),
+                marker=markers[None if pd.isna(k) else k],
                 s=18,
                 edgecolors="0.15",
                 linewidths=0.3,
@@ -115,7 +117,7 @@ def plot_compute_vs_error(results: pd.DataFrame, width: str = "page") -> Figure:
     for size, color in sizes.items():
         legend.add("largest size", size, Patch(facecolor=color, edgecolor="none"))
     for k in sorted(largest.dropna().unique()):
-        mark = Line2D([], [], color=NEUTRAL, marker=marker_of(k), ls="none")
+        mark = Line2D([], [], color=NEUTRAL, marker=markers[k], ls="none")
         legend.add("largest multiplier", f"{k:g}xC", mark)
     panel_titles(layout, [(target, []) for target in targets])
     layout.label("compute (% of target)", "mean abs. error (points)")
@@ -131,7 +133,7 @@ def plot_benchmark(rows: pd.DataFrame, width: str = "page") -> Figure:
     if ok.empty:
         raise LadderError("the benchmark predicted nothing: nothing to draw")
     methods = list(dict.fromkeys(ok["method"]))
-    colors = dict(zip(methods, size_colors(len(methods)), strict=True))
+    colors = dict(zip(methods, spread_colors(len(methods)), strict=True))
     layout = grid(2, width)
     error_ax, coverage_ax = layout.axes
     legend = LegendEntries()

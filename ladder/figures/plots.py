@@ -65,9 +65,9 @@ def select_tasks(fit: LadderFit, tasks: Sequence[str] | None = None) -> list[Tas
 
 def palette(fit: LadderFit) -> Palette:
     """The fit's colours: every size drawn in any task, and the targets in the spec's order."""
-    frames = [tf.points.final[["run", "params"]] for tf in fit.tasks.values()]
+    frames = [tf.points.final[["run", "params", "tokens"]] for tf in fit.tasks.values()]
     frames += [
-        tf.points.checkpoints[["run", "params"]]
+        tf.points.checkpoints[["run", "params"]].assign(tokens=np.nan)  # not a final D
         for tf in fit.tasks.values()
         if tf.points.checkpoints is not None
     ]
@@ -80,9 +80,9 @@ def _interval_name(fit: LadderFit) -> str:
     return f"{fit.spec.fit.level:.0%} interval ({how})"
 
 
-def _laws_of(task_fits: Sequence[TaskFit]) -> str:
-    """For an ensemble: whose step-1 and step-2 laws the step figures show (its first member
-    chained on the task loss), as a title suffix."""
+def _members_drawn(task_fits: Sequence[TaskFit]) -> tuple[list[str], str]:
+    """For an ensemble: the members whose step-1 and step-2 laws the step figures show (its
+    first member chained on the task loss) and the ensemble's method; ([], "") otherwise."""
     names = set()
     for tf in task_fits:
         if isinstance(tf.predictor, Ensemble):
@@ -90,13 +90,21 @@ def _laws_of(task_fits: Sequence[TaskFit]) -> str:
             names.add(next((k for k, m in members.items() if primary(m) is not None), None))
     names.discard(None)
     method = next((tf.method for tf in task_fits if isinstance(tf.predictor, Ensemble)), "")
-    return f" ({' / '.join(sorted(names))} member of {method})" if names else ""
+    return sorted(names), method
 
 
-def _note_errors(legend: LegendEntries) -> None:
-    """The legend's key to the errors in the panel titles."""
-    note = "in titles: relative error"
-    legend.add("targets", note, Line2D([], [], ls="none"), rank=3)
+def _laws_of(task_fits: Sequence[TaskFit]) -> str:
+    """The step figures' title suffix naming the ensemble member drawn (see _members_drawn)."""
+    names, method = _members_drawn(task_fits)
+    return f" ({' / '.join(names)} member of {method})" if names else ""
+
+
+def _note_errors(legend: LegendEntries, task_fits: Sequence[TaskFit], part: str) -> None:
+    """The legend's key to the errors in the panel titles: for a step of an ensemble, the
+    drawn member's own (TaskFit.predict's step parts are that member's)."""
+    names, _ = _members_drawn(task_fits)
+    whose = f"{' / '.join(names)} member's " if names and part != "chained" else ""
+    legend.add("targets", f"in titles: {whose}relative error", Line2D([], [], ls="none"), rank=3)
 
 
 def _no_data(ax: Axes, why: str) -> None:
@@ -147,7 +155,7 @@ def _against_tokens(
             look.target(ax, name, p.target.tokens, e, legend, _interval_name(fit))
             if e.rel_error is not None:
                 errors.append(f"{name} {100 * e.rel_error:.1f}%")
-                _note_errors(legend)
+                _note_errors(legend, task_fits, part)
         log_x(ax)
         if part == "chained":
             accuracy_y(ax)
@@ -225,7 +233,7 @@ def plot_step2(fit: LadderFit, tasks: Sequence[str] | None = None, width: str = 
             look.target(ax, name, p.step1.actual, p.step2, legend, _interval_name(fit))
             if p.step2.rel_error is not None:
                 errors.append(f"{name} {100 * p.step2.rel_error:.1f}%")
-                _note_errors(legend)
+                _note_errors(legend, task_fits, "step2")
         accuracy_y(ax)
     panel_titles(layout, titles)
     layout.label(TASK_LOSS, ACCURACY)

@@ -1,11 +1,13 @@
 """The look every figure of ladder.figures.plots shares: the style file, the two widths of a paper,
 the panel grid, the marker convention and the grouped figure legend.
 
-Marker convention, the same in every figure: colour = model size N (viridis, smallest to
-largest); marker shape = token multiplier (1xC = 20 N tokens; a run without a known multiplier
-gets OTHER_MARKER); each target has its own colour, with an x for a prediction (its interval
-as an error bar) and a filled circle for its actual result; a size's fitted curve is dashed,
-a target's extrapolated curve dotted.
+Marker convention, the same in every figure: colour = model size N, one map for every figure
+and every ladder (`size_color`: viridis on a fixed log scale of N, SIZE_RANGE); marker shape =
+token multiplier (1xC = 20 N tokens; MULTIPLIER_MARKERS for the usual ones, and each other
+multiplier of a figure one of EXTRA_MARKERS, `multiplier_markers`; a run without a known
+multiplier gets OTHER_MARKER); each target has its own colour, with an x for a prediction
+(its interval as an error bar) and a filled circle for its actual result; a size's fitted
+curve is dashed, a target's extrapolated curve dotted.
 """
 
 from __future__ import annotations
@@ -60,7 +62,10 @@ MULTIPLIER_MARKERS = {
     32.0: "P",
     40.0: "p",
 }
+EXTRA_MARKERS = ("X", "v", "<", ">", "8", "H", "d", "P", "p")  # other multipliers, in order
 OTHER_MARKER = "h"
+SIZE_RANGE = (5e7, 2e10)  # N at viridis 0 and VIRIDIS_END: sizes beyond take the end colours
+VIRIDIS_END = 0.85  # viridis' pale end left out
 GROUP_ORDER = ("size N", "tokens D", "noise", "curves", "targets")
 PREDICTED_MARKER = "x"
 ACTUAL_MARKER = "o"
@@ -68,6 +73,7 @@ FITTED = "--"
 EXTRAPOLATED = ":"
 TARGET_COLORS = ("#d62728", "#ff7f0e", "#e377c2", "#8c564b", "#17becf", "#7f7f7f")
 NEUTRAL = "0.3"
+LEGEND_MIN_COLUMNS = 3  # a legend label wraps at this share of the figure's width
 RUNG_SIZE = 16  # points^2: a rung's marker in a scatter
 EDGE = {"edgecolors": "0.15", "linewidths": 0.3}
 
@@ -196,21 +202,25 @@ class Palette:
 
     sizes: dict[float, tuple[str, Any]]  # N -> (label, colour)
     targets: dict[str, Any]  # target name -> colour
+    markers: dict[float | None, str]  # token multiplier -> marker
 
     @classmethod
     def of(cls, runs: pd.DataFrame, targets: Iterable[str]) -> Palette:
-        """From the runs drawn (columns run, params) and the targets' names in order."""
+        """From the runs drawn (columns run, params, tokens) and the targets' names in order."""
         labels: dict[float, str] = {}
         for run, n in zip(runs["run"], runs["params"], strict=True):
             parsed = parse_rung(str(run))
             labels.setdefault(float(n), parsed[0] if parsed else size_label(float(n)))
-        ns = sorted(labels)
-        sizes = {n: (labels[n], c) for n, c in zip(ns, size_colors(len(ns)), strict=True)}
+        sizes = {n: (labels[n], size_color(n)) for n in sorted(labels)}
         colors = dict(zip(targets, TARGET_COLORS * 4, strict=False))
-        return cls(sizes, colors)
+        ks = [multiplier(r.run, r.params, r.tokens) for r in runs.itertuples()]
+        return cls(sizes, colors, multiplier_markers(ks))
 
     def color(self, n: float) -> Any:
         return self.sizes[float(n)][1]
+
+    def marker(self, k: float | None) -> str:
+        return self.markers.get(None if k is None or np.isnan(k) else k, OTHER_MARKER)
 
     def rungs(self, ax: Axes, points: pd.DataFrame, x: str, y: Any, legend: LegendEntries) -> None:
         """One marker per run of `points` (columns run, params, tokens) at (points[x], y):
@@ -218,7 +228,7 @@ class Palette:
         frame = points.assign(_y=np.asarray(y, dtype=float))
         frame["_k"] = [multiplier(r.run, r.params, r.tokens) for r in frame.itertuples()]
         for (n, k), rows in frame.groupby(["params", "_k"], sort=False, dropna=False):
-            marker = marker_of(k)
+            marker = self.marker(k)
             ax.scatter(
                 rows[x],
                 rows["_y"],
@@ -234,7 +244,7 @@ class Palette:
         ):
             label = "other" if k is None else f"{multiplier_label(k)}xC"
             legend.add(
-                "tokens D", label, Line2D([], [], color=NEUTRAL, marker=marker_of(k), ls="none")
+                "tokens D", label, Line2D([], [], color=NEUTRAL, marker=self.marker(k), ls="none")
             )
 
     def legend_sizes(self, legend: LegendEntries, params: Iterable[float]) -> None:
@@ -277,10 +287,19 @@ class Palette:
         legend.add("targets", name, Patch(facecolor=color, edgecolor="none"))
 
 
-def size_colors(count: int) -> list[Any]:
-    """Viridis colours of `count` sizes, smallest to largest (its pale end left out)."""
+def size_color(n: float) -> Any:
+    """The colour of model size N (parameters) in every figure: viridis at ln N's place
+    between the ends of SIZE_RANGE (clipped), up to VIRIDIS_END."""
+    low, high = np.log(SIZE_RANGE)
+    place = float(np.clip((np.log(n) - low) / (high - low), 0.0, 1.0))
+    return matplotlib.colormaps["viridis"](VIRIDIS_END * place)
+
+
+def spread_colors(count: int) -> list[Any]:
+    """`count` colours spread over viridis (its pale end left out), for things other than
+    sizes (methods)."""
     cmap = matplotlib.colormaps["viridis"]
-    return [cmap(0.85 * i / max(count - 1, 1)) for i in range(count)]
+    return [cmap(VIRIDIS_END * i / max(count - 1, 1)) for i in range(count)]
 
 
 def multiplier(run: str, params: float, tokens: float) -> float | None:
@@ -289,8 +308,19 @@ def multiplier(run: str, params: float, tokens: float) -> float | None:
     return k if k is not None else standard_multiplier(params, tokens)
 
 
-def marker_of(k: float | None) -> str:
-    return OTHER_MARKER if k is None or np.isnan(k) else MULTIPLIER_MARKERS.get(k, OTHER_MARKER)
+def multiplier_markers(ks: Iterable[float | None]) -> dict[float | None, str]:
+    """A marker for each distinct multiplier of `ks`: MULTIPLIER_MARKERS' for the usual ones,
+    and the other multipliers, smallest first, each the next of EXTRA_MARKERS not taken
+    (OTHER_MARKER when they run out, and for None: unknown)."""
+    known = {None if k is None or np.isnan(k) else float(k) for k in ks}
+    markers: dict[float | None, str] = {
+        k: MULTIPLIER_MARKERS[k] for k in known if k in MULTIPLIER_MARKERS
+    }
+    spare = iter(m for m in EXTRA_MARKERS if m not in markers.values())
+    for k in sorted(k for k in known if k is not None and k not in markers):
+        markers[k] = next(spare, OTHER_MARKER)
+    markers[None] = OTHER_MARKER
+    return markers
 
 
 def predicted_handle(interval: bool) -> Artist:
@@ -321,21 +351,30 @@ class LegendEntries:
         ]
 
     def draw(self, fig: Figure) -> tuple[Legend | None, int]:
-        """The legend below the panels, each group a bold heading over its entries, groups
-        stacked into as few rows as fit the figure's width; returns it and its rows."""
+        """The legend below the panels, each group a bold heading over its entries (a long
+        group continues at the top of the next column), labels wider than a third of the
+        figure wrapped, in as few lines as fit the figure's width; returns it and its lines."""
         if not self.groups:
             return None, 0
         fontsize = matplotlib.rcParams["legend.fontsize"]
         rc = matplotlib.rcParams
         handle = (rc["legend.handlelength"] + rc["legend.handletextpad"]) * fontsize
-        blocks = self.ordered()
+        available = 0.95 * 72 * fig.get_figwidth()
+        widest = available / LEGEND_MIN_COLUMNS - handle
+        blocks = [
+            [(wrap(label, widest) if h is not None else label, h) for label, h in block]
+            for block in self.ordered()
+        ]
 
         def entry_width(entry: tuple[str, Artist | None]) -> float:
-            return handle + text_width(entry[0], "bold" if entry[1] is None else "normal")
+            weight = "bold" if entry[1] is None else "normal"
+            return handle + max(text_width(line, weight) for line in entry[0].split("\n"))
 
-        available = 0.95 * 72 * fig.get_figwidth()
+        def lines(column: Sequence[tuple[str, Artist | None]]) -> int:
+            return sum(label.count("\n") + 1 for label, _ in column)
+
         spacing = rc["legend.columnspacing"] * fontsize
-        for rows in range(max(len(b) for b in blocks), sum(len(b) for b in blocks) + 1):
+        for rows in range(2, sum(len(b) for b in blocks) + 1):
             columns = pack(blocks, rows)
             widths = [max(entry_width(e) for e in column) for column in columns]
             if sum(widths) + spacing * (len(columns) - 1) <= available:
@@ -350,7 +389,14 @@ class LegendEntries:
         for text, (_, h) in zip(legend.get_texts(), cells, strict=True):
             if h is None:
                 text.set_fontweight("bold")
-        return legend, rows
+        height = max(
+            sum(
+                max(lines(column[i : i + 1]) for column in columns if i < len(column))
+                for i in range(rows)
+            ),
+            0,
+        )
+        return legend, height
 
 
 def rank(entry: tuple[str, tuple[int, Artist]]) -> int:
@@ -358,14 +404,17 @@ def rank(entry: tuple[str, tuple[int, Artist]]) -> int:
 
 
 def pack(blocks: Sequence[Sequence[Any]], rows: int) -> list[list[Any]]:
-    """Blocks (a heading and its entries, none longer than `rows`) into columns of at most
-    `rows`: a block goes under the one before it where it fits whole, else starts a column."""
+    """Blocks (a heading and its entries) into columns of at most `rows`, in order: a block
+    starts under the one before it where its heading and one entry fit, and one longer than
+    the room left continues at the top of the next column."""
     columns: list[list[Any]] = []
     for block in blocks:
-        if columns and len(columns[-1]) + len(block) <= rows:
-            columns[-1].extend(block)
-        else:
-            columns.append(list(block))
+        if not columns or len(columns[-1]) + min(len(block), 2) > rows:
+            columns.append([])
+        for entry in block:
+            if len(columns[-1]) == rows:
+                columns.append([])
+            columns[-1].append(entry)
     return columns
 
 
@@ -376,7 +425,7 @@ def finish(layout: Grid, legend: LegendEntries, title: str) -> Figure:
     size = rc["figure.titlesize"]
     text = wrap(title, 0.95 * 72 * fig.get_figwidth(), rc["figure.titleweight"], size)
     fig.suptitle(text)
-    drawn, rows = legend.draw(fig)
+    drawn, rows = legend.draw(fig)  # rows: lines of text
     line = rc["legend.fontsize"] * (1.2 + rc["legend.labelspacing"]) / 72
     titles = (1.2 * (text.count("\n") + 1) + 0.8) * size / 72
     notes = layout.rows * layout.extra_title_lines * 1.2 * rc["axes.titlesize"] / 72

@@ -9,6 +9,11 @@ Checks and thresholds:
   fall (one-sided Spearman test, p above TREND_P): a law fitted to them extrapolates noise;
 - bounds: an exponent, a coefficient or the sigmoid's slope at a bound of its range (the law
   wanted to go further; a floor E at 0 and the sigmoid's limits a, b are natural and allowed);
+- ceiling: for a prediction resting on one method, step 2's sigmoid with its ceiling b
+  (accuracy as the task loss -> 0) held at its bound 1 by the ideal point (loss 0, accuracy 1),
+  where step 2 refitted without that point predicts a target outside the interval (without
+  intervals: more than ANCHOR_POINTS away): a task that tops out below 100% is predicted
+  high with an interval that misses (`--no-anchor` fits without the point);
 - stderr: for a prediction resting on one law, an exponent whose standard error exceeds
   REL_STDERR x its value (an ensemble is judged by its rollout backtests instead);
 - far: a target beyond FAR_COMPUTE x the largest fit run's compute, FAR_PARAMS x its N, or
@@ -35,15 +40,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ladder.fit.methods import step2_sigmoid
 from ladder.fits.distance import far_message, warning
 from ladder.fits.fit import LadderFit, TaskFit
 from ladder.laws.flops import training_flops
 from ladder.laws.intervals import Conformal
-from ladder.laws.predictors import Ensemble
+from ladder.laws.predictors import Ensemble, primary
+from ladder.spec.ladder import LadderSpec
+from ladder.spec.presets import PRESETS
 
 REL_STDERR = 1.0
 BOUNDED = ("alpha", "beta", "ln_A", "ln_B", "k")  # parameters whose bounds are not natural limits
 NOISE_RATIO = 2.0
+ANCHOR_POINTS = 0.01  # without intervals: the ideal point moving a prediction this much
 TREND_P = 0.01  # a trend with compute at least this significant (one-sided Spearman test)
 SAME = 0.01  # two tokens-per-parameter ratios within 1% are the same
 
@@ -216,11 +225,44 @@ def chance(fit: TaskFit) -> list[dict[str, Any]]:
     ]
 
 
+def ceiling(fit: TaskFit, spec: LadderSpec) -> list[dict[str, Any]]:
+    """For a prediction resting on one method whose step 2 fits the ideal point (loss 0,
+    accuracy 1): the sigmoid's ceiling b held at its bound (1) by that point, where step 2
+    refitted without it predicts a target outside its interval (more than 1 point away for a
+    fit without intervals)."""
+    method = {**PRESETS, **spec.methods}.get(fit.method)
+    chained = primary(fit.predictor)
+    if method is None or chained is None or isinstance(fit.predictor, Ensemble):
+        return []
+    anchored = spec.fit.anchor if method.anchor is None else method.anchor
+    if not anchored or "b" not in chained.step2.at_bounds():
+        return []
+    free = step2_sigmoid(fit.points, method.model_copy(update={"anchor": False}), spec.fit)
+    out = []
+    for name, p in fit.predictions.items():
+        e, without = p.chained, float(free.predict(np.array([p.step1.predicted]))[0])
+        inside = (
+            e.lower <= without <= e.upper
+            if np.isfinite([e.lower, e.upper]).all()
+            else abs(without - e.predicted) <= ANCHOR_POINTS
+        )
+        if not inside:
+            message = (
+                f"{fit.method} step2: the ceiling b is held at 1 by the ideal point (loss 0, "
+                f"accuracy 1); without it b = {free.params_['b']:.2f} and the prediction is "
+                f"{100 * without:.1f}, not {100 * e.predicted:.1f} [{100 * e.lower:.1f}, "
+                f"{100 * e.upper:.1f}]: if the task tops out below 100%, try --no-anchor"
+            )
+            out.append(warning(fit.task.name, "ceiling", message, name))
+    return out
+
+
 def diagnose(fit: LadderFit, noise: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """Every warning of a fit (see the module docstring)."""
     noise = noise or (fit.selection.noise if fit.selection is not None else {})
     out = []
     for task_fit in fit.tasks.values():
-        out += design(task_fit) + laws(task_fit) + chance(task_fit) + calibration(task_fit)
+        out += design(task_fit) + laws(task_fit) + ceiling(task_fit, fit.spec) + chance(task_fit)
+        out += calibration(task_fit)
         out += targets(task_fit, noise.get(task_fit.task.name))
     return out

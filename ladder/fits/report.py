@@ -326,32 +326,43 @@ def format_grid(
 def format_comparison(
     frame: Any, first: str, second: str, labels: dict[str, str] | None = None
 ) -> str:
-    """`ladder compare`'s table: both predictions, the difference and whether the intervals
-    overlap, per target and task (by its `labels`)."""
+    """`ladder compare`'s table, per target and task (by its `labels`): both predictions with
+    their intervals, the difference (second - first) with its own interval, the verdict on it
+    and the common rungs the second scores better on."""
     labels, lines = labels or {}, []
+    names = {"first": first[:16], "second": second[:16], "neither": "neither"}
     for target, rows in frame.groupby("target", sort=False):
         n, d = rows["params"].iloc[0], rows["tokens"].iloc[0]
         lines.append(f"{target}  (N = {n:.4g}, D = {d:.4g})")
         width = max(8, *(len(labels.get(t, t)) + 2 for t in rows["task"]))
         lines.append(
-            f"  {'task':<{width}}{first[:16]:>18}{second[:16]:>18}{'difference':>12}  intervals"
+            f"  {'task':<{width}}{names['first']:>18}{names['second']:>18}"
+            f"{'difference':>22}  {'better':<16} rungs won"
         )
         for _, r in rows.iterrows():
             unit = r["metric"]
+            scale, spec = (100, "+.1f") if unit == "accuracy" else (1, "+.3f")
 
             def cell(prefix: str, r=r, unit=unit) -> str:
                 low, high = as_unit(r[f"{prefix}_lower"], unit), as_unit(r[f"{prefix}_upper"], unit)
                 return f"{as_unit(r[prefix], unit)} [{low}, {high}]"
 
-            scale = 100 if unit == "accuracy" else 1
-            diff = _fmt(scale * r["difference"], "+.1f" if unit == "accuracy" else "+.3f")
-            overlap = "overlap" if r["overlap"] else "apart"
-            cells = f"{cell('first'):>18}{cell('second'):>18}{diff:>12}"
-            lines.append(f"  {labels.get(r['task'], r['task']):<{width}}{cells}  {overlap}")
+            diff = "{} [{}, {}]".format(
+                *(
+                    _fmt(scale * r[k], spec)
+                    for k in ("difference", "difference_lower", "difference_upper")
+                )
+            )
+            won = f"{r['rungs_won']}/{r['rungs']}"
+            cells = f"{cell('first'):>18}{cell('second'):>18}{diff:>22}"
+            label = labels.get(r["task"], r["task"])
+            lines.append(f"  {label:<{width}}{cells}  {names[r['verdict']]:<16} {won}")
         lines.append("")
+    methods = ", ".join(sorted(set(frame["difference_method"])))
     lines.append(
-        "Accuracy in points (task loss in bits per byte); difference = second - first; apart: "
-        "the intervals do not overlap."
+        "Accuracy in points (task loss in bits per byte); difference = second - first, its "
+        f"interval ({methods}) its own, not the two intervals' overlap; better: the ladder the "
+        f"difference's interval favours; rungs won: common runs where {second[:16]} scores better."
     )
     return "\n".join(lines)
 
