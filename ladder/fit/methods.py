@@ -79,7 +79,7 @@ def available(
     if spec.step1 in CURVE_LAWS and (
         "learning_rate" not in table or table["learning_rate"].isna().all()
     ):
-        return "the table has no learning_rate"
+        return "the table has no learning_rate (name its schedule: --schedule or fit.schedule)"
     return None
 
 

@@ -1,0 +1,80 @@
+"""Learning-rate schedules named for imported runs (ladder.runs.rates, `fit.schedule`,
+`ladder fit --schedule`): their rates, their errors, and the rates they fill in a table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from ladder import api
+from ladder.cli import main
+from ladder.data.observations import with_schedule
+from ladder.errors import LadderError
+from ladder.runs.rates import parse_schedule
+
+PYTHIA = ROOT / "configs" / "corpus" / "pythia.yaml"
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "expected"),
+    [
+        ("cosine", [0, 500, 1000], [1.0, 0.55, 0.1]),
+        ("cosine:warmup=0.1,floor=0", [50, 100, 550, 1000], [0.5, 1.0, 0.5, 0.0]),
+        ("linear:warmup=100,floor=0.2", [50, 550, 1000], [0.5, 0.6, 0.2]),
+        ("constant:warmup=10,peak=3e-4", [5, 10, 1000], [1.5e-4, 3e-4, 3e-4]),
+        ("wsd:decay=0.2", [0, 800, 900, 1000], [1.0, 1.0, 0.5, 0.0]),
+        ("cosine:steps=2000", [1000], [0.55]),
+    ],
+)
+def test_schedule_rates(text, at, expected):
+    rates = parse_schedule(text).rates(np.array(at), 1000)
+    np.testing.assert_allclose(rates, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("cosin", "unknown shape 'cosin'"),
+        ("constant:floor=0.1", "constant takes warmup, steps, peak, not 'floor'"),
+        ("cosine:warmup=abc", "warmup must be a number >= 0, not 'abc'"),
+        ("cosine:warmup", "warmup must be a number >= 0, not ''"),
+        ("cosine:floor=2", "floor must be in [0, 1], not 2"),
+        ("wsd:decay=0", "decay must be in (0, 1], not 0"),
+        ("linear:steps=10.5", "steps must be a whole number"),
+    ],
+)
+def test_bad_schedules_are_one_line_errors(text, message, capsys):
+    with pytest.raises(LadderError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        parse_schedule(text)
+    assert main(["fit", "-c", str(PYTHIA), "--schedule", text]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "fit.schedule" in err and message in err and "\n" not in err
+
+
+def test_pythias_schedule_fills_its_rates_when_the_table_has_none():
+    """Pythia's logged rates (1% warm-up, cosine to 10%) are what the schedule fills, within
+    0.1%, on every run; a run that logged its rates keeps them."""
+    spec = api.spec(PYTHIA)
+    logged = api.table(spec)
+    table = logged.drop(columns="learning_rate")
+    table.loc[table["run"] == "pythia-70m", "learning_rate"] = 0.5  # logged: kept
+    spec = spec.with_fit(schedule="cosine:warmup=0.01,floor=0.1")
+    filled = api.observations_for(spec, table)
+    assert (filled.loc[filled["run"] == "pythia-70m", "learning_rate"] == 0.5).all()
+    others = filled["run"] != "pythia-70m"
+    peak = logged.groupby("run")["learning_rate"].transform("max")
+    relative = (logged["learning_rate"] / peak)[others]
+    np.testing.assert_allclose(filled.loc[others, "learning_rate"], relative, rtol=1e-3)
+
+
+def test_a_table_without_rates_names_the_schedule_option(tmp_path, capsys):
+    table = pd.read_parquet(ROOT / "data" / "pythia.parquet").drop(columns="learning_rate")
+    frame = with_schedule(table.head(0), parse_schedule("cosine"))
+    assert frame.empty and "learning_rate" in frame
+    path = tmp_path / "pythia.parquet"
+    table.to_parquet(path)
+    args = ["fit", str(path), "--fit-runs", "pythia-70m,pythia-160m", "--method", "lr"]
+    assert main([*args, "--tasks", "piqa_0shot", "-q"]) == 2
+    assert "no learning_rate (name its schedule: --schedule" in capsys.readouterr().err
