@@ -78,3 +78,22 @@ def test_a_table_without_rates_names_the_schedule_option(tmp_path, capsys):
     args = ["fit", str(path), "--fit-runs", "pythia-70m,pythia-160m", "--method", "lr"]
     assert main([*args, "--tasks", "piqa_0shot", "-q"]) == 2
     assert "no learning_rate (name its schedule: --schedule" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("drop_rates", "method", "remedy"),
+    [
+        (False, "paper", "cannot tell D's term from its floor; fit every checkpoint with --method"),
+        (True, "paper", "name the runs' schedule (--schedule, e.g. cosine:warmup=0.01) and fit"),
+        (False, "multipower", "the whole-curve law sees D vary along each run's checkpoints"),
+    ],
+)
+def test_one_d_names_the_remedy(drop_rates, method, remedy):
+    """Pythia's runs all end at 300B tokens: the warning says what to do about it."""
+    spec = api.spec(PYTHIA).with_tasks(["lambada_openai"]).with_fit(method=method, bootstrap=0)
+    table = api.table(spec)
+    if drop_rates:
+        table = table.drop(columns="learning_rate")
+    fit = api.fit(spec, table, workers=1)
+    messages = [w["message"] for w in fit.warnings if w["check"] == "design"]
+    assert any(m.startswith("every fit run has the same D") and remedy in m for m in messages)
