@@ -5,7 +5,8 @@ benchmarks/curves.md).
     python benchmarks/curves.py [--config configs/corpus/pythia.yaml] [--task lambada_openai]
 
 Each method fits the ladder's fit runs (70M-1.4B) and predicts 2.8B, 6.9B and 12B; `auto` is
-the default choice among the candidates, `auto+multipower` adds multipower to its pool.
+the default choice among the candidates (by rollouts on this one task), `auto+multipower`
+adds multipower to its pool.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def main() -> None:
     parser.add_argument("--config", default=str(ROOT / "configs" / "corpus" / "pythia.yaml"))
     parser.add_argument("--task", default="lambada_openai")
     args = parser.parse_args()
-    spec = api.spec(args.config)
+    spec = api.spec(args.config).with_tasks([args.task])
     table = api.table(spec)
     rows = []
     for name, changes in METHODS.items():
@@ -44,7 +45,8 @@ def main() -> None:
         seconds = time.perf_counter() - started
         frame = fit.table()
         frame = frame[frame["task"] == args.task]
-        chosen = ", ".join(fit.selection.chosen) if fit.selection is not None else name
+        chosen = ", ".join(fit.selection.chosen) if fit.selection is not None else ""
+        chosen = chosen or name
         for _, r in frame.iterrows():
             rows.append(
                 {
@@ -57,18 +59,17 @@ def main() -> None:
                 }
             )
     out = pd.DataFrame(rows)
-    wide = out.pivot_table(
-        index="method", columns="target", values="task loss rel err %", sort=False
-    ).round(1)
-    acc = out.pivot_table(
-        index="method", columns="target", values="accuracy rel err %", sort=False
-    ).round(1)
-    print(f"## {spec.name}: {args.task} task-loss relative error (%)\n")
-    print(wide.to_markdown())
-    print(f"\n## {spec.name}: {args.task} accuracy relative error (%)\n")
-    print(acc.to_markdown())
-    print("\n## fit time and auto's choice\n")
-    print(out.groupby("method", sort=False)[["fit s", "chosen"]].first().round(1).to_markdown())
+    targets = list(dict.fromkeys(out["target"]))
+    header = [f"{t} loss" for t in targets] + [f"{t} acc" for t in targets] + ["fit s", "chosen"]
+    print(f"{spec.name}, {args.task}: relative error (%) of the task loss and the accuracy\n")
+    print("| method | " + " | ".join(header) + " |")
+    print("|---" * (len(header) + 1) + "|")
+    for name, group in out.groupby("method", sort=False):
+        by = group.set_index("target")
+        cells = [f"{by.loc[t, 'task loss rel err %']:.1f}" for t in targets]
+        cells += [f"{by.loc[t, 'accuracy rel err %']:.1f}" for t in targets]
+        cells += [f"{group['fit s'].iloc[0]:.1f}", group["chosen"].iloc[0]]
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
