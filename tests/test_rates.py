@@ -81,15 +81,20 @@ def test_a_table_without_rates_names_the_schedule_option(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("drop_rates", "method", "remedy"),
+    ("drop_rates", "method", "remedy", "loss_errors"),
     [
-        (False, "paper", "cannot tell D's term from its floor; fit every checkpoint with --method"),
-        (True, "paper", "name the runs' schedule (--schedule, e.g. cosine:warmup=0.01) and fit"),
-        (False, "multipower", "the whole-curve law sees D vary along each run's checkpoints"),
+        (False, "paper", "cannot tell D's term from its floor; fit every checkpoint with --method",
+         [0.050, 0.181, 0.222]),
+        (True, "paper", "name the runs' schedule (--schedule, e.g. cosine:warmup=0.01) and fit",
+         [0.050, 0.181, 0.222]),
+        (False, "multipower", "the whole-curve law sees D vary along each run's checkpoints",
+         [0.016, 0.054, 0.049]),
     ],
-)
-def test_one_d_names_the_remedy(drop_rates, method, remedy):
-    """Pythia's runs all end at 300B tokens: the warning says what to do about it."""
+)  # fmt: skip
+def test_one_d_names_the_remedy(drop_rates, method, remedy, loss_errors):
+    """Pythia's runs all end at 300B tokens: the warning says what to do about it, and the
+    whole-curve law predicts LAMBADA's task loss at 2.8B, 6.9B and 12B within 5.5% where the
+    final points' law errs by up to 22% (benchmarks/curves.md)."""
     spec = api.spec(PYTHIA).with_tasks(["lambada_openai"]).with_fit(method=method, bootstrap=0)
     table = api.table(spec)
     if drop_rates:
@@ -97,3 +102,5 @@ def test_one_d_names_the_remedy(drop_rates, method, remedy):
     fit = api.fit(spec, table, workers=1)
     messages = [w["message"] for w in fit.warnings if w["check"] == "design"]
     assert any(m.startswith("every fit run has the same D") and remedy in m for m in messages)
+    errors = fit.table()["step1_rel_error"].to_numpy()
+    np.testing.assert_allclose(errors, loss_errors, atol=1e-3)
