@@ -199,3 +199,15 @@ def test_a_document_of_an_unknown_kind_or_newer_version_is_an_error():
 def test_the_single_step_baseline_is_a_rising_power_law():
     law = single_step_baseline()
     assert repr(law) == "PowerLaw(sign=-1, log_residuals=False)"
+
+
+def test_a_version_1_end_of_run_document_is_upgraded():
+    """Fits written before EndOfRun held any curve law's end row (s1_per_token, share) still
+    read, and predict as the same law at the same end."""
+    estimator, args, x = EXAMPLES["EndOfRun"]()
+    document = json.loads(json.dumps(estimator.fit(*args).to_document()))
+    old = {**document, "version": 1}
+    old["params"] = {"law": document["params"]["law"], "s1_per_token": 0.55, "share": 0.3}
+    back = from_document(old)
+    assert back.end == [0.55, 0.3]
+    np.testing.assert_array_equal(back.predict(x), estimator.predict(x))

@@ -107,3 +107,12 @@ def parse_schedule(text: str) -> RateSchedule:
     if steps is not None and (steps < 1 or steps != int(steps)):
         raise LadderError(f"schedule {text!r}: steps must be a whole number >= 1")
     return RateSchedule(shape, steps=None if steps is None else int(steps), **values)
+
+
+def checked_schedule(text: str) -> str:
+    """`text` if it parses (the spec's validator); ValueError saying why not."""
+    try:
+        parse_schedule(text)
+    except LadderError as exc:
+        raise ValueError(str(exc)) from None
+    return text

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from ladder.errors import LadderError
-from ladder.runs.rates import parse_schedule
+from ladder.runs.rates import checked_schedule
 from ladder.runs.sizes import N_MEANS
 from ladder.spec.chance import ASSUMED, chance_of
 from ladder.spec.config import (
@@ -229,7 +229,7 @@ class FitOptions(Config):
         None,
         description="The methods auto chooses among (default: every preset the table allows).",
     )
-    schedule: str | None = Field(
+    schedule: Annotated[str, AfterValidator(checked_schedule)] | None = Field(
         None,
         description="The learning-rate schedule of runs that logged no learning_rate, so that "
         "the whole-curve methods (lr, multipower) fit them: SHAPE[:KEY=VALUE,...] with SHAPE "
@@ -238,16 +238,6 @@ class FitOptions(Config):
         "steps its decay lasts), steps (default: each run's last step), peak; e.g. "
         "cosine:warmup=0.01,floor=0.1 (Pythia's).",
     )
-
-    @field_validator("schedule")
-    @classmethod
-    def _known_schedule(cls, text: str | None) -> str | None:
-        if text is not None:
-            try:
-                parse_schedule(text)
-            except LadderError as exc:
-                raise ValueError(str(exc)) from None
-        return text
 
     @field_validator("runs", "step2_runs")
     @classmethod
