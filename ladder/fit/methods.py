@@ -7,9 +7,9 @@ A method is one of
   C4's, or -log of the choice-normalized probability of the correct answer), a step-1 law from
   scale to that feature (per task in (N, D) or in FLOPs C; with exponents shared across tasks;
   or learning-rate-aware over every checkpoint: Tissue et al.'s annealing law or Luo et al.'s
-  multi-power law) and a step-2 sigmoid from the feature to
-  accuracy (on the checkpoints after a skipped start, or on the late ones only, with or without
-  the ideal point (0, 1), from the paper's starting point or the data's);
+  multi-power law) and a step-2 sigmoid from the feature to accuracy (on the checkpoints after
+  a skipped start, or on the late ones only, with or without the ideal point (0, 1), from the
+  paper's starting point or the data's);
 - direct: one law from (N, D) to accuracy, -log((acc - chance) / (1 - chance)) =
   A / N**alpha + B / D**beta (Krajewski et al., arXiv 2512.08894);
 - ensemble: the mean of several methods' predictions.
