@@ -16,11 +16,13 @@ import pytest
 from conftest import TARGET, ladder_grid
 
 from ladder.errors import LadderError, NotFittedError
+from ladder.fit.points import multipower_inputs
 from ladder.laws.baselines import Carry, Chinchilla, LogLinear
 from ladder.laws.bootstrap import run_counts
 from ladder.laws.estimator import REGISTRY, Estimator, from_document
 from ladder.laws.intervals import Bootstrap, Conformal
 from ladder.laws.lr import LRPowerLaw
+from ladder.laws.multipower import MultiPowerLaw
 from ladder.laws.power import PowerLaw
 from ladder.laws.predictors import (
     Chained,
@@ -47,6 +49,22 @@ def _curve_rows() -> np.ndarray:
     return np.column_stack([ND[:, 0], 0.55 * d, np.linspace(0.05, 0.3, len(d))])
 
 
+def _multipower_rows() -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the multi-power law from cosine runs of each ladder size, and their losses."""
+    rows = []
+    for n in np.unique(ND[:, 0]):
+        steps = np.arange(100, 2001, 100)
+        rate = 0.1 + 0.45 * (1 + np.cos(np.pi * steps / 2000))
+        rows.append(
+            np.column_stack(
+                [np.full(len(steps), n), multipower_inputs(steps, steps * 20 * n / 2000, rate)]
+            )
+        )
+    x = np.vstack(rows)
+    theta = np.array([0.6, 4.0, 0.25, 5.0, 0.3, 0.3, -20.0, 0.5, 0.5])
+    return x, MultiPowerLaw().predict(x, theta[None])[0] * np.exp(RNG.normal(0, 0.002, len(x)))
+
+
 def _shared_rows() -> tuple[np.ndarray, np.ndarray]:
     x = np.vstack([np.column_stack([ND, np.full(len(ND), t)]) for t in range(2)])
     return x, np.concatenate([LOSS, 1.2 * LOSS]) * np.concatenate([NOISE, NOISE])
@@ -62,6 +80,7 @@ EXAMPLES: dict[str, Callable[[], tuple[Estimator, tuple, np.ndarray]]] = {
         (_curve_rows(), LOSS * NOISE - 0.1 * _curve_rows()[:, 2]),
         np.array([[13e9, 3e12, 0.3]]),
     ),
+    "MultiPowerLaw": lambda: (MultiPowerLaw(), _multipower_rows(), _multipower_rows()[0][-2:]),
     "Chained": lambda: (
         Chained(PowerLaw(), Sigmoid()),
         (ND, LOSS * NOISE, LOSSES, ACCURACY),
@@ -69,7 +88,7 @@ EXAMPLES: dict[str, Callable[[], tuple[Estimator, tuple, np.ndarray]]] = {
     ),
     "ComputeLaw": lambda: (ComputeLaw(PowerLaw(("C",))), (ND, LOSS * NOISE), TARGET),
     "EndOfRun": lambda: (
-        EndOfRun(LRPowerLaw(), 0.55, 0.3),
+        EndOfRun(LRPowerLaw(), [0.55, 0.3]),
         (_curve_rows(), LOSS * NOISE - 0.1 * _curve_rows()[:, 2]),
         TARGET,
     ),
@@ -180,3 +199,15 @@ def test_a_document_of_an_unknown_kind_or_newer_version_is_an_error():
 def test_the_single_step_baseline_is_a_rising_power_law():
     law = single_step_baseline()
     assert repr(law) == "PowerLaw(sign=-1, log_residuals=False)"
+
+
+def test_a_version_1_end_of_run_document_is_upgraded():
+    """Fits written before EndOfRun held any curve law's end row (s1_per_token, share) still
+    read, and predict as the same law at the same end."""
+    estimator, args, x = EXAMPLES["EndOfRun"]()
+    document = json.loads(json.dumps(estimator.fit(*args).to_document()))
+    old = {**document, "version": 1}
+    old["params"] = {"law": document["params"]["law"], "s1_per_token": 0.55, "share": 0.3}
+    back = from_document(old)
+    assert back.end == [0.55, 0.3]
+    np.testing.assert_array_equal(back.predict(x), estimator.predict(x))

@@ -42,10 +42,16 @@ def table(spec: LadderSpec) -> pd.DataFrame:
 
 
 def observations_for(spec: LadderSpec, data: pd.DataFrame | None = None) -> pd.DataFrame:
-    """What the spec fits on: `data` (default: its table) and, when its schedule's decay
-    bottoms stand in for rungs (WSD-S runs), those bottoms as the rungs "<size>-<k>xC" (see
+    """What the spec fits on: `data` (default: its table) with the learning rates of
+    `fit.schedule` on runs that logged none, and, when its schedule's decay bottoms stand in
+    for rungs (WSD-S runs), those bottoms as the rungs "<size>-<k>xC" (see
     ladder.data.annealed)."""
     data = table(spec) if data is None else data
+    if spec.fit.schedule is not None:
+        from ladder.data.observations import with_schedule
+        from ladder.runs.rates import parse_schedule
+
+        data = with_schedule(data, parse_schedule(spec.fit.schedule))
     runs = {} if spec.train is None else spec.train.schedule_strategy.annealed_runs(spec.train)
     if not runs:
         return data

@@ -70,6 +70,15 @@ def register(sub: Any) -> None:
         + "; ".join(f"{name} ({m.about})" for name, m in PRESETS.items()),
     )
     add_anchor(fit)
+    fit.add_argument(
+        "--schedule",
+        metavar="SHAPE[:KEY=VALUE,...]",
+        help="the learning-rate schedule of runs that logged no learning_rate, for the "
+        "whole-curve methods (lr, multipower): cosine, linear, constant or wsd, with warmup "
+        "(share of steps below 1, else steps), floor (last rate / peak), decay (wsd: share of "
+        "steps), steps (default: each run's last), peak; e.g. --schedule "
+        "cosine:warmup=0.01,floor=0.1 --method multipower",
+    )
     fit.add_argument("--top-k", type=int, help="auto: how many candidates to average (3)")
     fit.add_argument(
         "--final-window", type=int, help="step 1: average each run's last K evaluations (5)"
@@ -97,6 +106,7 @@ def register(sub: Any) -> None:
 OPTION_FLAGS = (
     "method",
     "anchor",
+    "schedule",
     "top_k",
     "final_window",
     "skip_fraction",

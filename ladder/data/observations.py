@@ -23,6 +23,7 @@ import pandas as pd
 
 from ladder.errors import LadderError
 from ladder.files import TABLE_SUFFIXES, atomic_write, check_suffix, locked, read_table
+from ladder.runs.rates import RateSchedule
 
 BITS_PER_BYTE = "bits per byte"
 NATS_PER_TOKEN = "nats per token"
@@ -245,3 +246,16 @@ def keys_in(path: str | os.PathLike) -> set[tuple[str, int, str]]:
 def keys_of_rows(table: pd.DataFrame) -> list[tuple[str, int, str]]:
     """The (run, step, task) key of each row, in order."""
     return list(zip(table["run"], table["step"].astype(int), table["task"], strict=True))
+
+
+def with_schedule(table: pd.DataFrame, schedule: RateSchedule) -> pd.DataFrame:
+    """The table with `learning_rate` filled from `schedule` (relative to its peak unless it
+    names one) on the rows of every run that logged no rate, each run's schedule ending at its
+    last step unless the schedule gives `steps`; runs with logged rates keep them."""
+    rates = table["learning_rate"] if "learning_rate" in table else pd.Series(np.nan, table.index)
+    missing = rates.isna().groupby(table["run"]).transform("all")
+    last = table["step"].groupby(table["run"]).transform("max")
+    filled = rates.copy()
+    for end, rows in table[missing].groupby(last[missing]):
+        filled.loc[rows.index] = schedule.rates(rows["step"].to_numpy(), int(end))
+    return table.assign(learning_rate=filled.astype(float))

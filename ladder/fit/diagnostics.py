@@ -4,7 +4,8 @@ printed report marks and the fit file lists.
 
 Checks and thresholds:
 - design: every fit run at one tokens-per-parameter ratio, one D or one N: the N and D terms
-  of a law in (N, D) cannot be told apart;
+  of a law in (N, D) cannot be told apart (one D: the whole-curve laws are the remedy, with
+  the runs' schedule named when the table has no learning rates);
 - trend: the fit runs' final accuracy does not rise with compute, or their task loss does not
   fall (one-sided Spearman test, p above TREND_P): a law fitted to them extrapolates noise;
 - bounds: an exponent, a coefficient or the sigmoid's slope at a bound of its range (the law
@@ -75,7 +76,8 @@ def design(fit: TaskFit) -> list[dict[str, Any]]:
         )
     for column, values in (("N", n), ("D", d)):
         if np.ptp(np.log(values)) < np.log1p(SAME):
-            out.append(warning(name, "design", f"every fit run has the same {column}"))
+            remedy = same_d_remedy(fit) if column == "D" else ""
+            out.append(warning(name, "design", f"every fit run has the same {column}{remedy}"))
     compute = training_flops(n, d)
     for column, rising in (("accuracy", True), ("task_loss", False)):
         values = points[column].to_numpy(dtype=float)
@@ -117,6 +119,20 @@ def design(fit: TaskFit) -> list[dict[str, Any]]:
             )
         )
     return out
+
+
+def same_d_remedy(fit: TaskFit) -> str:
+    """What to do when every fit run has the same D: the whole-curve laws (which see D vary
+    along each run) when the runs' learning rates are known, else naming their schedule."""
+    if any(law.per_token for law in fit.predictor.laws().values()):
+        return ": the whole-curve law sees D vary along each run's checkpoints"
+    frame = fit.points.frame
+    known = frame is not None and frame.get("learning_rate", pd.Series()).notna().any()
+    remedy = "" if known else "name the runs' schedule (--schedule, e.g. cosine:warmup=0.01) and "
+    return (
+        ": a law in (N, D) on final points cannot tell D's term from its floor; "
+        f"{remedy}fit every checkpoint with --method multipower or lr"
+    )
 
 
 def laws(fit: TaskFit) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ladder.errors import LadderError
 from ladder.fit.calibration import calibrate
-from ladder.fit.methods import lr_points, step2_sigmoid
+from ladder.fit.methods import curve_points, step2_sigmoid
 from ladder.fit.points import FeatureFrames, lr_areas, trailing_mean
 from ladder.fits.fit import TaskPoints
 from ladder.laws.intervals import MIN_DISTANCE, Conformal
@@ -78,7 +78,7 @@ def _law(
     points: TaskPoints, frames: FeatureFrames, runs: Sequence[str], opts: FitOptions
 ) -> LRPowerLaw:
     """The LR-aware law fitted on the runs' whole curves (after each one's LR peak)."""
-    x, y, _ = lr_points(points, frames, runs)
+    x, y, _ = curve_points(points, frames, runs, "lr")
     return LRPowerLaw(huber_delta=opts.huber_delta, n_starts=opts.n_starts, seed=opts.seed).fit(
         x, y
     )

@@ -6,9 +6,10 @@ A method is one of
 - chained: an intermediate feature (the task's loss in bits per byte, a validation loss such as
   C4's, or -log of the choice-normalized probability of the correct answer), a step-1 law from
   scale to that feature (per task in (N, D) or in FLOPs C; with exponents shared across tasks;
-  or learning-rate-aware over every checkpoint) and a step-2 sigmoid from the feature to
-  accuracy (on the checkpoints after a skipped start, or on the late ones only, with or without
-  the ideal point (0, 1), from the paper's starting point or the data's);
+  or learning-rate-aware over every checkpoint: Tissue et al.'s annealing law or Luo et al.'s
+  multi-power law) and a step-2 sigmoid from the feature to accuracy (on the checkpoints after
+  a skipped start, or on the late ones only, with or without the ideal point (0, 1), from the
+  paper's starting point or the data's);
 - direct: one law from (N, D) to accuracy, -log((acc - chance) / (1 - chance)) =
   A / N**alpha + B / D**beta (Krajewski et al., arXiv 2512.08894);
 - ensemble: the mean of several methods' predictions.
@@ -27,16 +28,19 @@ import numpy as np
 import pandas as pd
 
 from ladder.errors import LadderError
-from ladder.fit.points import FeatureFrames
+from ladder.fit.points import CURVE_INPUTS, FeatureFrames
 from ladder.fits.fit import ACCURACY, TaskPoints
 from ladder.laws.baselines import Carry, Chinchilla, LogLinear
 from ladder.laws.lr import LRPowerLaw
+from ladder.laws.multipower import MultiPowerLaw
 from ladder.laws.power import PowerLaw
 from ladder.laws.predictors import Chained, ComputeLaw, DirectAccuracy, EndOfRun
 from ladder.laws.shared import SharedPowerLaw
 from ladder.laws.sigmoid import Sigmoid
 from ladder.spec.ladder import FitOptions, Method
 from ladder.spec.presets import PRESETS, SOFT_LOG, TASK_LOSS
+
+CURVE_LAWS = {"lr": LRPowerLaw, "multipower": MultiPowerLaw}  # step 1 over whole loss curves
 
 
 def method(name: str, known: Mapping[str, Method] = PRESETS) -> Method:
@@ -72,8 +76,10 @@ def available(
         return "the table has no soft_log"
     if spec.feature not in (TASK_LOSS, SOFT_LOG) and not (table["task"] == spec.feature).any():
         return f"the table has no {spec.feature} task"
-    if spec.step1 == "lr" and ("learning_rate" not in table or table["learning_rate"].isna().all()):
-        return "the table has no learning_rate"
+    if spec.step1 in CURVE_LAWS and (
+        "learning_rate" not in table or table["learning_rate"].isna().all()
+    ):
+        return "the table has no learning_rate (name its schedule: --schedule or fit.schedule)"
     return None
 
 
@@ -94,18 +100,21 @@ def step2_sigmoid(points: TaskPoints, spec: Method, opts: FitOptions) -> Sigmoid
     return sigmoid.fit(x, y)
 
 
-def lr_points(
-    points: TaskPoints, frames: FeatureFrames, runs: Sequence[str]
+def curve_points(
+    points: TaskPoints, frames: FeatureFrames, runs: Sequence[str], step1: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(N, S1, R) and the feature at every checkpoint of the fit runs after the learning rate's
-    peak, and (N, S1, R) at each run's last checkpoint."""
-    frame = points.frame[points.frame["run"].isin(runs)].merge(frames.areas(), on=["run", "step"])
+    """The learning-rate-aware law's rows (N, then CURVE_INPUTS[step1]) and the feature at
+    every checkpoint of the fit runs from the learning rate's peak on, and its row at each
+    run's last checkpoint."""
+    curves = frames.curves(step1)
+    frame = points.frame[points.frame["run"].isin(runs)].merge(curves, on=["run", "step"])
+    inputs = ["params", *CURVE_INPUTS[step1][1]]
     rows, values, ends = [], [], []
     for run in runs:
         part = frame[frame["run"] == run].sort_values("step")
         if part.empty:
             raise LadderError(f"run {run!r} has no learning_rate")
-        x = part[["params", "s1", "share"]].to_numpy(dtype=float)
+        x = part[inputs].to_numpy(dtype=float)
         after = np.arange(len(part)) >= int(np.argmax(part["learning_rate"].to_numpy()))
         rows.append(x[after])
         values.append(part["feature"].to_numpy(dtype=float)[after])
@@ -121,10 +130,13 @@ def _step1(
     y = points.final["feature"].to_numpy(dtype=float)
     if spec.step1 == "flops":
         return ComputeLaw(PowerLaw(("C",), **kw)).fit(points.nd, y)
-    if spec.step1 == "lr":
-        x, values, ends = lr_points(points, frames, runs)
-        per_token = float(np.median(ends[:, 1] / points.final["tokens"].to_numpy(dtype=float)))
-        return EndOfRun(LRPowerLaw(**kw), per_token, float(np.median(ends[:, 2]))).fit(x, values)
+    if spec.step1 in CURVE_LAWS:
+        law = CURVE_LAWS[spec.step1](**kw)
+        x, values, ends = curve_points(points, frames, runs, spec.step1)
+        scaled = np.isin(law.inputs[1:], law.per_token)
+        tokens = points.final["tokens"].to_numpy(dtype=float)[:, None]
+        end = np.median(ends[:, 1:] / np.where(scaled, tokens, 1.0), axis=0)
+        return EndOfRun(law, end.tolist()).fit(x, values)
     return PowerLaw(("N", "D"), **kw).fit(points.nd, y)
 
 

@@ -6,13 +6,13 @@
 - final_points: step 1's points, one per run, averaged over its last evaluations
 - checkpoint_points: step 2's points, the checkpoints after the skipped start (or only the late
   ones), smoothed; a run with a single evaluation contributes that one
-- lr_areas: the learning-rate areas of every checkpoint of a run (the LR-aware law's inputs)
+- lr_areas, multipower_inputs: what the learning-rate-aware laws see at every checkpoint of a run
 - task_points: a task's points for a method (ladder.fits.fit.TaskPoints)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,12 +21,16 @@ from scipy.signal import lfilter
 from ladder.data.observations import require, require_runs
 from ladder.errors import LadderError
 from ladder.fits.fit import TaskPoints
+from ladder.laws.lr import LRPowerLaw
+from ladder.laws.multipower import INPUTS as MULTIPOWER_INPUTS
+from ladder.laws.multipower import KNOTS
 from ladder.spec.ladder import FitOptions, TaskSpec
 from ladder.spec.presets import SOFT_LOG, TASK_LOSS
 
 KEYS = ["run", "step"]
 FEATURE_UNITS = {TASK_LOSS: "bits per byte", SOFT_LOG: "nats (-log p of the correct choice)"}
 LR_MOMENTUM = 0.999  # Tissue et al.'s decay of the annealing momentum, per optimizer step
+MIN_RATE = 1e-4  # the multi-power law's rates are floored here (a rate of 0 has no eta^-gamma)
 
 
 def task_frame(table: pd.DataFrame, task: TaskSpec, feature: str = TASK_LOSS) -> pd.DataFrame:
@@ -75,14 +79,14 @@ def task_frame(table: pd.DataFrame, task: TaskSpec, feature: str = TASK_LOSS) ->
 
 
 class FeatureFrames:
-    """The task frames of one table, each (task, feature) built once, and the learning-rate
-    areas of every run with learning rates: what the rollout backtests and the final fits of
-    all methods share."""
+    """The task frames of one table, each (task, feature) built once, and the inputs of the
+    learning-rate-aware laws at every checkpoint of each run with learning rates: what the
+    rollout backtests and the final fits of all methods share."""
 
     def __init__(self, table: pd.DataFrame):
         self.table = table
         self._frames: dict[tuple[str, str], pd.DataFrame] = {}
-        self._areas: pd.DataFrame | None = None
+        self._curves: dict[str, pd.DataFrame] = {}
 
     def get(self, task: TaskSpec, feature: str = TASK_LOSS) -> pd.DataFrame:
         """task_frame(table, task, feature), built on first use."""
@@ -91,25 +95,25 @@ class FeatureFrames:
             self._frames[key] = task_frame(self.table, task, feature)
         return self._frames[key]
 
-    def areas(self) -> pd.DataFrame:
-        """(run, step, s1, share): lr_areas at every evaluated step of each run that logged
-        its learning rate at every step."""
-        if self._areas is None:
+    def curves(self, step1: str) -> pd.DataFrame:
+        """(run, step, then the law's inputs after N): CURVE_INPUTS[step1] at every evaluated
+        step of each run that logged its learning rate at every step, built on first use."""
+        if step1 not in self._curves:
             columns = ["run", "step", "tokens", "learning_rate"]
             steps = self.table[columns].drop_duplicates(["run", "step"]).sort_values(KEYS)
+            inputs, names = CURVE_INPUTS[step1]
             parts = []
             for run, rows in steps.groupby("run", sort=False):
                 if rows["learning_rate"].notna().all() and rows["learning_rate"].max() > 0:
-                    s1, share = lr_areas(rows["step"], rows["tokens"], rows["learning_rate"])
-                    parts.append(
-                        pd.DataFrame({"run": run, "step": rows["step"], "s1": s1, "share": share})
-                    )
-            self._areas = (
+                    x = inputs(rows["step"], rows["tokens"], rows["learning_rate"])
+                    part = pd.DataFrame(x, columns=list(names), index=rows.index)
+                    parts.append(part.assign(run=run, step=rows["step"]))
+            self._curves[step1] = (
                 pd.concat(parts, ignore_index=True)
                 if parts
-                else pd.DataFrame(columns=["run", "step", "s1", "share"])
+                else pd.DataFrame(columns=["run", "step", *names])
             )
-        return self._areas
+        return self._curves[step1]
 
 
 def feature_unit(table: pd.DataFrame, feature: str) -> str:
@@ -195,6 +199,26 @@ def checkpoint_points(
     return rows.assign(**smoothed).drop(columns="_order").reset_index(drop=True)
 
 
+def _relative_rate(
+    steps: np.ndarray, tokens: np.ndarray, learning_rate: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """The learning rate relative to its peak at every step 1..last (linearly interpolated
+    between the evaluated steps, from 0 at step 0) and the tokens per step; LadderError
+    without a usable learning rate."""
+    steps = np.asarray(steps, dtype=float)
+    rate = np.asarray(learning_rate, dtype=float)
+    if not np.all(np.isfinite(rate)) or rate.max() <= 0 or steps[-1] < 1:
+        raise LadderError("the learning rate is missing or zero on these checkpoints")
+    grid = np.arange(1, int(steps[-1]) + 1, dtype=float)
+    relative = np.interp(grid, np.concatenate([[0.0], steps]), np.concatenate([[0.0], rate]))
+    return relative / relative.max(), float(np.asarray(tokens, dtype=float)[-1] / steps[-1])
+
+
+def _at(steps: np.ndarray, length: int) -> np.ndarray:
+    """Indices into a per-step grid of `length` steps of the evaluated steps."""
+    return np.clip(np.asarray(steps).astype(int), 1, length) - 1
+
+
 def lr_areas(
     steps: np.ndarray, tokens: np.ndarray, learning_rate: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -203,20 +227,44 @@ def lr_areas(
     between them, from 0 at step 0). S1 counts tokens weighted by the rate relative to its
     peak; S2 sums the momentum (0.999 per step) of the rate's drops (warm-up rises excluded),
     in tokens. Steps and tokens ascending; LadderError without a usable learning rate."""
-    steps = np.asarray(steps, dtype=float)
-    tokens = np.asarray(tokens, dtype=float)
-    rate = np.asarray(learning_rate, dtype=float)
-    if not np.all(np.isfinite(rate)) or rate.max() <= 0 or steps[-1] < 1:
-        raise LadderError("the learning rate is missing or zero on these checkpoints")
-    grid = np.arange(1, int(steps[-1]) + 1, dtype=float)
-    relative = np.interp(grid, np.concatenate([[0.0], steps]), np.concatenate([[0.0], rate]))
-    relative /= relative.max()
-    tokens_per_step = tokens[-1] / steps[-1]
+    relative, tokens_per_step = _relative_rate(steps, tokens, learning_rate)
     s1 = np.cumsum(relative) * tokens_per_step
     drops = np.maximum(-np.diff(relative, prepend=relative[0]), 0.0)
     s2 = np.cumsum(lfilter([1.0], [1.0, -LR_MOMENTUM], drops)) * tokens_per_step
-    at = np.clip(steps.astype(int), 1, len(grid)) - 1
+    at = _at(steps, len(relative))
     return s1[at], s2[at] / s1[at]
+
+
+def multipower_inputs(
+    steps: np.ndarray, tokens: np.ndarray, learning_rate: np.ndarray
+) -> np.ndarray:
+    """The multi-power law's inputs after N (ladder.laws.multipower) at each checkpoint of one
+    run, shape (checkpoints, 1 + 3 KNOTS): the area S (tokens weighted by the rate relative to
+    its peak), then per bin of the rate's drops its drop, drop-weighted mean rate and area since
+    its drop-weighted mean step (tokens). Bins split the run's cumulative drop into KNOTS equal
+    shares, cut at each checkpoint; an empty bin is (0, 1, 0). Inputs as lr_areas'."""
+    relative, tokens_per_step = _relative_rate(steps, tokens, learning_rate)
+    area = np.cumsum(relative) * tokens_per_step
+    drop = np.maximum(-np.diff(relative, prepend=relative[0]), 0.0)
+    cumulative = np.cumsum(drop)
+    edges = np.searchsorted(cumulative, cumulative[-1] * np.arange(KNOTS + 1) / KNOTS)
+    edges[-1] = len(drop)
+    sums = [np.concatenate([[0.0], np.cumsum(w)]) for w in (drop, drop * relative, drop * area)]
+    end = _at(steps, len(relative))[:, None] + 1  # steps 1..end of each checkpoint
+    low, high = np.minimum(edges[None, :-1], end), np.minimum(edges[None, 1:], end)
+    total, rate, mean_area = (s[high] - s[low] for s in sums)
+    some = total > 0
+    safe = np.where(some, total, 1.0)
+    rate = np.where(some, np.maximum(rate / safe, MIN_RATE), 1.0)
+    since = np.where(some, area[end - 1] - mean_area / safe, 0.0)
+    return np.column_stack([area[end[:, 0] - 1], total, rate, np.maximum(since, 0.0)])
+
+
+CURVE_INPUTS: dict[str, tuple[Callable[..., np.ndarray], tuple[str, ...]]] = {
+    "lr": (lambda *run: np.column_stack(lr_areas(*run)), LRPowerLaw.inputs[1:]),
+    "multipower": (multipower_inputs, MULTIPOWER_INPUTS[1:]),
+}
+"""Per learning-rate-aware step 1: its inputs after N from (steps, tokens, learning_rate)."""
 
 
 def task_points(

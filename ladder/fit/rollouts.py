@@ -29,7 +29,7 @@ from tqdm import tqdm
 from ladder import __version__
 from ladder.errors import LadderError
 from ladder.fit.methods import available, fit_method, method
-from ladder.fit.points import FeatureFrames, final_points, task_points
+from ladder.fit.points import CURVE_INPUTS, FeatureFrames, final_points, task_points
 from ladder.fits.fit import TaskPoints
 from ladder.fits.selection import add_errors, ranking_error
 from ladder.laws.intervals import distance
@@ -122,8 +122,8 @@ def rollout_scores(
     for name in candidates:  # build what the candidates share once, before the processes copy it
         for task in spec.tasks:
             frames.get(task, method(name, known).feature)
-        if method(name, known).step1 == "lr":
-            frames.areas()
+        if method(name, known).step1 in CURVE_INPUTS:
+            frames.curves(method(name, known).step1)
     with tqdm(total=len(candidates), desc="rollout backtests", disable=not progress) as bar:
         jobs = [(frames, spec, splits, name, dict(known), metric) for name in candidates]
         results = map_processes(_rollouts_of_one, jobs, workers, bar.update)

@@ -62,6 +62,7 @@ class Law(Estimator, abstract=True):
     """
 
     log_residuals: bool = False
+    per_token: tuple[str, ...] = ()  # inputs in tokens, which scale with a run's D
 
     def __init__(self, huber_delta: float | None = None, n_starts: int = 8, seed: int = 0):
         self.huber_delta = huber_delta

@@ -113,6 +113,11 @@ class Estimator:
     def _fitted_state(self) -> dict[str, Any]:
         return {}
 
+    @classmethod
+    def upgrade(cls, params: dict[str, Any], version: int) -> dict[str, Any]:
+        """The constructor arguments of a document of an older `version` (its decoded params)."""
+        return params
+
     def _restore(self, document: Mapping[str, Any]) -> None:
         """Set the fitted state `_fitted_state` wrote."""
 
@@ -150,7 +155,7 @@ def from_document(document: Any, expect: type | None = None) -> Any:
         )
     try:
         params = {name: _decode(value) for name, value in document["params"].items()}
-        estimator = cls(**params)
+        estimator = cls(**cls.upgrade(params, version))
         estimator._restore(document)
     except (KeyError, TypeError, ValueError) as exc:
         raise LadderError(f"not a fitted {kind} ({type(exc).__name__}: {exc})") from None
@@ -161,7 +166,16 @@ def from_document(document: Any, expect: type | None = None) -> Any:
 
 # The modules that define estimators: a document may name a kind of any of them, whichever
 # module its reader happened to import (ladder.laws stays light: the CLI's parser imports it).
-ESTIMATOR_MODULES = ("power", "sigmoid", "shared", "lr", "baselines", "predictors", "intervals")
+ESTIMATOR_MODULES = (
+    "power",
+    "sigmoid",
+    "shared",
+    "lr",
+    "multipower",
+    "baselines",
+    "predictors",
+    "intervals",
+)
 
 
 def registry() -> dict[str, type[Estimator]]:

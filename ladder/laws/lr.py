@@ -27,6 +27,7 @@ class LRPowerLaw(Law):
     """`x`: rows of (N, S1, R), shape (n, 3); L in the intermediate feature's unit."""
 
     inputs = ("N", "S1", "R")
+    per_token = ("S1",)
     log_residuals = True
 
     def __init__(

@@ -107,21 +107,30 @@ class ComputeLaw(Estimator):
 
 
 class EndOfRun(Estimator):
-    """A learning-rate-aware law of rows (N, S1, R) (ladder.laws.lr), fitted on whole loss
-    curves, used on rows of (N, D): the loss at the end of a run of D tokens whose schedule ends
-    as the fit runs' do (S1 = `s1_per_token` x D tokens, R = `share`)."""
+    """A learning-rate-aware law of whole loss curves (rows of N then the law's schedule inputs:
+    ladder.laws.lr, ladder.laws.multipower), used on rows of (N, D): the loss at the end of a
+    run of D tokens whose schedule ends as the fit runs' do. `end` is the law's row after N at
+    such a run's end, its inputs in tokens (the law's `per_token`) per token of D."""
 
     inputs = ND
     allocates = True
+    version = 2  # version 1 held (s1_per_token, share), the lr law's `end`
 
-    def __init__(self, law: Law, s1_per_token: float, share: float):
+    def __init__(self, law: Law, end: list[float]):
         self.law = law
-        self.s1_per_token = s1_per_token
-        self.share = share
+        self.end = end
+
+    @classmethod
+    def upgrade(cls, params: dict[str, Any], version: int) -> dict[str, Any]:
+        if version < 2:
+            return {"law": params["law"], "end": [params["s1_per_token"], params["share"]]}
+        return params
 
     def _rows(self, x: np.ndarray) -> np.ndarray:
         x = as_rows(x, ND, type(self).__name__)
-        return np.column_stack([x[:, 0], self.s1_per_token * x[:, 1], np.full(len(x), self.share)])
+        scaled = np.isin(self.law.inputs[1:], self.law.per_token)
+        end = np.asarray(self.end, dtype=float)
+        return np.column_stack([x[:, 0], end * np.where(scaled, x[:, 1:2], 1.0)])
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> EndOfRun:
         """Fit the law on curve points x (N, S1, R) with losses y."""

@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from ladder.errors import LadderError
+from ladder.runs.rates import checked_schedule
 from ladder.runs.sizes import N_MEANS
 from ladder.spec.chance import ASSUMED, chance_of
 from ladder.spec.config import (
@@ -118,11 +119,12 @@ class TargetSpec(Config):
 class Method(Config):
     """One way of predicting a task's score at (N, D) (ladder.fit.methods): `kind` chained (an
     intermediate `feature`: task_loss, soft_log or a table task such as c4_en-validation; a
-    `step1` form: nd, flops, shared or lr; step 2 with the ideal point if `anchor`, None: the
-    fit's, on checkpoints at D >= `late_fraction` of each run's final D if given; `starts` the
-    data's or the paper's), direct (the direct accuracy law), a baseline (linear in ln N or ln C
-    as `variable` says, carry, or the textbook chinchilla loss fit), or ensemble (the mean of
-    the named `members`). On a loss-only table a chained method predicts with its step 1."""
+    `step1` form: nd, flops, shared, lr or multipower; step 2 with the ideal point if `anchor`,
+    None: the fit's, on checkpoints at D >= `late_fraction` of each run's final D if given;
+    `starts` the data's or the paper's), direct (the direct accuracy law), a baseline (linear
+    in ln N or ln C as `variable` says, carry, or the textbook chinchilla loss fit), or
+    ensemble (the mean of the named `members`). On a loss-only table a chained method predicts
+    with its step 1."""
 
     kind: Literal["chained", "direct", "linear", "carry", "chinchilla", "ensemble"] = Field(
         "chained",
@@ -140,11 +142,12 @@ class Method(Config):
         "(-ln of the probability of the correct choice normalized over the choices) or a "
         "table task whose loss is used (e.g. c4_en-validation, nats per token).",
     )
-    step1: Literal["nd", "flops", "shared", "lr"] = Field(
+    step1: Literal["nd", "flops", "shared", "lr", "multipower"] = Field(
         "nd",
         description="Step 1's form: nd (E + A/N^alpha + B/D^beta per task), flops (E + "
-        "A/C^alpha, C = 6ND), shared (exponents shared across the tasks) or lr (every "
-        "checkpoint, learning-rate-aware).",
+        "A/C^alpha, C = 6ND), shared (exponents shared across the tasks), lr (every "
+        "checkpoint, learning-rate-aware: arXiv 2408.11029) or multipower (every checkpoint, "
+        "the multi-power law of arXiv 2503.12811).",
     )
     anchor: Bool | None = Field(
         None, description="Whether step 2 also fits (loss 0, accuracy 1); default: fit.anchor."
@@ -212,7 +215,8 @@ class FitOptions(Config):
         description="How accuracy is predicted: auto (the mean of the `top_k` candidates that "
         "best predict the ladder's own held-out rungs), ensemble (the mean of every "
         "candidate), or one method: paper (arXiv 2412.04403; with bootstrap intervals it "
-        "reproduces the paper), flops, shared, lr, c4, soft, direct, or the spec's `methods`.",
+        "reproduces the paper), flops, shared, lr, multipower, c4, soft, direct, or the spec's "
+        "`methods`.",
     )
     intervals: Literal["auto", "bootstrap", "conformal"] = Field(
         "auto",
@@ -235,6 +239,15 @@ class FitOptions(Config):
         description="Also forecast each target that names a `checkpoints` run from its "
         "checkpoints up to this fraction of its steps (1: every one the table has), as "
         "`ladder forecast` does, beside the ladder's prediction (the `forecast` part).",
+    )
+    schedule: Annotated[str, AfterValidator(checked_schedule)] | None = Field(
+        None,
+        description="The learning-rate schedule of runs that logged no learning_rate, so that "
+        "the whole-curve methods (lr, multipower) fit them: SHAPE[:KEY=VALUE,...] with SHAPE "
+        "cosine, linear, constant or wsd and KEYs warmup (a share of the steps below 1, else "
+        "steps), floor (the last step's rate over the peak), decay (wsd: the share of the "
+        "steps its decay lasts), steps (default: each run's last step), peak; e.g. "
+        "cosine:warmup=0.01,floor=0.1 (Pythia's).",
     )
 
     @field_validator("runs", "step2_runs")

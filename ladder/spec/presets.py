@@ -17,6 +17,9 @@ PRESETS: dict[str, Method] = {
         step1="shared", about="task bpb, exponents shared across tasks; arXiv 2410.11840"
     ),
     "lr": Method(step1="lr", about="task bpb over every checkpoint, LR-aware; arXiv 2408.11029"),
+    "multipower": Method(
+        step1="multipower", about="task bpb over every checkpoint, multi-power; arXiv 2503.12811"
+    ),
     "c4": Method(
         feature=C4, anchor=False, about="C4 validation loss as the feature; 2412.04403 v2"
     ),
