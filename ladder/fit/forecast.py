@@ -144,7 +144,8 @@ def ladder_curves(
     points: TaskPoints, frames: FeatureFrames, runs: Sequence[str]
 ) -> dict[str, RunCurve]:
     """The fit runs' whole curves (every checkpoint observed) as RunCurves."""
-    frame = points.frame[points.frame["run"].isin(runs)].merge(frames.areas(), on=["run", "step"])
+    areas = frames.curves("lr").rename(columns={"S1": "s1", "R": "share"})
+    frame = points.frame[points.frame["run"].isin(runs)].merge(areas, on=["run", "step"])
     curves = {}
     for run, rows in frame.groupby("run", sort=False):
         rows = rows.sort_values("step").reset_index(drop=True)
