@@ -160,3 +160,13 @@ def test_a_loss_within_the_targets_noise_is_told_from_one_beyond_it():
     assert summary.loc[("far", "auto"), "beyond_noise"]
     assert target_noise(0.5, "arc_challenge", 0.04, "accuracy") == 0.04  # checkpoints noisier
     assert target_noise(0.5, "mystery", 0.0, "accuracy") == 0.0
+
+
+def test_a_chained_method_on_a_task_without_its_loss_says_what_to_do(capsys):
+    """Pythia has a task loss for LAMBADA only: the paper method on its accuracy-only tasks
+    is one line naming the remedies, not 'NaN or infinity' from the solver."""
+    config = str(ROOT / "configs" / "corpus" / "pythia.yaml")
+    assert main(["fit", "-c", config, "--method", "paper", "--tasks", "arc_easy", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "task 'arc_easy', method 'paper': the table has no task_loss" in err[0]
+    assert "--tasks" in err[0] and "direct" in err[0]

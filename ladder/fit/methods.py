@@ -168,6 +168,12 @@ def fit_method(
             if spec.kind != "chained":
                 models[task] = _baseline(spec, data, opts).fit(data.nd, y)
                 continue
+            if data.final["feature"].isna().any():
+                raise LadderError(
+                    f"the table has no {spec.feature} for this task's fit runs, and the method "
+                    "predicts through it: fit the tasks that have it (--tasks) or use a method "
+                    "of accuracy alone (direct, linear_n, linear_c, carry)"
+                )
             step1 = (
                 shared.task_law(i) if shared is not None else _step1(data, spec, opts, runs, frames)
             )
