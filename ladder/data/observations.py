@@ -13,6 +13,7 @@ annealed points).
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -197,6 +198,27 @@ def require(table: pd.DataFrame, column: str, names: Sequence[str], what: str) -
             f"{what}: {column} {missing[0]!r} is not in the data "
             f"({column}s present: {', '.join(sorted(present))})"
         )
+
+
+def match_runs(table: pd.DataFrame, patterns: Sequence[str], what: str) -> list[str]:
+    """The runs the names or shell-style patterns (fnmatch: `*-1xC`, `190M-*`) select, in the
+    table's order, each once; LadderError naming `what` and a pattern that matches no run, or a
+    plain name the table lacks."""
+    present = list(dict.fromkeys(table["run"]))
+    runs: list[str] = []
+    for pattern in patterns:
+        if not any(char in pattern for char in "*?["):
+            require_runs(table, [pattern], what)
+            runs.append(pattern)
+            continue
+        matched = fnmatch.filter(present, pattern)
+        if not matched:
+            raise LadderError(
+                f"{what}: pattern {pattern!r} matches no run (runs present: "
+                f"{', '.join(sorted(present))})"
+            )
+        runs.extend(matched)
+    return list(dict.fromkeys(runs))
 
 
 def require_runs(table: pd.DataFrame, runs: Sequence[str], what: str) -> None:
