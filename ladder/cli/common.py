@@ -29,9 +29,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Defaults shown in every option's help; descriptions (wrapped by `wrap`) and examples
-    kept as written."""
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """An option's default shown in its help unless the help already says it or there is none
+    to show (None, False, an empty list: a required option, a flag, a repeatable one);
+    descriptions (wrapped by `wrap`) and examples kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help_ = action.help or ""
+        default = action.default
+        if default in (None, False, [], argparse.SUPPRESS) or "default" in help_:
+            return help_
+        return f"{help_} (default: %(default)s)"
 
 
 def wrap(text: str) -> str:

@@ -16,7 +16,7 @@ from ladder.cli.common import (
     progress,
     split,
 )
-from ladder.spec.presets import PRESETS
+from ladder.spec.presets import FALLBACK, MIN_HELD_OUT, PRESETS
 
 
 def register(sub: Any) -> None:
@@ -29,7 +29,15 @@ def register(sub: Any) -> None:
         "per target and task: predicted accuracy, interval, actual, errors. Without a TABLE "
         "or --config: the bundled ladder of arXiv 2412.04403. Writes the fit (laws, "
         "bootstrap draws, predictions) as JSON to --output, by default to the user's data "
-        f"folder ({api.fits_home()}/<spec>.json); `ladder plot FIT.json` reads it back.",
+        f"folder ({api.fits_home()}/<spec>.json); `ladder plot FIT.json` reads it back. "
+        "What auto needs: its rollouts fit the smallest fit sizes and predict the larger runs, "
+        f"so it chooses among the candidates when they hold out at least {MIN_HELD_OUT} runs "
+        "(3 fit sizes with 2 or more runs at the largest, e.g. 3 sizes x 2 token multipliers; "
+        "or 2 fit sizes and 2 larger non-target runs in the table). With fewer it predicts "
+        f"with the mean of {' and '.join(FALLBACK)} and says so on its Method line; fit runs "
+        "of a single (N, D) are an error. Steps 1 and 2 use each run's last evaluations "
+        "and its checkpoints: a table of final checkpoints only fits, with a warning. A task "
+        "without accuracy predicts its task loss, fitted apart from the tasks with accuracy.",
         [
             "ladder fit",
             "ladder fit -c configs/olmo-paper.yaml -o report.json",
@@ -48,7 +56,7 @@ def register(sub: Any) -> None:
         "ensemble (every candidate), or one method: "
         + "; ".join(f"{name} ({m.about})" for name, m in PRESETS.items()),
     )
-    fit.add_argument("--top-k", type=int, help="auto: how many candidates to average (3)")
+    fit.add_argument("--top-k", type=int, help="auto: how many candidates to average (5)")
     fit.add_argument(
         "--final-window", type=int, help="step 1: average each run's last K evaluations (5)"
     )
