@@ -11,13 +11,15 @@ import argparse
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, TextIO
 
 from ladder import __version__
 from ladder.cli import analyses, collect, data, fit, predict, proxy, proxy_tuning, train
 from ladder.cli.common import HelpFormatter, Parser, check_output_apart, wrap
-from ladder.errors import LadderError
+from ladder.errors import LadderError, LadderWarning
 from ladder.spec.config import ValidationError, describe
 
 VERB_GROUPS = (fit, predict, analyses, train, collect, data, proxy, proxy_tuning)
@@ -86,11 +88,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = stdout
 
 
+def show_warning(
+    command: str, other: Any, message: Warning | str, category: type, *rest: Any
+) -> None:
+    """A LadderWarning as one line on stderr, `ladder VERB: warning: ...`; others as Python
+    shows them."""
+    if issubclass(category, LadderWarning):
+        print(f"ladder {command}: warning: {message}", file=sys.stderr)
+    else:
+        other(message, category, *rest)
+
+
 def run_verb(args: argparse.Namespace) -> int:
     """The verb's exit code: 0, 2 for bad input (one line), 130 interrupted, 1 a bug."""
     try:
-        check_output_apart(args)
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = partial(show_warning, args.command, warnings.showwarning)
+            check_output_apart(args)
+            return args.func(args)
     except (LadderError, ValidationError) as exc:  # ValidationError: a spec built in Python
         message = exc if isinstance(exc, LadderError) else describe(exc, "spec", None)
         print(f"ladder {args.command}: error: {message}", file=sys.stderr)
