@@ -41,9 +41,7 @@ def findings(table: pd.DataFrame) -> list[str]:
                 f"({n:g}M -> {n * 1e6:.0f})"
             )
         elif named is not None and not 1 / NAME_FACTOR <= n / named <= NAME_FACTOR:
-            found["size"].append(
-                f"run {run!r}: N = {n:.3g} parameters, but its name says {rung[0]}"
-            )
+            found["size"].append(f"run {run!r}: N = {n:.3g} parameters; its name says {rung[0]}")
         elif named is not None:
             expected = tokens_for(rung[1], round(n))
             if not 1 / NAME_FACTOR <= d / expected <= NAME_FACTOR:
