@@ -155,3 +155,31 @@ def test_help_shows_no_empty_or_doubled_defaults(verb, capsys):
     for noise in ("(default: None)", "(default: [])", "(default: False)"):
         assert noise not in text
     assert not re.search(r"\(default[^)]*\) \(default", text)
+
+
+def test_train_dry_run_says_what_it_wrote_and_olmo_core_noise_is_off(tmp_path, capsys):
+    import logging
+
+    from ladder.train.olmo import QUIET_LOGGERS
+
+    assert main(["train", "--dry-run", "--output-dir", str(tmp_path), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote 25 Slurm job scripts, one per rung, to {tmp_path}/<rung>/job.sbatch" in out
+    assert len(list(tmp_path.glob("*/job.sbatch"))) == 25
+    assert "written" not in out  # one line, not one per script
+    for name in QUIET_LOGGERS:  # "transformer_engine unavailable", "No checkpoint found"
+        assert logging.getLogger(name).getEffectiveLevel() == logging.ERROR
+
+
+def test_stdout_is_line_buffered_under_nohup(tmp_path):
+    """A verb's lines reach a file (nohup's) as they are printed, not at exit."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom ladder.cli import main\nmain(['noise', '--runs', '190M-1xC'])\n"
+        "print(sys.stdout.line_buffering, file=sys.stderr)"
+    )
+    with open(tmp_path / "nohup.out", "w") as out:
+        done = subprocess.run([sys.executable, "-c", code], stdout=out, stderr=subprocess.PIPE)
+    assert done.stderr.decode().strip() == "True"

@@ -64,14 +64,12 @@ def spec_and_table(
     **fit: Any,
 ) -> tuple[LadderSpec, pd.DataFrame]:
     """The spec and table every fitting verb works on: a plain table at `path` with its fit
-    runs (required) and targets (see table_spec), else the spec `config` (default: the bundled
+    runs and targets (see table_spec), else the spec `config` (default: the bundled
     ladder) with those given replacing its own. `fit_runs` are names or shell-style patterns
     (`*-1xC`, `190M-*`); `chance` is for a plain table only (a spec sets each task's)."""
     if path is not None:
         if config:
             raise LadderError("give either a table or --config, not both")
-        if not fit_runs:
-            raise LadderError("--fit-runs is required with a table (the runs to fit the laws on)")
         return table_spec(path, fit_runs, targets, tasks, chance, **fit)
     from ladder.data.observations import match_runs
 
@@ -100,10 +98,12 @@ def table_spec(
     """A spec for a plain observation table (no YAML): the runs to fit, the targets, the
     tasks (default: every task of the table) with their chance accuracy (default: from the
     task's family, ladder.spec.chance, else 0.25, flagged as assumed), and fit options; returns
-    it with the table. `fit_runs` are names or shell-style patterns (`*-1xC`)."""
+    it with the table. `fit_runs` (required) are names or shell-style patterns (`*-1xC`)."""
     from ladder.data import observations
 
     frame = observations.read(path)
+    if not fit_runs:
+        raise LadderError("--fit-runs is required with a table (the runs to fit the laws on)")
     fit_runs = observations.match_runs(frame, fit_runs, "--fit-runs")
     present = set(frame["task"].unique())
     names = canonical_tasks(tasks, {n: n for n in present}) if tasks else sorted(present)

@@ -80,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, or a usage error (exit 2)
         return int(exc.code or 0)
+    with contextlib.suppress(AttributeError, ValueError):  # a captured stream has no such
+        sys.stdout.reconfigure(line_buffering=True)  # each line out at once, under nohup too
     stdout, sys.stdout = sys.stdout, QuietPipe(sys.stdout)
     try:
         return run_verb(args)
@@ -103,6 +105,7 @@ def run_verb(args: argparse.Namespace) -> int:
     """The verb's exit code: 0, 2 for bad input (one line), 130 interrupted, 1 a bug."""
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("always", LadderWarning)  # each one shown, never raised
             warnings.showwarning = partial(show_warning, args.command, warnings.showwarning)
             check_output_apart(args)
             return args.func(args)
