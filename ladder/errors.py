@@ -7,3 +7,8 @@ class LadderError(Exception):
 
 class NotFittedError(LadderError):
     """A law or predictor used before `fit`."""
+
+
+class LadderWarning(UserWarning):
+    """Input that is valid but looks wrong (N in millions, a run unlike its name); the CLI
+    prints it as one line `warning: ...` and goes on."""

@@ -118,10 +118,32 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if not path.is_file():
         raise LadderError(f"{path}: no such file")
     try:
-        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        return pd.read_parquet(path) if path.suffix == ".parquet" else _read_csv(path)
     except Exception as exc:  # the readers raise many types; name the file and the reason
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LadderError(f"{path}: cannot be read as a table ({first})") from None
+
+
+SEPARATORS = ";\t|"  # tried in turn when a CSV read with commas has one column
+DECIMAL_COMMA = r"^-?\d+,\d+$"  # 0,256: a number as a spreadsheet of a comma locale writes it
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV separated by commas, or by the first of SEPARATORS its one-column header holds
+    (a spreadsheet's export: `run;task;params`), with decimal commas where its text cells
+    are all numbers written so."""
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    header = str(frame.columns[0]) if frame.shape[1] == 1 else ""
+    sep = next((sep for sep in SEPARATORS if sep in header), None)
+    if sep is None:
+        return frame
+    frame = pd.read_csv(path, sep=sep)
+    text = frame.select_dtypes(include=["object", "string"])
+    if any(text[c].dropna().astype(str).str.match(DECIMAL_COMMA).all() for c in text):
+        frame = pd.read_csv(path, sep=sep, decimal=",")
+    return frame
 
 
 @contextlib.contextmanager

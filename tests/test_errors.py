@@ -39,7 +39,7 @@ def _files(tmp):
     (tmp / "bpb.csv").write_text(header + "1,100,0.5\n2,200,oops\n")
     (tmp / "step.csv").write_text(header + "x,100,0.5\n")
     (tmp / "no-tokens.csv").write_text(header + "1,,0.5\n")
-    (tmp / "t.csv").write_text("run,params,tokens,step,task,task_loss\nr,1,1,1,t,1\n")
+    (tmp / "t.csv").write_text("run,params,tokens,step,task,task_loss\nr,200000000,1,1,t,1\n")
     (tmp / "spec.yaml").write_text("name: s\ndata: t.csv\nfit: {runs: [r]}\n")
     columns = "run,params,tokens,step,task,task_loss\n"
     (tmp / "zero-tokens.csv").write_text(columns + "r,1,0,5,t,1\n")
@@ -274,7 +274,8 @@ def test_a_closed_stdout_still_writes_the_fit(tmp_path):
 
 
 def test_a_closed_stdout_still_imports(tmp_path):
-    (tmp_path / "t.csv").write_text("run,params,tokens,step,task,task_loss\nr,1,1,1,t,1\n")
+    table = "run,params,tokens,step,task,task_loss\nr,200000000,1,1,t,1\n"  # N = 1 would warn
+    (tmp_path / "t.csv").write_text(table)
     out = tmp_path / "o.parquet"
     result = _closed_stdout(["import", "csv", str(tmp_path / "t.csv"), "-o", str(out)])
     assert (result.returncode, result.stderr) == (0, "")

@@ -151,6 +151,19 @@ def _accuracy(value: str):
     return damage
 
 
+def _no_count(results: Path) -> None:
+    """Damage: the results do not report the model's parameter count."""
+    results.write_text(results.read_text().replace('"model_num_parameters": 3240096', '"x": 0'))
+
+
+def test_one_model_without_params_takes_lm_evals_count(tmp_path):
+    """lm-eval reports the model's parameters: --params is needed only where it does not."""
+    out = tmp_path / "lm.parquet"
+    args = ("--run", "tiny", "--tokens", "1e6")
+    assert main(import_args(copy_sample(tmp_path), out, *args)) == 0
+    assert observations.read(out)["params"].unique().tolist() == [3240096]
+
+
 @pytest.mark.parametrize(
     ("damage", "extra", "message"),
     [
@@ -161,7 +174,7 @@ def _accuracy(value: str):
         (_accuracy("null"), ONE_MODEL, "task 'tiny_qa': acc_norm is None, not a fraction"),
         (_accuracy("NaN"), ONE_MODEL, "task 'tiny_qa': acc_norm is nan, not a fraction"),
         (None, (), "lm-eval results do not say N and D"),
-        (None, ("--run", "tiny", "--tokens", "1e9"), "no parameter count given"),
+        (_no_count, ("--run", "tiny", "--tokens", "1e9"), "no config.model_num_parameters"),
         (None, (*ONE_MODEL, "--tasks", "tiny_qb"), "no per-task accuracy for tiny_qb"),
     ],
 )

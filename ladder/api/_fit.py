@@ -60,6 +60,39 @@ def observations_for(spec: LadderSpec, data: pd.DataFrame | None = None) -> pd.D
     return with_annealed_rungs(data, runs, spec.train.multipliers)
 
 
+def spec_and_table(
+    config: str | Path | None = None,
+    path: str | Path | None = None,
+    fit_runs: Sequence[str] = (),
+    targets: Sequence[TargetSpec] = (),
+    tasks: Sequence[str] | None = None,
+    chance: Mapping[str, float] | None = None,
+    **fit: Any,
+) -> tuple[LadderSpec, pd.DataFrame]:
+    """The spec and table every fitting verb works on: a plain table at `path` with its fit
+    runs and targets (see table_spec), else the spec `config` (default: the bundled
+    ladder) with those given replacing its own. `fit_runs` are names or shell-style patterns
+    (`*-1xC`, `190M-*`); `chance` is for a plain table only (a spec sets each task's)."""
+    if path is not None:
+        if config:
+            raise LadderError("give either a table or --config, not both")
+        return table_spec(path, fit_runs, targets, tasks, chance, **fit)
+    from ladder.data.observations import match_runs
+
+    if chance:
+        raise LadderError("--chance is for a plain table; a spec sets each task's chance")
+    ladder = spec(config)
+    frame = table(ladder)
+    if fit_runs:
+        fit["runs"] = match_runs(frame, fit_runs, "--fit-runs")
+    ladder = ladder.with_fit(**fit)
+    if targets:
+        ladder = ladder.replace(targets=list(targets))
+    if tasks:
+        ladder = ladder.with_tasks(tasks)
+    return ladder, frame
+
+
 def table_spec(
     path: str | Path,
     fit_runs: Sequence[str],
@@ -71,10 +104,13 @@ def table_spec(
     """A spec for a plain observation table (no YAML): the runs to fit, the targets, the
     tasks (default: every task of the table) with their chance accuracy (default: from the
     task's family, ladder.spec.chance, else 0.25, flagged as assumed), and fit options; returns
-    it with the table."""
+    it with the table. `fit_runs` (required) are names or shell-style patterns (`*-1xC`)."""
     from ladder.data import observations
 
     frame = observations.read(path)
+    if not fit_runs:
+        raise LadderError("--fit-runs is required with a table (the runs to fit the laws on)")
+    fit_runs = observations.match_runs(frame, fit_runs, "--fit-runs")
     present = set(frame["task"].unique())
     names = canonical_tasks(tasks, {n: n for n in present}) if tasks else sorted(present)
     unknown = [name for name in names if name not in present]

@@ -11,7 +11,9 @@ import argparse
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, TextIO
 
 from ladder import __version__
@@ -27,7 +29,7 @@ from ladder.cli import (
     train,
 )
 from ladder.cli.common import HelpFormatter, Parser, check_output_apart, wrap
-from ladder.errors import LadderError
+from ladder.errors import LadderError, LadderWarning
 from ladder.spec.config import ValidationError, describe
 
 VERB_GROUPS = (fit, forecast, predict, analyses, train, collect, data, proxy, proxy_tuning)
@@ -88,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, or a usage error (exit 2)
         return int(exc.code or 0)
+    with contextlib.suppress(AttributeError, ValueError):  # a captured stream has no such
+        sys.stdout.reconfigure(line_buffering=True)  # each line out at once, under nohup too
     stdout, sys.stdout = sys.stdout, QuietPipe(sys.stdout)
     try:
         return run_verb(args)
@@ -96,11 +100,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = stdout
 
 
+def show_warning(
+    command: str, other: Any, message: Warning | str, category: type, *rest: Any
+) -> None:
+    """A LadderWarning as one line on stderr, `ladder VERB: warning: ...`; others as Python
+    shows them."""
+    if issubclass(category, LadderWarning):
+        print(f"ladder {command}: warning: {message}", file=sys.stderr)
+    else:
+        other(message, category, *rest)
+
+
 def run_verb(args: argparse.Namespace) -> int:
     """The verb's exit code: 0, 2 for bad input (one line), 130 interrupted, 1 a bug."""
     try:
-        check_output_apart(args)
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", LadderWarning)  # each one shown, never raised
+            warnings.showwarning = partial(show_warning, args.command, warnings.showwarning)
+            check_output_apart(args)
+            return args.func(args)
     except (LadderError, ValidationError) as exc:  # ValidationError: a spec built in Python
         message = exc if isinstance(exc, LadderError) else describe(exc, "spec", None)
         print(f"ladder {args.command}: error: {message}", file=sys.stderr)

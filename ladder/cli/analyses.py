@@ -7,13 +7,14 @@ from typing import Any
 
 from ladder import api
 from ladder.cli.common import (
-    add_config,
+    add_ladder_args,
     add_method,
     add_noise_args,
     add_output,
     add_output_dir,
     add_quiet,
     add_verb,
+    ladder_spec,
     progress,
     split,
 )
@@ -49,8 +50,7 @@ def register(sub: Any) -> None:
             "ladder plot fit.json --tasks mmlu,hellaswag --width column --formats pdf",
         ],
     )
-    plot.add_argument("fit", nargs="?", metavar="FIT", help="a fit file (instead of fitting)")
-    add_config(plot)
+    add_ladder_args(plot, saved_fit=True)
     add_method(plot)
     add_output_dir(plot, "plots", "folder for the figures")
     add_figure_args(plot)
@@ -73,7 +73,7 @@ def register(sub: Any) -> None:
         ],
         aliases=["variance"],
     )
-    add_config(noise)
+    add_ladder_args(noise)
     add_noise_args(noise)
     add_output(noise, "write the table as JSON here")
     add_quiet(noise)
@@ -90,7 +90,7 @@ def register(sub: Any) -> None:
         "<size>-<k>xC; any other runs can be held out by name with --hold-out.",
         ["ladder backtest", "ladder backtest --kind size", "ladder backtest --hold-out 1B-10xC"],
     )
-    add_config(backtest)
+    add_ladder_args(backtest)
     add_method(backtest)
     backtest.add_argument(
         "--kind", default="size,multiplier", help="size, multiplier, or both (comma-separated)"
@@ -120,7 +120,7 @@ def register(sub: Any) -> None:
             "ladder compute-vs-error --tasks mmlu,hellaswag --width column --output-dir cve",
         ],
     )
-    add_config(cve)
+    add_ladder_args(cve)
     add_method(cve)
     add_output_dir(cve, "compute-vs-error", "folder for the CSV and the figure")
     add_figure_args(
@@ -176,8 +176,7 @@ def register(sub: Any) -> None:
             "ladder report --output-dir my-report --tasks mmlu --width column --formats pdf",
         ],
     )
-    report.add_argument("fit", nargs="?", metavar="FIT", help="a fit file (instead of fitting)")
-    add_config(report)
+    add_ladder_args(report, saved_fit=True)
     add_method(report)
     add_output_dir(report, None, "folder for the report")
     report.add_argument("--bootstrap", type=int, help="resamples (default: the spec's)")
@@ -187,21 +186,29 @@ def register(sub: Any) -> None:
     report.set_defaults(func=run_report)
 
 
+def saved_fit(args: argparse.Namespace):
+    """The fit saved at the positional FIT|TABLE when it is a .json file, else None (a table)."""
+    if args.table is None or not args.table.endswith(".json"):
+        return None
+    saved, args.table = api.load_fit(args.table), None  # the spec's table, not the fit file
+    return saved
+
+
 def _spec(args: argparse.Namespace):
-    """The spec of --config with the fit options given as flags (--method, --anchor,
-    --bootstrap)."""
-    changes = {key: getattr(args, key, None) for key in ("method", "anchor", "bootstrap")}
-    return api.spec(args.config).with_fit(**{k: v for k, v in changes.items() if v is not None})
+    """The spec and table of the ladder flags with the fit options given as flags (--method,
+    --anchor, --bootstrap)."""
+    return ladder_spec(
+        args, **{key: getattr(args, key, None) for key in ("method", "anchor", "bootstrap")}
+    )
 
 
 def run_plot(args: argparse.Namespace) -> int:
     tasks = split(args.tasks, "--tasks") or None
-    if args.fit:
-        fit = api.load_fit(args.fit)
-    else:
-        spec = _spec(args)
+    fit = saved_fit(args)
+    if fit is None:
+        spec, table = _spec(args)
         tasks = api.figure_tasks(spec, tasks)
-        fit = api.fit(spec, progress=progress(args))
+        fit = api.fit(spec, table, progress=progress(args))
     paths = api.plot(
         fit, args.output_dir, split(args.formats, "--formats"), tasks=tasks, width=args.width
     )
@@ -214,9 +221,9 @@ def run_noise(args: argparse.Namespace) -> int:
     from ladder.fit.noise import summarize
     from ladder.fits.report import NOISE_FORMATS, format_frame
 
-    spec = _spec(args)
+    spec, table = _spec(args)
     runs = split(args.runs, "--runs") or None
-    noise = api.noise(spec, runs=runs, last_n=args.last_n, detrend=args.detrend)
+    noise = api.noise(spec, table, runs=runs, last_n=args.last_n, detrend=args.detrend)
     summary = summarize(noise)
     kind = "SD around a line over the window" if args.detrend else "population SD (raw)"
     print(
@@ -241,9 +248,10 @@ def run_backtest(args: argparse.Namespace) -> int:
     from ladder.files import write_json
     from ladder.fits.report import BACKTEST_FORMATS, format_frame
 
-    spec = _spec(args)
+    spec, table = _spec(args)
     result = api.backtest(
         spec,
+        table,
         kinds=split(args.kind, "--kind"),
         hold_out=split(args.hold_out, "--hold-out") or None,
         runs=split(args.runs, "--runs") or None,
@@ -266,9 +274,9 @@ def run_compute_vs_error(args: argparse.Namespace) -> int:
     from ladder.fits.report import CVE_FORMATS, format_frame
 
     formats = api.check_formats(split(args.formats, "--formats"))
-    spec = _spec(args).with_fit(bootstrap=0)
+    spec, table = _spec(args)
     results = api.compute_vs_error(
-        spec, progress=progress(args), tasks=split(args.tasks, "--tasks")
+        spec.with_fit(bootstrap=0), table, progress(args), split(args.tasks, "--tasks")
     )
     print(format_frame(results.dropna(subset=["target"]), CVE_FORMATS))
     written = api.save_compute_vs_error(results, args.output_dir, formats, args.width)
@@ -292,11 +300,13 @@ def run_benchmark(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    spec = _spec(args)
+    saved = saved_fit(args)
+    spec, table = _spec(args)
     paths = api.report(
         spec,
         args.output_dir,
-        saved=api.load_fit(args.fit) if args.fit else None,
+        table,
+        saved=saved,
         runs=split(args.runs, "--runs") or None,
         last_n=args.last_n,
         formats=split(args.formats, "--formats"),

@@ -29,9 +29,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Defaults shown in every option's help; descriptions (wrapped by `wrap`) and examples
-    kept as written."""
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """An option's default shown in its help unless the help already says it or there is none
+    to show (None, False, an empty list: a required option, a flag, a repeatable one);
+    descriptions (wrapped by `wrap`) and examples kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help_ = action.help or ""
+        default = action.default
+        if default in (None, False, [], argparse.SUPPRESS) or "default" in help_:
+            return help_
+        return f"{help_} (default: %(default)s)"
 
 
 def wrap(text: str) -> str:
@@ -64,6 +72,65 @@ def add_config(parser: argparse.ArgumentParser) -> None:
         "-c",
         metavar="SPEC",
         help="ladder spec (YAML; default: the bundled configs/olmo-paper.yaml)",
+    )
+
+
+TABLE_HELP = (
+    "an observation table (.parquet or .csv; columns run, params, tokens, step, task and "
+    "task_loss or accuracy) instead of --config; needs --fit-runs"
+)
+
+
+def add_ladder_args(parser: argparse.ArgumentParser, saved_fit: bool = False) -> None:
+    """The ladder a fitting verb works on: -c/--config SPEC or the positional TABLE (with
+    `saved_fit`: FIT|TABLE, a fit's .json or a table), with --fit-runs, --target and --chance
+    (see ladder_spec)."""
+    parser.add_argument(
+        "table",
+        nargs="?",
+        metavar="FIT|TABLE" if saved_fit else "TABLE",
+        help=("a fit written by `ladder fit -o` (.json; nothing is refitted), or " * saved_fit)
+        + TABLE_HELP,
+    )
+    add_config(parser)
+    parser.add_argument(
+        "--fit-runs",
+        metavar="RUNS",
+        help="comma-separated runs to fit on, by name or shell pattern ('*-1xC,*-2xC', "
+        "'190M-*'; quote them); required with a TABLE, overrides the spec's",
+    )
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NAME=N,D[,RUN]",
+        help="a model to predict: N parameters, D tokens, RUN holding its actual results "
+        "(repeatable; overrides the spec's targets)",
+    )
+    parser.add_argument(
+        "--chance",
+        action="append",
+        default=[],
+        metavar="TASK=P[,TASK=P]",
+        help="chance accuracy of a TABLE's task (repeatable; default: the task family's, "
+        "else 0.25)",
+    )
+
+
+def ladder_spec(args: argparse.Namespace, tasks: Sequence[str] | None = None, **fit: Any):
+    """The spec and table of add_ladder_args' flags (ladder.api.spec_and_table) with the fit
+    options `fit` and, where given, only `tasks`."""
+    from ladder import api
+    from ladder.spec.ladder import parse_target
+
+    return api.spec_and_table(
+        args.config,
+        getattr(args, "table", None),
+        split(args.fit_runs, "--fit-runs"),
+        [parse_target(text) for text in args.target],
+        tasks,
+        pairs(args.chance, "--chance"),
+        **{key: value for key, value in fit.items() if value is not None},
     )
 
 
@@ -184,9 +251,10 @@ def fraction(text: str) -> float:
 
 
 def pairs(items: Sequence[str], flag: str, kind: type = float) -> dict[str, Any]:
-    """NAME=VALUE pairs (repeatable flags) as a mapping; LadderError naming a bad one."""
+    """NAME=VALUE pairs (repeatable flags, each one or more comma-separated pairs) as a
+    mapping; LadderError naming a bad one."""
     out: dict[str, Any] = {}
-    for item in items:
+    for item in (part.strip() for text in items for part in text.split(",") if part.strip()):
         key, sep, value = item.partition("=")
         try:
             number = count(value) if kind is int else float(value)

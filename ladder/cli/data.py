@@ -42,7 +42,8 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="PREFIX=N",
-        help="N (parameters) of the runs whose name starts with PREFIX (repeatable)",
+        help="N (parameters) of the runs whose name starts with PREFIX (repeatable; "
+        "lm-eval, one model: default the results' model_num_parameters, embeddings included)",
     )
     imp.add_argument(
         "--checkpoints",

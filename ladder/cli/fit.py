@@ -8,17 +8,16 @@ from typing import Any
 from ladder import api
 from ladder.cli.common import (
     add_anchor,
-    add_config,
+    add_ladder_args,
     add_output,
     add_quiet,
     add_verb,
     fraction,
-    pairs,
+    ladder_spec,
     progress,
     split,
 )
-from ladder.errors import LadderError
-from ladder.spec.presets import PRESETS
+from ladder.spec.presets import FALLBACK, MIN_HELD_OUT, PRESETS
 
 
 def register(sub: Any) -> None:
@@ -31,7 +30,15 @@ def register(sub: Any) -> None:
         "per target and task: predicted accuracy, interval, actual, errors. Without a TABLE "
         "or --config: the bundled ladder of arXiv 2412.04403. Writes the fit (laws, "
         "bootstrap draws, predictions) as JSON to --output, by default to the user's data "
-        f"folder ({api.fits_home()}/<spec>.json); `ladder plot FIT.json` reads it back.",
+        f"folder ({api.fits_home()}/<spec>.json); `ladder plot FIT.json` reads it back. "
+        "What auto needs: its rollouts fit the smallest fit sizes and predict the larger runs, "
+        f"so it chooses among the candidates when they hold out at least {MIN_HELD_OUT} runs "
+        "(3 fit sizes with 2 or more runs at the largest, e.g. 3 sizes x 2 token multipliers; "
+        "or 2 fit sizes and 2 larger non-target runs in the table). With fewer it predicts "
+        f"with the mean of {' and '.join(FALLBACK)} and says so on its Method line; fit runs "
+        "of a single (N, D) are an error. Steps 1 and 2 use each run's last evaluations "
+        "and its checkpoints: a table of final checkpoints only fits, with a warning. A task "
+        "without accuracy predicts its task loss, fitted apart from the tasks with accuracy.",
         [
             "ladder fit",
             "ladder fit -c configs/olmo-paper.yaml -o report.json",
@@ -41,26 +48,9 @@ def register(sub: Any) -> None:
             "600M-2xC --target 7B=6.9e9,2e12 --chance piqa=0.5",
         ],
     )
-    fit.add_argument("table", nargs="?", help="an observation table (.parquet or .csv)")
-    add_config(fit)
-    fit.add_argument("--fit-runs", help="comma-separated runs to fit on (overrides the spec)")
-    fit.add_argument(
-        "--target",
-        action="append",
-        default=[],
-        metavar="NAME=N,D[,RUN]",
-        help="a model to predict: N parameters, D tokens, RUN holding its actual results "
-        "(repeatable; overrides the spec's targets)",
-    )
+    add_ladder_args(fit)
     fit.add_argument(
         "--tasks", help="comma-separated tasks, by name or display name in any case (default: all)"
-    )
-    fit.add_argument(
-        "--chance",
-        action="append",
-        default=[],
-        metavar="TASK=P",
-        help="chance accuracy of a table task (default 0.25; repeatable)",
     )
     fit.add_argument(
         "--method",
@@ -79,7 +69,7 @@ def register(sub: Any) -> None:
         "steps), steps (default: each run's last), peak; e.g. --schedule "
         "cosine:warmup=0.01,floor=0.1 --method multipower",
     )
-    fit.add_argument("--top-k", type=int, help="auto: how many candidates to average (3)")
+    fit.add_argument("--top-k", type=int, help="auto: how many candidates to average (5)")
     fit.add_argument(
         "--final-window", type=int, help="step 1: average each run's last K evaluations (5)"
     )
@@ -119,47 +109,14 @@ OPTION_FLAGS = (
 
 
 def fit_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The fit options given as flags (validated with the spec)."""
-    values = {key: getattr(args, key, None) for key in OPTION_FLAGS}
-    return {key: value for key, value in values.items() if value is not None}
-
-
-def spec_and_table(args: argparse.Namespace):
-    """The spec (a config, or a table with runs/targets from flags) and its table."""
-    from ladder.spec.ladder import parse_target
-
-    targets = [parse_target(text) for text in args.target]
-    if args.table is not None:
-        if args.config:
-            raise LadderError("give either a table or --config, not both")
-        if not args.fit_runs:
-            raise LadderError("--fit-runs is required with a table (the runs to fit the laws on)")
-        return api.table_spec(
-            args.table,
-            split(args.fit_runs, "--fit-runs"),
-            targets,
-            split(args.tasks, "--tasks") or None,
-            pairs(args.chance, "--chance"),
-            **fit_overrides(args),
-        )
-    if args.chance:
-        raise LadderError("--chance is for a plain table; a spec sets each task's chance")
-    spec = api.spec(args.config)
-    changes = fit_overrides(args)
-    if args.fit_runs:
-        changes["runs"] = split(args.fit_runs, "--fit-runs")
-    spec = spec.with_fit(**changes)
-    if targets:
-        spec = spec.replace(targets=targets)
-    if args.tasks:
-        spec = spec.with_tasks(split(args.tasks, "--tasks"))
-    return spec, api.table(spec)
+    """The fit options' flags (None: not given; validated with the spec)."""
+    return {key: getattr(args, key, None) for key in OPTION_FLAGS}
 
 
 def run(args: argparse.Namespace) -> int:
     from ladder.fits.report import format_text
 
-    spec, table = spec_and_table(args)
+    spec, table = ladder_spec(args, split(args.tasks, "--tasks") or None, **fit_overrides(args))
     fit = api.fit(spec, table, progress=progress(args))
     print(format_text(fit))
     path = api.save_fit(fit, args.output)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import Any
 
 from ladder import api
@@ -31,7 +33,10 @@ def register(sub: Any) -> None:
     )
     add_config(train)
     train.add_argument(
-        "--dry-run", action="store_true", help="print the plan (and write Slurm scripts) only"
+        "--dry-run",
+        action="store_true",
+        help="print the plan and the checks, train nothing; with the slurm launcher also write "
+        "each rung's job script (train.output/<rung>/job.sbatch) to read, submitting none",
     )
     train.add_argument("--launcher", choices=LAUNCHERS, help="override the spec's train.launcher")
     train.add_argument("--rungs", help="comma-separated rungs to train (default: all)")
@@ -59,6 +64,14 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(["checks:", *checks]))
     if result.corpus_tokens is not None:
         print(f"{spec.train.corpus[0]}: {result.corpus_tokens:,} tokens of the built-in corpus")
+    scripts = [Path(job.detail) for job in result.jobs if job.status == "written"]
+    if scripts:
+        folder = Path(os.path.commonpath([script.parent.parent for script in scripts]))
+        print(
+            f"wrote {len(scripts)} Slurm job scripts, one per rung, to {folder}/<rung>/"
+            f"{scripts[0].name} (nothing submitted; `ladder train` submits them)"
+        )
     for job in result.jobs:
-        print(f"{job.rung}: {job.status} {job.detail}".rstrip())
+        if job.status != "written":
+            print(f"{job.rung}: {job.status} {job.detail}".rstrip())
     return 0

@@ -40,13 +40,16 @@ def _lm_eval(paths: Sequence[str | Path], options: ImportOptions) -> pd.DataFram
             raise LadderError("give either a checkpoints side table or run/params/tokens")
         where = lm_eval.read_checkpoints(options.checkpoints)
     elif options.run and options.tokens is not None:
-        n = olmo_logs.params_for_run(options.run, dict(options.params))
+        if options.params:
+            n = olmo_logs.params_for_run(options.run, dict(options.params))
+        else:
+            n = lm_eval.reported_params(paths)
         where = lm_eval.Checkpoint(options.run, n, options.tokens, options.step)
     else:
         raise LadderError(
             "lm-eval results do not say N and D: pass a checkpoints side table (columns "
-            "model, revision, run, params, tokens, step) or, for one model, its run name, "
-            "params and tokens"
+            "model, revision, run, params, tokens, step) or, for one model, its run name and "
+            "tokens (and params where the results lack model_num_parameters)"
         )
     return lm_eval.import_results(paths, where, list(options.tasks) or None)
 

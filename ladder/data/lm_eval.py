@@ -55,6 +55,24 @@ def _load_json(path: Path) -> dict:
     return data
 
 
+def reported_params(paths: Sequence[str | Path]) -> int:
+    """N as lm-eval reports it (`config.model_num_parameters`: every parameter of the model,
+    its embeddings included), the same in every results file; LadderError when one lacks it."""
+    counts = {}
+    for path in paths:
+        count = (_load_json(Path(path)).get("config") or {}).get("model_num_parameters")
+        if not isinstance(count, int) or count <= 0:
+            raise LadderError(f"{path}: no config.model_num_parameters; give N with --params RUN=N")
+        counts[count] = path
+    if len(counts) > 1:
+        raise LadderError(
+            "the results files report different model_num_parameters ("
+            + ", ".join(f"{n} in {path}" for n, path in counts.items())
+            + "): one model's files only, or a --checkpoints side table"
+        )
+    return next(iter(counts))
+
+
 def model_of(results: Mapping, source: str = "results") -> tuple[str, str]:
     """The (pretrained, revision) a results file names in `config.model_args`."""
     args = (results.get("config") or {}).get("model_args")

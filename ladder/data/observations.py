@@ -13,6 +13,7 @@ annealed points).
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ladder.data.plausible import warn_implausible
 from ladder.errors import LadderError
 from ladder.files import TABLE_SUFFIXES, atomic_write, check_suffix, locked, read_table
 from ladder.runs.rates import RateSchedule
@@ -69,6 +71,7 @@ OPTIONAL = {
     "learning_rate": Column("the learning rate at this step", 0),
 }
 TEXT = ("run", "task")
+FRACTIONS = ("accuracy", "len_norm", "acc", "soft")
 LR_PHASES = (
     "warmup",
     "stable",
@@ -86,11 +89,13 @@ def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
     [0, 1]), zero tokens after step 0, an unknown loss unit, a task with task loss or accuracy
     on some rows but not others, or a duplicated (run, step, task) is an error.
     """
+    table = table.rename(columns=known_name)
     missing = [c for c in (*TEXT, *REQUIRED) if c not in table.columns]
     if missing:
         raise LadderError(
             f"{source}: missing column(s) {', '.join(missing)}; required: "
-            f"{', '.join((*TEXT, *REQUIRED))} and task_loss or accuracy"
+            f"{', '.join((*TEXT, *REQUIRED))} and task_loss or accuracy; found: "
+            f"{', '.join(map(str, table.columns))}"
         )
     if table.empty:
         raise LadderError(f"{source}: the table has no rows")
@@ -130,7 +135,9 @@ def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
         if column in REQUIRED:
             fail(values.isna(), column, "missing")
         fail(np.isinf(values), column, "not finite")
-        fail(rule.outside(values), column, rule.describe())
+        percent = column in FRACTIONS and values.max() <= 100
+        hint = "; a percentage? give fractions (25.6 -> 0.256)" if percent else ""
+        fail(rule.outside(values), column, rule.describe() + hint)
         if rule.whole:
             fail(values.notna() & (values != values.round()), column, "not a whole number")
             out[column] = values.astype("int64")
@@ -152,6 +159,13 @@ def validate(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
     return out.sort_values(["run", "task", "step"], kind="stable").reset_index(drop=True)
 
 
+def known_name(column: object) -> object:
+    """A column's name as the schema spells it when it differs only in case, surrounding
+    spaces, or spaces for underscores ("Task Loss" -> task_loss), else the name as given."""
+    name = str(column).strip().lower().replace(" ", "_")
+    return name if name in (*TEXT, *REQUIRED, *OPTIONAL, "loss_unit", "lr_phase") else column
+
+
 def _not_numeric(column: pd.Series) -> str | None:
     """What a column's type is when it cannot hold numbers (booleans, dates), else None."""
     types = pd.api.types
@@ -170,8 +184,11 @@ def concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def read(path: str | os.PathLike) -> pd.DataFrame:
-    """Read and validate an observation table from Parquet or (optionally compressed) CSV."""
-    return validate(read_table(path), source=str(path))
+    """Read and validate an observation table from Parquet or (optionally compressed) CSV;
+    what looks wrong but is valid (ladder.data.plausible) is warned of."""
+    table = validate(read_table(path), source=str(path))
+    warn_implausible(table, str(path))
+    return table
 
 
 def write(table: pd.DataFrame, path: str | os.PathLike) -> Path:
@@ -198,6 +215,27 @@ def require(table: pd.DataFrame, column: str, names: Sequence[str], what: str) -
             f"{what}: {column} {missing[0]!r} is not in the data "
             f"({column}s present: {', '.join(sorted(present))})"
         )
+
+
+def match_runs(table: pd.DataFrame, patterns: Sequence[str], what: str) -> list[str]:
+    """The runs the names or shell-style patterns (fnmatch: `*-1xC`, `190M-*`) select, in the
+    table's order, each once; LadderError naming `what` and a pattern that matches no run, or a
+    plain name the table lacks."""
+    present = list(dict.fromkeys(table["run"]))
+    runs: list[str] = []
+    for pattern in patterns:
+        if not any(char in pattern for char in "*?["):
+            require_runs(table, [pattern], what)
+            runs.append(pattern)
+            continue
+        matched = fnmatch.filter(present, pattern)
+        if not matched:
+            raise LadderError(
+                f"{what}: pattern {pattern!r} matches no run (runs present: "
+                f"{', '.join(sorted(present))})"
+            )
+        runs.extend(matched)
+    return list(dict.fromkeys(runs))
 
 
 def require_runs(table: pd.DataFrame, runs: Sequence[str], what: str) -> None:

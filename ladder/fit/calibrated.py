@@ -72,8 +72,9 @@ def members_of(
         chosen = [m for m in FALLBACK if m in runnable]
         if not chosen:
             raise LadderError(
-                "no rollout backtest could choose a method and the fallback cannot run here; "
-                "choose one with --method"
+                f"auto: the rollout backtests held out {len(held)} run(s) (a choice needs "
+                f"{MIN_HELD_OUT}: 3 fit sizes, or 2 and larger runs) and the fallback, "
+                f"{' and '.join(FALLBACK)}, cannot run among these candidates; choose with --method"
             )
     named = {"auto": chosen, "ensemble": runnable}
     members = {

@@ -29,6 +29,8 @@ Checks and thresholds:
 - window: a fit run with fewer evaluations than the final window averages (but more than
   one: a table of final checkpoints has one, which is said as "final only");
 - final only: step 2 fitted on one point per run (a table of final checkpoints);
+- loss only: a task without accuracy predicts its task loss (by step 1 alone, fitted apart
+  from the tasks with accuracy);
 - chance: a chance accuracy assumed (0.25) for a task of no known family.
 """
 
@@ -41,9 +43,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ladder.fit.calibrated import CHOOSING
 from ladder.fit.methods import step2_sigmoid
 from ladder.fits.distance import far_message, warning
-from ladder.fits.fit import LadderFit, TaskFit
+from ladder.fits.fit import TASK_LOSS, LadderFit, TaskFit
 from ladder.laws.flops import training_flops
 from ladder.laws.intervals import Conformal
 from ladder.laws.predictors import Ensemble, primary
@@ -56,6 +59,23 @@ NOISE_RATIO = 2.0
 ANCHOR_POINTS = 0.01  # without intervals: the ideal point moving a prediction this much
 TREND_P = 0.01  # a trend with compute at least this significant (one-sided Spearman test)
 SAME = 0.01  # two tokens-per-parameter ratios within 1% are the same
+
+
+def loss_only(fit: TaskFit, asked: str, mixed: bool) -> list[dict[str, Any]]:
+    """Why a task without accuracy is predicted otherwise than asked: its task loss, by a
+    method of step 1 alone (`asked` another), fitted apart from the tasks with accuracy
+    (`mixed`)."""
+    if fit.metric != TASK_LOSS or not (mixed or asked not in (*CHOOSING, fit.method)):
+        return []
+    apart = "; fitted apart from the tasks with accuracy" if mixed else ""
+    return [
+        warning(
+            fit.task.name,
+            "loss only",
+            f"the table has no accuracy for it: its task loss (bits per byte) is predicted, "
+            f"with {fit.method}{apart}",
+        )
+    ]
 
 
 def design(fit: TaskFit) -> list[dict[str, Any]]:
@@ -277,7 +297,10 @@ def diagnose(fit: LadderFit, noise: dict[str, float] | None = None) -> list[dict
     """Every warning of a fit (see the module docstring)."""
     noise = noise or (fit.selection.noise if fit.selection is not None else {})
     out = []
+    mixed = len({task_fit.metric for task_fit in fit.tasks.values()}) > 1
     for task_fit in fit.tasks.values():
+        asked = task_fit.task.method or fit.spec.fit.method
+        out += loss_only(task_fit, asked, mixed)
         out += design(task_fit) + laws(task_fit) + ceiling(task_fit, fit.spec) + chance(task_fit)
         out += calibration(task_fit)
         out += targets(task_fit, noise.get(task_fit.task.name))

@@ -23,6 +23,7 @@ from ladder.fit.noise import score_noise
 from ladder.fit.points import FeatureFrames, final_points, task_points
 from ladder.fits.fit import ACCURACY, TASK_LOSS, LadderFit, TaskFit
 from ladder.parallel import map_processes
+from ladder.runs.rungs import run_finals
 from ladder.spec.ladder import LadderSpec
 from ladder.spec.presets import PRESETS
 
@@ -38,6 +39,13 @@ def fit_ladder(
             require_runs(table, [target.run], f"target {target.name!r}")
     if not spec.tasks:
         raise LadderError("no tasks to fit")
+    require_runs(table, spec.fit_runs, "fit runs")
+    finals = run_finals(table).loc[list(spec.fit_runs)]
+    if finals.drop_duplicates().shape[0] < 2:
+        raise LadderError(
+            f"the fit runs ({', '.join(spec.fit_runs)}) are one (N, D): every method needs fit "
+            "runs of at least 2 sizes or token budgets (auto: see `ladder fit --help`)"
+        )
     opts = spec.fit
     known = {**PRESETS, **spec.methods}
     frames = FeatureFrames(table)
@@ -45,14 +53,26 @@ def fit_ladder(
         task_points(frames, task, "task_loss", spec.fit_runs, spec.step2_runs, opts)
         for task in spec.tasks
     ]
-    has_accuracy = all(p.has_accuracy for p in points)
-    metric = ACCURACY if has_accuracy else TASK_LOSS
-    selection = None
+    groups = {  # tasks with accuracy predict it; loss-only tasks their task loss, fitted apart
+        metric: [t for t, p in zip(spec.tasks, points, strict=True) if has == p.has_accuracy]
+        for metric, has in ((ACCURACY, True), (TASK_LOSS, False))
+    }
+    groups = {metric: group for metric, group in groups.items() if group}
+    selection, tasks, noise = None, {}, {}
     if opts.interval_strategy() == "conformal":
-        tasks, selection = fit_calibrated(frames, spec, known, progress, metric)
+        for metric, group in groups.items():
+            fitted, chosen = fit_calibrated(
+                frames, spec.replace(tasks=group), known, progress, metric
+            )
+            tasks.update(fitted)
+            noise.update(chosen.noise)
+            selection = selection or chosen  # the report's method: the first group's
     else:
-        # a loss-only table fits the paper's step 1 whatever the method
-        names = [(task.method or opts.method) if has_accuracy else "paper" for task in spec.tasks]
+        # a loss-only task fits the paper's step 1 whatever the method
+        names = [
+            (task.method or opts.method) if p.has_accuracy else "paper"
+            for task, p in zip(spec.tasks, points, strict=True)
+        ]
         for name in set(names):
             bootstrapped.check_method(name, known)
         jobs = [
@@ -63,16 +83,14 @@ def fit_ladder(
         ) as bar:
             fits = map_processes(bootstrapped.fit_task, jobs, workers, bar.update)
         tasks = {fit.task.name: fit for fit in fits}
+        for metric, group in groups.items():
+            noise.update(score_noise(table, group, spec.fit_runs, metric))
+    tasks = {task.name: tasks[task.name] for task in spec.tasks}
     for task_fit in tasks.values():
         predict_targets(task_fit, spec)
     if opts.target_checkpoints is not None:
         forecast_targets(tasks, spec, frames, progress)
     fit = LadderFit(spec=spec, tasks=tasks, selection=selection)
-    noise = (
-        selection.noise
-        if selection is not None
-        else score_noise(table, spec.tasks, spec.fit_runs, metric)
-    )
     fit.warnings = diagnose(fit, noise)
     return fit
 

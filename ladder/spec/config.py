@@ -137,6 +137,8 @@ def describe(exc: ValidationError, where: str, model: type[BaseModel] | None) ->
         return f"{key}: missing"
     message = error["msg"].removeprefix("Value error, ")
     given = error.get("input")
+    if getattr(given, "shape", None) == ():  # a numpy scalar: 1.5, not np.float64(1.5)
+        given = given.item()
     shown = "" if kind.startswith("value_error") or isinstance(given, dict) else f" (got {given!r})"
     return f"{key}: {message}{shown}"
 

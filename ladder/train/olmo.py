@@ -10,6 +10,7 @@ is DONE.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -24,6 +25,13 @@ from ladder.runs.folder import (
     write_rung,
 )
 from ladder.spec.train import TrainSpec
+
+# OLMo-core's warnings that say nothing about a ladder's run, silenced before it is imported:
+# its optional Transformer Engine kernels, and its Hugging Face export, which ladder never asks
+# for ("No checkpoint found, skipping HF conversion" once per rung)
+QUIET_LOGGERS = ("olmo_core.nn.attention.te_attn_api", "olmo_core.train.callbacks.hf_converter")
+for _name in QUIET_LOGGERS:
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 
 def check_corpus(train: TrainSpec) -> None:
