@@ -3,6 +3,7 @@ hand (separators, header case, percentages, N in millions, names that disagree),
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import warnings
@@ -148,11 +149,17 @@ def test_chance_takes_several_pairs_per_flag():
     assert {t.name: t.chance for t in spec.tasks} == {"arc_easy": 0.2, "hellaswag": 0.3}
 
 
-@pytest.mark.parametrize("verb", ["fit", "backtest", "train", "collect", "report", "import"])
+def _verbs() -> list[str]:
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return sorted(sub.choices)
+
+
+@pytest.mark.parametrize("verb", _verbs())
 def test_help_shows_no_empty_or_doubled_defaults(verb, capsys):
+    """Every verb's --help: no empty defaults, no default said twice, no unformatted %%."""
     assert main([verb, "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    for noise in ("(default: None)", "(default: [])", "(default: False)"):
+    for noise in ("(default: None)", "(default: [])", "(default: False)", "%%"):
         assert noise not in text
     assert not re.search(r"\(default[^)]*\) \(default", text)
 

@@ -6,8 +6,16 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ladder import api
-from ladder.cli.common import add_config, add_output, add_quiet, add_verb, count, progress
-from ladder.cli.fit import spec_and_table
+from ladder.cli.common import (
+    add_ladder_args,
+    add_output,
+    add_quiet,
+    add_verb,
+    count,
+    ladder_spec,
+    progress,
+    split,
+)
 
 if TYPE_CHECKING:
     from ladder.fit.forecast_runs import Forecast
@@ -21,8 +29,8 @@ def register(sub: Any) -> None:
         "Forecast one run (a spec target with a `checkpoints` run, or any table run) from its "
         "checkpoints so far and the ladder's whole curves: the learning-rate-aware law (arXiv "
         "2408.11029) fitted on the fit runs' curves sets the shape, the run's own recent "
-        "checkpoints its level; accuracy through step 2's sigmoid. 95%% intervals from "
-        "backtests (each fit run cut at 10, 25 and 50%% of its steps). The learning rates are "
+        "checkpoints its level; accuracy through step 2's sigmoid. 95% intervals from "
+        "backtests (each fit run cut at 10, 25 and 50% of its steps). The learning rates are "
         "the table's, else the spec's cosine schedule. Prints per task the forecast at the "
         "end (and at later checkpoints the table holds: their actual values beside).",
         [
@@ -32,9 +40,7 @@ def register(sub: Any) -> None:
             "ladder forecast runs.csv --fit-runs 150M-1xC,300M-1xC,600M-1xC --run 1B-1xC",
         ],
     )
-    forecast.add_argument("table", nargs="?", help="an observation table (.parquet or .csv)")
-    add_config(forecast)
-    forecast.add_argument("--fit-runs", help="comma-separated runs to fit on (overrides the spec)")
+    add_ladder_args(forecast)
     forecast.add_argument(
         "--run", required=True, help="the run to forecast: a spec target or a table run"
     )
@@ -59,17 +65,10 @@ def register(sub: Any) -> None:
     forecast.add_argument(
         "--tasks", help="comma-separated tasks, by name or display name in any case (default: all)"
     )
-    forecast.add_argument(
-        "--chance",
-        action="append",
-        default=[],
-        metavar="TASK=P",
-        help="chance accuracy of a table task (default 0.25; repeatable)",
-    )
     forecast.add_argument("--output-dir", metavar="DIR", help="write the forecast's figure here")
     add_output(forecast, "write the forecast here (JSON)")
     add_quiet(forecast)
-    forecast.set_defaults(func=run, target=[])
+    forecast.set_defaults(func=run)
 
 
 def _cell(predicted: float, lower: float, upper: float, digits: int) -> str:
@@ -109,7 +108,7 @@ def format_forecast(result: Forecast) -> str:
 def run(args: argparse.Namespace) -> int:
     from ladder.files import write_json
 
-    spec, table = spec_and_table(args)
+    spec, table = ladder_spec(args, split(args.tasks, "--tasks") or None)
     result = api.forecast(
         spec,
         args.run,
