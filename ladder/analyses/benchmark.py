@@ -30,10 +30,11 @@ from ladder.fit.methods import method
 from ladder.fit.points import FeatureFrames, task_points
 from ladder.fit.rollouts import score
 from ladder.fits.fit import ACCURACY, TASK_LOSS
+from ladder.fits.report import format_frame
 from ladder.laws.intervals import distance
 from ladder.spec.chance import items_of
-from ladder.spec.ladder import LadderSpec, Method
-from ladder.spec.presets import BASELINES, PRESETS
+from ladder.spec.ladder import LadderSpec
+from ladder.spec.presets import BASELINES, PRESETS, Method
 
 DEFAULT_METHODS = ("auto", *BASELINES)
 TOLERANCE = 1.1  # a method may lose to the best baseline on a ladder by this factor at most
@@ -224,3 +225,51 @@ def method_names(names: Sequence[str], known: Mapping[str, Method] = PRESETS) ->
     if not names:
         raise LadderError("no method to benchmark")
     return list(dict.fromkeys(names))
+
+
+BENCHMARK_FORMATS = {
+    "ladder": "",
+    "method": "",
+    "n": "d",
+    "mean_rel_error": ".2%",
+    "max_rel_error": ".2%",
+    "coverage": ".0%",
+    "mean_width": ".3g",
+    "target_noise": ".2%",
+    "vs_best_baseline": ".2f",
+    "beyond_noise": "",
+}
+OVERALL_FORMATS = {
+    "method": "",
+    "ladders": "d",
+    "mean_rel_error": ".2%",
+    "coverage": ".0%",
+    "worst_ladder_coverage": ".0%",
+    "max_vs_best_baseline": ".2f",
+    "beyond_noise": "d",
+}
+
+
+def format_benchmark(result: Benchmark) -> str:
+    """`ladder benchmark`'s tables: per ladder and method, then per method over the corpus,
+    and the methods that could not run on a ladder."""
+    lines = [
+        "Per ladder (relative errors of the targets' headline predictions; coverage of the "
+        "interval; width in points of accuracy, or in the loss's unit; target_noise: the "
+        "targets' own noise relative to their score; vs_best_baseline: the mean error over "
+        f"the best baseline's on that ladder; beyond_noise: above {TOLERANCE:g}x that by more "
+        "than the targets' noise; over the corpus, how many ladders are):",
+        format_frame(result.summary_table(), BENCHMARK_FORMATS),
+        "",
+        "Over the corpus (each ladder counts once in the mean error; coverage of every pair):",
+        format_frame(result.overall_table(), OVERALL_FORMATS),
+    ]
+    failed = [
+        f"  {r.name}: {name}: {why}"
+        for r in result.ladders
+        for name, why in r.failures.items()
+        if "cannot run on this table" not in why
+    ]
+    if failed:
+        lines += ["", "Could not run:", *failed]
+    return "\n".join(lines)

@@ -285,7 +285,7 @@ def run_compute_vs_error(args: argparse.Namespace) -> int:
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
-    from ladder.fits.report import format_benchmark
+    from ladder.analyses.benchmark import format_benchmark
 
     result = api.benchmark(
         split(args.ladders, "--ladders"), split(args.methods, "--methods"), progress=progress(args)

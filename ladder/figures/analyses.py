@@ -13,14 +13,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ladder.errors import LadderError
+from ladder.figures.legend import LegendEntries, finish
 from ladder.figures.plots import palette
 from ladder.figures.style import (
     NEUTRAL,
     PREDICTED_MARKER,
     Grid,
-    LegendEntries,
     figure_width,
-    finish,
     grid,
     log_x,
     multiplier_markers,

@@ -10,14 +10,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from ladder.figures.legend import LegendEntries, finish
 from ladder.figures.style import (
     ACTUAL_MARKER,
     EXTRAPOLATED,
     NEUTRAL,
     PREDICTED_MARKER,
-    LegendEntries,
     accuracy_y,
-    finish,
     grid,
     log_x,
     panel_titles,

@@ -23,15 +23,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ladder.errors import LadderError
+from ladder.figures.legend import LegendEntries, finish
 from ladder.figures.style import (
     EXTRAPOLATED,
     FITTED,
     NEUTRAL,
     STYLE,
-    LegendEntries,
     Palette,
     accuracy_y,
-    finish,
     grid,
     log_x,
     panel_titles,

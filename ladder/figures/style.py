@@ -1,5 +1,5 @@
 """The look every figure of ladder.figures.plots shares: the style file, the two widths of a paper,
-the panel grid, the marker convention and the grouped figure legend.
+the panel grid and the marker convention (the grouped figure legend: ladder.figures.legend).
 
 Marker convention, the same in every figure: colour = model size N, one map for every figure
 and every ladder (`size_color`: viridis on a fixed log scale of N, SIZE_RANGE); marker shape =
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import matplotlib
 import matplotlib.style
@@ -28,7 +28,6 @@ from matplotlib.collections import LineCollection
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.textpath import TextToPath
@@ -43,6 +42,9 @@ from ladder.runs.rungs import (
     size_label,
     standard_multiplier,
 )
+
+if TYPE_CHECKING:
+    from ladder.figures.legend import LegendEntries
 
 STYLE = Path(__file__).with_name("ladder.mplstyle")
 WIDTHS = {"page": 7.0, "column": 3.3}  # inches: a two-column paper's text width, one column
@@ -329,105 +331,3 @@ def predicted_handle(interval: bool) -> Artist:
     if not interval:
         return mark
     return ErrorbarContainer((mark, (), (LineCollection([], colors=NEUTRAL),)), has_yerr=True)
-
-
-@dataclass
-class LegendEntries:
-    """A figure legend's entries by group, in the order drawn, each label once per group."""
-
-    groups: dict[str, dict[str, tuple[int, Artist]]] = field(default_factory=dict)
-
-    def add(self, group: str, label: str, handle: Artist, rank: int = 0) -> None:
-        """Add an entry (or keep the one there); a group lists lower ranks first."""
-        self.groups.setdefault(group, {}).setdefault(label, (rank, handle))
-
-    def ordered(self) -> list[list[tuple[str, Artist | None]]]:
-        """Each group (sizes, multipliers, curves, targets, then any other) as its heading
-        (no handle) and its entries."""
-        order = sorted(self.groups, key=lambda g: GROUP_ORDER.index(g) if g in GROUP_ORDER else 9)
-        return [
-            [(title, None), *((label, h) for label, (_, h) in sorted(entries.items(), key=rank))]
-            for title, entries in ((g, self.groups[g]) for g in order)
-        ]
-
-    def draw(self, fig: Figure) -> tuple[Legend | None, int]:
-        """The legend below the panels, each group a bold heading over its entries (a long
-        group continues at the top of the next column), labels wider than a third of the
-        figure wrapped, in as few lines as fit the figure's width; returns it and its lines."""
-        if not self.groups:
-            return None, 0
-        fontsize = matplotlib.rcParams["legend.fontsize"]
-        rc = matplotlib.rcParams
-        handle = (rc["legend.handlelength"] + rc["legend.handletextpad"]) * fontsize
-        available = 0.95 * 72 * fig.get_figwidth()
-        widest = available / LEGEND_MIN_COLUMNS - handle
-        blocks = [
-            [(wrap(label, widest) if h is not None else label, h) for label, h in block]
-            for block in self.ordered()
-        ]
-
-        def entry_width(entry: tuple[str, Artist | None]) -> float:
-            weight = "bold" if entry[1] is None else "normal"
-            return handle + max(text_width(line, weight) for line in entry[0].split("\n"))
-
-        def lines(column: Sequence[tuple[str, Artist | None]]) -> int:
-            return sum(label.count("\n") + 1 for label, _ in column)
-
-        spacing = rc["legend.columnspacing"] * fontsize
-        for rows in range(2, sum(len(b) for b in blocks) + 1):
-            columns = pack(blocks, rows)
-            widths = [max(entry_width(e) for e in column) for column in columns]
-            if sum(widths) + spacing * (len(columns) - 1) <= available:
-                break
-        rows = max(len(column) for column in columns)
-        blank = (("", Line2D([], [], ls="none")),)
-        cells = [entry for column in columns for entry in [*column, *blank * (rows - len(column))]]
-        handles = [h if h is not None else Line2D([], [], ls="none") for _, h in cells]
-        legend = fig.legend(
-            handles, [label for label, _ in cells], loc="outside lower center", ncols=len(columns)
-        )
-        for text, (_, h) in zip(legend.get_texts(), cells, strict=True):
-            if h is None:
-                text.set_fontweight("bold")
-        height = max(
-            sum(
-                max(lines(column[i : i + 1]) for column in columns if i < len(column))
-                for i in range(rows)
-            ),
-            0,
-        )
-        return legend, height
-
-
-def rank(entry: tuple[str, tuple[int, Artist]]) -> int:
-    return entry[1][0]
-
-
-def pack(blocks: Sequence[Sequence[Any]], rows: int) -> list[list[Any]]:
-    """Blocks (a heading and its entries) into columns of at most `rows`, in order: a block
-    starts under the one before it where its heading and one entry fit, and one longer than
-    the room left continues at the top of the next column."""
-    columns: list[list[Any]] = []
-    for block in blocks:
-        if not columns or len(columns[-1]) + min(len(block), 2) > rows:
-            columns.append([])
-        for entry in block:
-            if len(columns[-1]) == rows:
-                columns.append([])
-            columns[-1].append(entry)
-    return columns
-
-
-def finish(layout: Grid, legend: LegendEntries, title: str) -> Figure:
-    """The figure with its bold title above and the legend below, grown to hold both."""
-    fig = layout.fig
-    rc = matplotlib.rcParams
-    size = rc["figure.titlesize"]
-    text = wrap(title, 0.95 * 72 * fig.get_figwidth(), rc["figure.titleweight"], size)
-    fig.suptitle(text)
-    drawn, rows = legend.draw(fig)  # rows: lines of text
-    line = rc["legend.fontsize"] * (1.2 + rc["legend.labelspacing"]) / 72
-    titles = (1.2 * (text.count("\n") + 1) + 0.8) * size / 72
-    notes = layout.rows * layout.extra_title_lines * 1.2 * rc["axes.titlesize"] / 72
-    fig.set_figheight(layout.body + notes + titles + rows * line + (0.1 if drawn else 0))
-    return fig

@@ -22,7 +22,8 @@ from ladder.laws.bootstrap import checkpoint_weights, run_counts
 from ladder.laws.intervals import Bootstrap
 from ladder.laws.power import PowerLaw
 from ladder.laws.predictors import Chained, ComputeLaw, single_step_baseline
-from ladder.spec.ladder import LadderSpec, Method
+from ladder.spec.ladder import LadderSpec
+from ladder.spec.presets import Method
 
 MIN_CONVERGED = 0.5
 STEP1_FORMS = ("nd", "flops")

@@ -27,8 +27,8 @@ from ladder.fits.fit import ACCURACY, TaskFit
 from ladder.fits.selection import Selection
 from ladder.laws.predictors import Ensemble
 from ladder.parallel import map_processes
-from ladder.spec.ladder import LadderSpec, Method
-from ladder.spec.presets import CANDIDATES, FALLBACK, MIN_HELD_OUT
+from ladder.spec.ladder import LadderSpec
+from ladder.spec.presets import CANDIDATES, FALLBACK, MIN_HELD_OUT, Method
 
 CHOOSING = ("auto", "ensemble")
 

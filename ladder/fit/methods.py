@@ -37,8 +37,8 @@ from ladder.laws.power import PowerLaw
 from ladder.laws.predictors import Chained, ComputeLaw, DirectAccuracy, EndOfRun
 from ladder.laws.shared import SharedPowerLaw
 from ladder.laws.sigmoid import Sigmoid
-from ladder.spec.ladder import FitOptions, Method
-from ladder.spec.presets import PRESETS, SOFT_LOG, TASK_LOSS
+from ladder.spec.ladder import FitOptions
+from ladder.spec.presets import PRESETS, SOFT_LOG, TASK_LOSS, Method
 
 CURVE_LAWS = {"lr": LRPowerLaw, "multipower": MultiPowerLaw}  # step 1 over whole loss curves
 

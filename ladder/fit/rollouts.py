@@ -35,8 +35,8 @@ from ladder.fits.selection import add_errors, ranking_error
 from ladder.laws.intervals import distance
 from ladder.parallel import map_processes
 from ladder.runs.rungs import run_finals
-from ladder.spec.ladder import LadderSpec, Method
-from ladder.spec.presets import PRESETS
+from ladder.spec.ladder import LadderSpec
+from ladder.spec.presets import PRESETS, Method
 
 SCORE_COLUMNS = [
     "method",

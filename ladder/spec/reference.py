@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from ladder.spec.ladder import FitOptions, LadderSpec, Method, TargetSpec, TaskSpec
+from ladder.spec.ladder import FitOptions, LadderSpec, TargetSpec, TaskSpec
+from ladder.spec.presets import Method
 from ladder.spec.train import EvalSpec, Size, SlurmSpec, TokenizerSpec, TrainSpec, WSDSSpec
 
 SECTIONS: tuple[tuple[str, type[BaseModel], str], ...] = (
