@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from ladder import __version__
 from ladder.cli import analyses, collect, data, fit, predict, proxy, proxy_tuning, train
-from ladder.cli.common import HelpFormatter, Parser, check_output_apart, wrap
+from ladder.cli.common import HelpFormatter, Parser, check_output_apart, check_outputs, wrap
 from ladder.errors import LadderError
 from ladder.spec.config import ValidationError, describe
 
@@ -90,6 +90,7 @@ def run_verb(args: argparse.Namespace) -> int:
     """The verb's exit code: 0, 2 for bad input (one line), 130 interrupted, 1 a bug."""
     try:
         check_output_apart(args)
+        check_outputs(args)
         return args.func(args)
     except (LadderError, ValidationError) as exc:  # ValidationError: a spec built in Python
         message = exc if isinstance(exc, LadderError) else describe(exc, "spec", None)

@@ -54,23 +54,28 @@ def read_documents(paths: Sequence[Path], field: str = "text") -> Iterator[str]:
     for path in paths:
         if not path.is_file():
             raise LadderError(f"{path}: no such file")
-        if path.suffix in (".jsonl", ".json"):
-            with path.open(encoding="utf-8") as handle:
-                for number, line in enumerate(handle, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError:
-                        raise LadderError(f"{path}:{number}: not a JSON object") from None
-                    if not isinstance(record, dict) or not isinstance(record.get(field), str):
-                        raise LadderError(f"{path}:{number}: no string field {field!r}")
-                    yield record[field]
-        else:
+        try:
+            if path.suffix in (".jsonl", ".json"):
+                yield from _json_lines(path, field)
+            else:
+                yield path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise LadderError(f"{path}: not UTF-8 text") from None
+
+
+def _json_lines(path: Path, field: str) -> Iterator[str]:
+    """The `field` of each line of a JSON Lines file (UTF-8, a byte-order mark allowed)."""
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
             try:
-                yield path.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                raise LadderError(f"{path}: not UTF-8 text") from None
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                raise LadderError(f"{path}:{number}: not a JSON object") from None
+            if not isinstance(record, dict) or not isinstance(record.get(field), str):
+                raise LadderError(f"{path}:{number}: no string field {field!r}")
+            yield record[field]
 
 
 def tokenize(

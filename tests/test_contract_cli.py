@@ -1,0 +1,227 @@
+"""The error contract, generated: every verb of the parser, each file it reads given in every
+malformed form (a byte-order mark, UTF-16, Latin-1, CRLF line ends, semicolons or tabs for
+commas, empty, a folder, a symlink loop, missing) and each path it writes given as a path that
+cannot or can hardly be written (a folder, a symlink loop, under a file, in a read-only or a
+missing folder). Each run either succeeds or says one line `error: ...` with exit code 2 and
+changes nothing; never a traceback or an internal error. A verb added to the parser without a
+line in INVOCATIONS fails `test_every_verb_has_an_invocation`."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from ladder.cli import build_parser, main
+
+FIT_RUNS = "190M-1xC,190M-2xC,190M-5xC,190M-10xC,370M-1xC,370M-2xC,370M-5xC"
+RUNS = f"{FIT_RUNS},370M-10xC"
+FAST = ["--method", "paper", "--bootstrap", "0"]
+LM_EVAL = ROOT / "tests" / "data" / "lm-eval"
+RESULTS = next(LM_EVAL.glob("results_*.json")).name
+
+# Each verb's invocations on small valid inputs: IN:<kind> is a file (or folder) it reads,
+# OUT:<name> a file it writes, DIR:<name> a folder it writes into.
+INVOCATIONS: dict[str, list[list[str]]] = {
+    "fit": [
+        ["IN:table", "--fit-runs", RUNS, *FAST, "-q", "-o", "OUT:fit.json"],
+        ["-c", "IN:spec", "-q", "-o", "OUT:fit.json"],
+    ],
+    "predict": [["IN:fit", "--params", "1e9", "--tokens", "1e11", "-o", "OUT:p.csv"]],
+    "compare": [["IN:fit", "IN:fit", "-q", "-o", "OUT:c.json"]],
+    "plot": [["IN:fit", "--formats", "png", "--output-dir", "DIR:plots", "-q"]],
+    "noise": [["-c", "IN:spec", "--last-n", "2", "-o", "OUT:noise.json", "-q"]],
+    "backtest": [["-c", "IN:spec", "--hold-out", "370M-5xC", "-o", "OUT:b.json", "-q"]],
+    "compute-vs-error": [["-c", "IN:spec", "--formats", "png", "--output-dir", "DIR:cve", "-q"]],
+    "benchmark": [
+        ["--ladders", "IN:spec", "--methods", "paper", "-o", "OUT:b.json", "-q"],
+    ],
+    "report": [["IN:fit", "-c", "IN:spec", "--formats", "png", "--output-dir", "DIR:r", "-q"]],
+    "train": [["-c", "IN:spec", "--dry-run", "--output-dir", "DIR:runs", "-q"]],
+    "collect": [["-c", "IN:spec", "--tasks", "arc_easy_rc_0shot", "-o", "OUT:c.parquet", "-q"]],
+    "import": [
+        ["csv", "IN:table", "-o", "OUT:t.parquet"],
+        ["olmo-logs", "IN:log", "--params", "190M=190354176", "-o", "OUT:t.csv"],
+        ["lm-eval", "IN:results", "--checkpoints", "IN:checkpoints", "-o", "OUT:t.csv"],
+    ],
+    "prepare-data": [["IN:docs", "-o", "OUT:tokens.npy", "-q"]],
+    "proxy evaluate": [["IN:records", "-c", "IN:proxy", "--seeds", "1", "-o", "OUT:e.json", "-q"]],
+    "proxy fit": [["IN:records", "-c", "IN:proxy", "-o", "OUT:model.json"]],
+    "proxy predict": [["IN:model", "IN:records", "-o", "OUT:p.csv"]],
+    "proxy ladder": [["-c", "IN:spec", "--regressor", "poly2", "-o", "OUT:l.json", "-q"]],
+    "tune": [["-c", "IN:spec", "d8", "IN:docs", "--output-dir", "DIR:tuned", "-q"]],
+    "proxy-tune generate": [["-c", "IN:spec", "--base", "d8", "Question:"]],
+    "proxy-tune score": [["-c", "IN:spec", "--base", "d8", "-o", "OUT:s.csv", "-q"]],
+    "proxy-tune study": [["-c", "IN:spec", "--output-dir", "DIR:study", "-q"]],
+}
+
+
+def verbs() -> list[str]:
+    """Every verb of the parser (subcommands of subcommands by both names), aliases once."""
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> list[str]:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            return [prefix]
+        seen: set[int] = set()
+        out = []
+        for name, child in subs[0].choices.items():
+            if id(child) not in seen:
+                seen.add(id(child))
+                out += walk(child, f"{prefix} {name}".strip())
+        return out
+
+    return walk(build_parser(), "")
+
+
+def test_every_verb_has_an_invocation():
+    assert sorted(verbs()) == sorted(INVOCATIONS)
+
+
+def _valid(folder: Path, table: pd.DataFrame) -> dict[str, Path]:
+    """A valid file of each kind in `folder`: a small observation table and its spec, its fit,
+    an OLMo log, lm-eval results with their side table, documents, proxy records, spec and model."""
+    folder.mkdir(exist_ok=True)
+    files = {"table": folder / "t.csv", "spec": folder / "s.yaml", "fit": folder / "fit.json"}
+    part = table[(table["task"] == "hellaswag_val_rc_5shot") & table["run"].isin(RUNS.split(","))]
+    part.groupby("run").tail(8).to_csv(files["table"], index=False)
+    files["spec"].write_text(
+        "name: cafe\ndescription: un petit café\ndata: t.csv\n"
+        f"fit: {{runs: [{FIT_RUNS}], method: paper, bootstrap: 0}}\n"
+        "targets: [{name: big, params: 370e6, tokens: 7.4e10, run: 370M-10xC}]\n"
+        "tasks: [{name: hellaswag, display: HellaSwag, source: hellaswag_val_rc_5shot}]\n",
+        encoding="utf-8",
+    )
+    assert main(["fit", "-c", str(files["spec"]), "-q", "-o", str(files["fit"])]) == 0
+    files["log"] = folder / "190M-1xC.csv"
+    shutil.copy(ROOT / "tests" / "data" / "olmo-logs" / "190M-1xC.csv", files["log"])
+    files["results"] = folder / RESULTS
+    for path in LM_EVAL.glob("*_*.json*"):
+        shutil.copy(path, folder / path.name)
+    files["checkpoints"] = folder / "checkpoints.csv"
+    files["checkpoints"].write_text("model,run,params,tokens,step\ntiny,tiny,20640,1000000,7\n")
+    files["docs"] = folder / "docs.jsonl"
+    files["docs"].write_text('{"text": "Un café, s\'il vous plaît."}\n' * 20, encoding="utf-8")
+    files["records"] = folder / "records.csv"
+    rows = [f"{i},{3 * i + i % 2},{'ab'[i % 2]},é{i % 3}\n" for i in range(24)]
+    files["records"].write_text("proxy,y,group,note\n" + "".join(rows), encoding="utf-8")
+    files["proxy"] = folder / "proxy.yaml"
+    files["proxy"].write_text(
+        "# café\ntarget: y\nproxies: [proxy]\nfeatures: []\nregressors: [poly2]\ngrid: fast\n"
+    )
+    files["model"] = folder / "model.json"
+    args = ["proxy", "fit", str(files["records"]), "-c", str(files["proxy"])]
+    assert main([*args, "-o", str(files["model"])]) == 0
+    return files
+
+
+@pytest.fixture(scope="module")
+def valid(tmp_path_factory, paper_table) -> dict[str, Path]:
+    return _valid(tmp_path_factory.mktemp("valid"), paper_table)
+
+
+def _recode(text: str, how: str) -> bytes:
+    return {
+        "a byte-order mark": lambda: b"\xef\xbb\xbf" + text.encode(),
+        "UTF-16": lambda: text.encode("utf-16"),
+        "Latin-1": lambda: text.encode("latin-1", errors="replace"),
+        "CRLF line ends": lambda: text.replace("\n", "\r\n").encode(),
+        "semicolons": lambda: text.replace(",", ";").encode(),
+        "tabs": lambda: text.replace(",", "\t").encode(),
+        "empty": lambda: b"",
+    }[how]()
+
+
+RECODINGS = ("a byte-order mark", "UTF-16", "Latin-1", "CRLF line ends", "semicolons", "tabs")
+INPUTS = (*RECODINGS, "empty", "a folder", "a symlink loop", "missing")
+OUTPUTS = ("a folder", "a symlink loop", "under a file", "in a read-only folder", "in a new folder")
+
+
+def _bad_input(valid: Path, how: str, folder: Path) -> Path:
+    """`valid`'s file made bad in `how` (one of INPUTS), under its own name in `folder`; a
+    folder (lm-eval results) keeps its companions."""
+    folder.mkdir()
+    for companion in valid.parent.glob("samples_*"):
+        shutil.copy(companion, folder / companion.name)
+    path = folder / valid.name
+    if how in RECODINGS:
+        path.write_bytes(_recode(valid.read_text(encoding="utf-8"), how))
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "a folder":
+        path.mkdir()
+    elif how == "a symlink loop":
+        path.symlink_to(folder / "loop")
+        (folder / "loop").symlink_to(path)
+    return path
+
+
+def _bad_output(name: str, how: str, folder: Path) -> Path:
+    """A path `name` to write that is bad in `how` (one of OUTPUTS) under `folder`."""
+    folder.mkdir()
+    path = folder / name
+    if how == "a folder":
+        path.mkdir()
+    elif how == "a symlink loop":
+        path.symlink_to(folder / "loop")
+        (folder / "loop").symlink_to(path)
+    elif how == "under a file":
+        (folder / "file").write_text("x\n")
+        path = folder / "file" / name
+    elif how == "in a read-only folder":
+        (folder / "ro").mkdir(mode=0o555)
+        path = folder / "ro" / name
+    else:
+        path = folder / "new" / "deeper" / name
+    return path
+
+
+def _cases() -> list[tuple[str, int, int, str]]:
+    """(verb, invocation, slot, how): every slot of every invocation, every bad form."""
+    out = []
+    for verb, invocations in INVOCATIONS.items():
+        for i, args in enumerate(invocations):
+            for slot, arg in enumerate(args):
+                forms = INPUTS if arg.startswith("IN:") else OUTPUTS
+                if arg.startswith(("IN:", "OUT:", "DIR:")):
+                    out += [(verb, i, slot, how) for how in forms]
+    return out
+
+
+def _snapshot(folder: Path) -> dict[Path, bytes | None]:
+    return {
+        path: path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        for path in folder.rglob("*")
+    }
+
+
+@pytest.mark.parametrize(("verb", "invocation", "slot", "how"), _cases())
+def test_a_bad_path_is_one_line_or_works(valid, tmp_path, capsys, verb, invocation, slot, how):
+    template = INVOCATIONS[verb][invocation]
+    args = []
+    for i, arg in enumerate(template):
+        kind, _, name = arg.partition(":")
+        if i == slot and kind == "IN":
+            arg = str(_bad_input(valid[name], how, tmp_path / "bad"))
+        elif i == slot:
+            arg = str(_bad_output(name, how, tmp_path / "bad"))
+        elif kind == "IN":
+            arg = str(valid[name])
+        elif kind in ("OUT", "DIR"):
+            arg = str(tmp_path / "out" / name)
+        args.append(arg)
+    before = _snapshot(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a raw Python warning would be an internal error (1)
+        code = main([*verb.split(), *args])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert code in (0, 2), err
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1 and ": error: " in err, err
+        assert _snapshot(tmp_path) == before, err
