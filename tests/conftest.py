@@ -32,6 +32,27 @@ MULTIPLIERS = np.array([1, 2, 5, 10])  # and its D / 20 N
 TARGET = np.array([[13e9, 5e12]])  # where the synthetic laws are extrapolated to
 
 
+SMALL_FIT_RUNS = "190M-1xC,190M-2xC,190M-5xC,190M-10xC,370M-1xC,370M-2xC,370M-5xC"
+
+
+def write_small_ladder(folder: Path, table) -> Path:
+    """A one-task ladder spec `small.yaml` in `folder` over t.csv (HellaSwag, the last 8
+    checkpoints of 8 runs of the bundled table: 7 fit runs and a target), fitted by the paper's
+    method without a bootstrap (a second); the description has a non-ASCII letter."""
+    runs = [*SMALL_FIT_RUNS.split(","), "370M-10xC"]
+    part = table[(table["task"] == "hellaswag_val_rc_5shot") & table["run"].isin(runs)]
+    part.groupby("run").tail(8).to_csv(folder / "t.csv", index=False)
+    spec = folder / "small.yaml"
+    spec.write_text(
+        "name: small\ndescription: un petit café\ndata: t.csv\n"
+        f"fit: {{runs: [{SMALL_FIT_RUNS}], method: paper, bootstrap: 0}}\n"
+        "targets: [{name: big, params: 370e6, tokens: 7.4e10, run: 370M-10xC}]\n"
+        "tasks: [{name: hellaswag, display: HellaSwag, source: hellaswag_val_rc_5shot}]\n",
+        encoding="utf-8",
+    )
+    return spec
+
+
 def ladder_grid() -> np.ndarray:
     """Rows of (N, D) of the synthetic ladder: every size at every multiplier."""
     n, m = np.meshgrid(SIZES, MULTIPLIERS, indexing="ij")

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SMALL_FIT_RUNS, write_small_ladder
 
 from ladder.cli import build_parser, main
 
-FIT_RUNS = "190M-1xC,190M-2xC,190M-5xC,190M-10xC,370M-1xC,370M-2xC,370M-5xC"
-RUNS = f"{FIT_RUNS},370M-10xC"
+RUNS = f"{SMALL_FIT_RUNS},370M-10xC"
 FAST = ["--method", "paper", "--bootstrap", "0"]
 LM_EVAL = ROOT / "tests" / "data" / "lm-eval"
 RESULTS = next(LM_EVAL.glob("results_*.json")).name
@@ -87,16 +86,8 @@ def _valid(folder: Path, table: pd.DataFrame) -> dict[str, Path]:
     """A valid file of each kind in `folder`: a small observation table and its spec, its fit,
     an OLMo log, lm-eval results with their side table, documents, proxy records, spec and model."""
     folder.mkdir(exist_ok=True)
-    files = {"table": folder / "t.csv", "spec": folder / "s.yaml", "fit": folder / "fit.json"}
-    part = table[(table["task"] == "hellaswag_val_rc_5shot") & table["run"].isin(RUNS.split(","))]
-    part.groupby("run").tail(8).to_csv(files["table"], index=False)
-    files["spec"].write_text(
-        "name: cafe\ndescription: un petit café\ndata: t.csv\n"
-        f"fit: {{runs: [{FIT_RUNS}], method: paper, bootstrap: 0}}\n"
-        "targets: [{name: big, params: 370e6, tokens: 7.4e10, run: 370M-10xC}]\n"
-        "tasks: [{name: hellaswag, display: HellaSwag, source: hellaswag_val_rc_5shot}]\n",
-        encoding="utf-8",
-    )
+    spec = write_small_ladder(folder, table)
+    files = {"table": folder / "t.csv", "spec": spec, "fit": folder / "fit.json"}
     assert main(["fit", "-c", str(files["spec"]), "-q", "-o", str(files["fit"])]) == 0
     files["log"] = folder / "190M-1xC.csv"
     shutil.copy(ROOT / "tests" / "data" / "olmo-logs" / "190M-1xC.csv", files["log"])
@@ -104,7 +95,9 @@ def _valid(folder: Path, table: pd.DataFrame) -> dict[str, Path]:
     for path in LM_EVAL.glob("*_*.json*"):
         shutil.copy(path, folder / path.name)
     files["checkpoints"] = folder / "checkpoints.csv"
-    files["checkpoints"].write_text("model,run,params,tokens,step\ntiny,tiny,20640,1000000,7\n")
+    files["checkpoints"].write_text(
+        "model,revision,run,params,tokens,step\n/tmp/lm-eval-sample/model,step0,tiny,20640,1e6,7\n"
+    )
     files["docs"] = folder / "docs.jsonl"
     files["docs"].write_text('{"text": "Un café, s\'il vous plaît."}\n' * 20, encoding="utf-8")
     files["records"] = folder / "records.csv"
@@ -143,11 +136,12 @@ OUTPUTS = ("a folder", "a symlink loop", "under a file", "in a read-only folder"
 
 
 def _bad_input(valid: Path, how: str, folder: Path) -> Path:
-    """`valid`'s file made bad in `how` (one of INPUTS), under its own name in `folder`; a
-    folder (lm-eval results) keeps its companions."""
+    """`valid`'s file made bad in `how` (one of INPUTS), under its own name in `folder`, beside
+    copies of its companions (a spec's table, lm-eval's samples)."""
     folder.mkdir()
-    for companion in valid.parent.glob("samples_*"):
-        shutil.copy(companion, folder / companion.name)
+    for companion in valid.parent.iterdir():
+        if companion.is_file() and companion != valid:
+            shutil.copy(companion, folder / companion.name)
     path = folder / valid.name
     if how in RECODINGS:
         path.write_bytes(_recode(valid.read_text(encoding="utf-8"), how))
@@ -200,28 +194,53 @@ def _snapshot(folder: Path) -> dict[Path, bytes | None]:
     }
 
 
-@pytest.mark.parametrize(("verb", "invocation", "slot", "how"), _cases())
-def test_a_bad_path_is_one_line_or_works(valid, tmp_path, capsys, verb, invocation, slot, how):
-    template = INVOCATIONS[verb][invocation]
+def _run(valid, folder: Path, capsys, verb: str, invocation: int, slot: int, how: str):
+    """Run a verb's invocation with the path at `slot` made bad in `how` (in folder/bad, the
+    other outputs in folder/out); (exit code, stderr, whether folder is as it was)."""
     args = []
-    for i, arg in enumerate(template):
+    for i, arg in enumerate(INVOCATIONS[verb][invocation]):
         kind, _, name = arg.partition(":")
         if i == slot and kind == "IN":
-            arg = str(_bad_input(valid[name], how, tmp_path / "bad"))
+            arg = str(_bad_input(valid[name], how, folder / "bad"))
         elif i == slot:
-            arg = str(_bad_output(name, how, tmp_path / "bad"))
+            arg = str(_bad_output(name, how, folder / "bad"))
         elif kind == "IN":
             arg = str(valid[name])
         elif kind in ("OUT", "DIR"):
-            arg = str(tmp_path / "out" / name)
+            arg = str(folder / "out" / name)
         args.append(arg)
-    before = _snapshot(tmp_path)
+    before = _snapshot(folder)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a raw Python warning would be an internal error (1)
         code = main([*verb.split(), *args])
-    err = capsys.readouterr().err
+    return code, capsys.readouterr().err, _snapshot(folder) == before
+
+
+@pytest.mark.parametrize(("verb", "invocation", "slot", "how"), _cases())
+def test_a_bad_path_is_one_line_or_works(valid, tmp_path, capsys, verb, invocation, slot, how):
+    code, err, unchanged = _run(valid, tmp_path, capsys, verb, invocation, slot, how)
     assert "Traceback" not in err and "internal error" not in err, err
     assert code in (0, 2), err
     if code == 2:
         assert len(err.strip().splitlines()) == 1 and ": error: " in err, err
-        assert _snapshot(tmp_path) == before, err
+        assert unchanged, err
+
+
+@pytest.mark.parametrize("how", ["a byte-order mark", "CRLF line ends"])
+@pytest.mark.parametrize(
+    ("verb", "invocation", "slot"),
+    [
+        ("fit", 0, 0),  # an observation table
+        ("fit", 1, 1),  # a ladder spec
+        ("predict", 0, 0),  # a fit document
+        ("import", 1, 1),  # an OLMo log
+        ("import", 2, 3),  # lm-eval's side table
+        ("prepare-data", 0, 0),  # JSON Lines documents
+        ("proxy fit", 0, 0),  # proxy records
+        ("proxy fit", 0, 2),  # a proxy spec
+        ("proxy predict", 0, 0),  # a proxy model
+    ],
+)
+def test_a_byte_order_mark_or_crlf_is_read(valid, tmp_path, capsys, verb, invocation, slot, how):
+    code, err, _ = _run(valid, tmp_path, capsys, verb, invocation, slot, how)
+    assert code == 0 and not err, err

@@ -22,6 +22,7 @@ from ladder.api import fits_home, load_fit
 from ladder.cli import main
 from ladder.data import observations
 from ladder.errors import LadderError
+from ladder.files import read_json, write_json
 from ladder.spec.ladder import parse_spec
 
 TABLE = str(ROOT / "data" / "olmo-ladder.parquet")
@@ -44,6 +45,7 @@ def _files(tmp):
     columns = "run,params,tokens,step,task,task_loss\n"
     (tmp / "zero-tokens.csv").write_text(columns + "r,1,0,5,t,1\n")
     (tmp / "zero-loss.csv").write_text(columns + "r,1,1,1,t,0\n")
+    (tmp / "twice.csv").write_text(columns.replace("step", "task_loss") + "r,1,1,1,t,1\n")
     (tmp / "step-0.csv").write_text(columns + "a,1e6,0,0,t,2\nb,2e6,0,0,t,1.5\n")
     frame = pd.read_csv(tmp / "t.csv").assign(tokens=pd.to_datetime(["2026-01-01"]))
     frame.to_parquet(tmp / "dates.parquet")
@@ -112,6 +114,10 @@ CASES = {
     "fit runs at D = 0": (
         ["fit", "{tmp}/step-0.csv", "--fit-runs", "a,b", "--method", "paper", "--bootstrap", "0"],
         "fit run 'a' ends at D = 0 tokens",
+    ),
+    "a column named twice": (
+        ["fit", "{tmp}/twice.csv", "--fit-runs", "r"],
+        "twice.csv: column(s) 'task_loss' named twice",
     ),
     "tokens stored as dates": (
         ["fit", "{tmp}/dates.parquet", "--fit-runs", "r"],
@@ -359,6 +365,31 @@ def test_an_import_killed_while_writing_leaves_the_previous_table(tmp_path, poin
     assert out.read_bytes() == before
     assert observations.read(out)["run"].tolist() == ["old"]
     assert list(tmp_path.glob(".t.parquet.*.tmp"))
+    assert main(["import", "csv", str(tmp_path / "new.csv"), "-o", str(out)]) == 0
+    assert sorted(observations.read(out)["run"]) == ["new", "old"]
+    assert not list(tmp_path.glob(".t.parquet.*.tmp"))  # the dead import's temporary is gone
+
+
+def test_a_write_removes_dead_writers_temporaries_only(tmp_path):
+    """Temporaries of a killed write (its pid gone) go; a living writer's, another file's and
+    files not named as temporaries stay."""
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    names = {
+        f".fit.json.a1b2c3d4.{dead}.tmp": False,
+        f".fit.json.e5f6g7h8.{os.getpid()}.tmp": True,
+        f".other.json.a1b2c3d4.{dead}.tmp": True,
+        "fit.json.tmp": True,
+    }
+    for name in names:
+        (tmp_path / name).write_text("partial")
+    write_json(tmp_path / "fit.json", {"a": 1})
+    assert {name: (tmp_path / name).exists() for name in names} == names
+    assert read_json(tmp_path / "fit.json") == {"a": 1}
 
 
 def test_two_fits_writing_one_output_leave_one_complete_file(tmp_path):
