@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, write_small_ladder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -368,6 +368,31 @@ def test_an_import_killed_while_writing_leaves_the_previous_table(tmp_path, poin
     assert main(["import", "csv", str(tmp_path / "new.csv"), "-o", str(out)]) == 0
     assert sorted(observations.read(out)["run"]) == ["new", "old"]
     assert not list(tmp_path.glob(".t.parquet.*.tmp"))  # the dead import's temporary is gone
+
+
+@pytest.mark.parametrize("point", ["writing", "renaming"])
+def test_a_benchmark_killed_while_writing_reruns_to_a_whole_file(
+    tmp_path, paper_table, monkeypatch, point
+):
+    """benchmark writes its method-selection cache, then its -o: killed writing either, the
+    previous -o stays byte for byte and the rerun writes the whole benchmark, removing the dead
+    run's temporaries."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # cold: no selection cached
+    spec = write_small_ladder(tmp_path, paper_table)
+    out = tmp_path / "bench.json"
+    out.write_text('{"previous": "benchmark"}\n')
+    args = ["benchmark", "--ladders", str(spec), "--methods", "paper,carry", "-q", "-o", str(out)]
+    for killed_writing in ("cache", "bench.json"):
+        before = out.read_bytes()
+        _killed(args, point)
+        assert out.read_bytes() == before
+        [tmp] = tmp_path.rglob(".*.tmp")
+        assert tmp.parent.name == ("selection" if killed_writing == "cache" else tmp_path.name)
+        assert main(args) == 0
+        document = read_json(out)
+        assert [ladder["name"] for ladder in document["ladders"]] == ["small"]
+        assert {row["method"] for row in document["predictions"]} == {"paper", "carry"}
+        assert not list(tmp_path.rglob(".*.tmp"))
 
 
 def test_a_write_removes_dead_writers_temporaries_only(tmp_path):
