@@ -148,6 +148,19 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
         raise LadderError(f"{path}: not a {what} ({exc})") from None
 
 
+def read_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
+    """A text file's non-blank lines with their numbers (UTF-8, a byte-order mark allowed);
+    LadderError naming the file when it is not UTF-8."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    yield number, line
+    except UnicodeDecodeError as exc:
+        raise LadderError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
 def read_table(path: str | os.PathLike, dtype: dict[str, type] | None = None) -> pd.DataFrame:
     """A table from Parquet or (optionally compressed) CSV, `dtype` for CSV columns; LadderError
     naming the file when it is missing, unreadable or names a column twice."""

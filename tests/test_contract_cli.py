@@ -1,10 +1,13 @@
 """The error contract, generated: every verb of the parser, each file it reads given in every
-malformed form (a byte-order mark, UTF-16, Latin-1, CRLF line ends, semicolons or tabs for
-commas, empty, a folder, a symlink loop, missing) and each path it writes given as a path that
-cannot or can hardly be written (a folder, a symlink loop, under a file, in a read-only or a
-missing folder). Each run either succeeds or says one line `error: ...` with exit code 2 and
-changes nothing; never a traceback or an internal error. A verb added to the parser without a
-line in INVOCATIONS fails `test_every_verb_has_an_invocation`."""
+malformed or unusual form (a byte-order mark, UTF-16, Latin-1, CRLF line ends, semicolons or
+tabs for commas, a symlink, in a folder '.a b', empty, a folder, a symlink loop, missing) and
+each path it writes given as a path that cannot or can hardly be written (a folder, a symlink
+loop, under a file, in a read-only folder, in new folders '.new folder/deeper'). Each run
+either succeeds or says one line `error: ...` with exit code 2 and changes nothing; never a
+traceback or an internal error. The readable forms (a BOM, CRLF, a symlink, a dotted folder
+with a space) of every kind of file succeed. A verb added to the parser without a line in
+INVOCATIONS fails `test_every_verb_has_an_invocation`. (Run as root, a read-only folder is
+writable: those cases then check the success path.)"""
 
 from __future__ import annotations
 
@@ -131,20 +134,27 @@ def _recode(text: str, how: str) -> bytes:
 
 
 RECODINGS = ("a byte-order mark", "UTF-16", "Latin-1", "CRLF line ends", "semicolons", "tabs")
-INPUTS = (*RECODINGS, "empty", "a folder", "a symlink loop", "missing")
+READABLE = ("a byte-order mark", "CRLF line ends", "a symlink", "in a folder '.a b'")
+INPUTS = (*RECODINGS, *READABLE[2:], "empty", "a folder", "a symlink loop", "missing")
 OUTPUTS = ("a folder", "a symlink loop", "under a file", "in a read-only folder", "in a new folder")
 
 
 def _bad_input(valid: Path, how: str, folder: Path) -> Path:
     """`valid`'s file made bad in `how` (one of INPUTS), under its own name in `folder`, beside
     copies of its companions (a spec's table, lm-eval's samples)."""
-    folder.mkdir()
+    if how == "in a folder '.a b'":  # a leading dot and a space
+        folder = folder / ".a b"
+    folder.mkdir(parents=True)
     for companion in valid.parent.iterdir():
         if companion.is_file() and companion != valid:
             shutil.copy(companion, folder / companion.name)
     path = folder / valid.name
     if how in RECODINGS:
         path.write_bytes(_recode(valid.read_text(encoding="utf-8"), how))
+    elif how == "a symlink":
+        path.symlink_to(valid)
+    elif how == "in a folder '.a b'":
+        shutil.copy(valid, path)
     elif how == "empty":
         path.write_bytes(b"")
     elif how == "a folder":
@@ -171,7 +181,7 @@ def _bad_output(name: str, how: str, folder: Path) -> Path:
         (folder / "ro").mkdir(mode=0o555)
         path = folder / "ro" / name
     else:
-        path = folder / "new" / "deeper" / name
+        path = folder / ".new folder" / "deeper" / name
     return path
 
 
@@ -226,7 +236,7 @@ def test_a_bad_path_is_one_line_or_works(valid, tmp_path, capsys, verb, invocati
         assert unchanged, err
 
 
-@pytest.mark.parametrize("how", ["a byte-order mark", "CRLF line ends"])
+@pytest.mark.parametrize("how", READABLE)
 @pytest.mark.parametrize(
     ("verb", "invocation", "slot"),
     [
@@ -241,6 +251,6 @@ def test_a_bad_path_is_one_line_or_works(valid, tmp_path, capsys, verb, invocati
         ("proxy predict", 0, 0),  # a proxy model
     ],
 )
-def test_a_byte_order_mark_or_crlf_is_read(valid, tmp_path, capsys, verb, invocation, slot, how):
+def test_a_readable_file_is_read(valid, tmp_path, capsys, verb, invocation, slot, how):
     code, err, _ = _run(valid, tmp_path, capsys, verb, invocation, slot, how)
     assert code == 0 and not err, err

@@ -27,7 +27,7 @@ from scipy.special import logsumexp
 
 from ladder.data.observations import validate
 from ladder.errors import LadderError
-from ladder.files import read_table
+from ladder.files import read_lines, read_table
 
 ACCURACY_METRICS = ("acc_norm", "acc")
 RESULTS_PREFIX = "results_"
@@ -169,23 +169,20 @@ def task_loss(samples_path: str | Path, metric: str) -> SampleMetrics:
     """The metrics of one samples file (SampleMetrics)."""
     path = Path(samples_path)
     losses, scores, soft_logs = [], [], []
-    with open(path, encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            source = f"{path}:{number}"
-            try:
-                sample = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LadderError(f"{source}: not JSON ({exc})") from exc
-            loglik, continuations = _choices(sample, source)
-            gold = _gold(sample, continuations, source)
-            size = len(answer_text(continuations[gold]).encode("utf-8"))
-            if size == 0:
-                raise LadderError(f"{source}: the correct continuation is empty")
-            losses.append(-loglik[gold] / (math.log(2) * size))
-            soft_logs.append(loglik[gold] - logsumexp(loglik))
-            scores.append(sample.get(metric))
+    for number, line in read_lines(path):
+        source = f"{path}:{number}"
+        try:
+            sample = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LadderError(f"{source}: not JSON ({exc})") from exc
+        loglik, continuations = _choices(sample, source)
+        gold = _gold(sample, continuations, source)
+        size = len(answer_text(continuations[gold]).encode("utf-8"))
+        if size == 0:
+            raise LadderError(f"{source}: the correct continuation is empty")
+        losses.append(-loglik[gold] / (math.log(2) * size))
+        soft_logs.append(loglik[gold] - logsumexp(loglik))
+        scores.append(sample.get(metric))
     if not losses:
         raise LadderError(f"{path}: no samples")
     score = None if None in scores else float(np.mean(scores))

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ladder.errors import LadderError
-from ladder.files import atomic_write
+from ladder.files import atomic_write, read_lines
 from ladder.spec.train import BUILTIN_CORPORA, TokenizerSpec, TrainSpec
 
 MIN_DOCSTRING_CHARS = 200
@@ -54,21 +54,13 @@ def read_documents(paths: Sequence[Path], field: str = "text") -> Iterator[str]:
     for path in paths:
         if not path.is_file():
             raise LadderError(f"{path}: no such file")
-        try:
-            if path.suffix in (".jsonl", ".json"):
-                yield from _json_lines(path, field)
-            else:
+        if path.suffix not in (".jsonl", ".json"):
+            try:
                 yield path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise LadderError(f"{path}: not UTF-8 text") from None
-
-
-def _json_lines(path: Path, field: str) -> Iterator[str]:
-    """The `field` of each line of a JSON Lines file (UTF-8, a byte-order mark allowed)."""
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
+            except UnicodeDecodeError:
+                raise LadderError(f"{path}: not UTF-8 text") from None
+            continue
+        for number, line in read_lines(path):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
