@@ -2,12 +2,12 @@
 malformed or unusual form (a byte-order mark, UTF-16, Latin-1, CRLF line ends, semicolons or
 tabs for commas, a symlink, in a folder '.a b', empty, a folder, a symlink loop, missing) and
 each path it writes given as a path that cannot or can hardly be written (a folder, a symlink
-loop, under a file, in a read-only folder, in new folders '.new folder/deeper'). Each run
-either succeeds or says one line `error: ...` with exit code 2 and changes nothing; never a
-traceback or an internal error. The readable forms (a BOM, CRLF, a symlink, a dotted folder
-with a space) of every kind of file succeed. A verb added to the parser without a line in
-INVOCATIONS fails `test_every_verb_has_an_invocation`. (Run as root, a read-only folder is
-writable: those cases then check the success path.)"""
+loop, under a file, in a read-only folder, in new folders '.new folder/deeper', one of its
+inputs: always refused). Each run either succeeds or says one line `error: ...` with exit code
+2 and changes nothing; never a traceback or an internal error. The readable forms (a BOM,
+CRLF, a symlink, a dotted folder with a space) of every kind of file succeed. A verb added to
+the parser without a line in INVOCATIONS fails `test_every_verb_has_an_invocation`. (Run as
+root, a read-only folder is writable: those cases then check the success path.)"""
 
 from __future__ import annotations
 
@@ -136,7 +136,14 @@ def _recode(text: str, how: str) -> bytes:
 RECODINGS = ("a byte-order mark", "UTF-16", "Latin-1", "CRLF line ends", "semicolons", "tabs")
 READABLE = ("a byte-order mark", "CRLF line ends", "a symlink", "in a folder '.a b'")
 INPUTS = (*RECODINGS, *READABLE[2:], "empty", "a folder", "a symlink loop", "missing")
-OUTPUTS = ("a folder", "a symlink loop", "under a file", "in a read-only folder", "in a new folder")
+OUTPUTS = (
+    "a folder",
+    "a symlink loop",
+    "under a file",
+    "in a read-only folder",
+    "in a new folder",
+    "one of its inputs",  # refused, always
+)
 
 
 def _bad_input(valid: Path, how: str, folder: Path) -> Path:
@@ -153,7 +160,7 @@ def _bad_input(valid: Path, how: str, folder: Path) -> Path:
         path.write_bytes(_recode(valid.read_text(encoding="utf-8"), how))
     elif how == "a symlink":
         path.symlink_to(valid)
-    elif how == "in a folder '.a b'":
+    elif how in ("in a folder '.a b'", "a copy"):
         shutil.copy(valid, path)
     elif how == "empty":
         path.write_bytes(b"")
@@ -206,11 +213,18 @@ def _snapshot(folder: Path) -> dict[Path, bytes | None]:
 
 def _run(valid, folder: Path, capsys, verb: str, invocation: int, slot: int, how: str):
     """Run a verb's invocation with the path at `slot` made bad in `how` (in folder/bad, the
-    other outputs in folder/out); (exit code, stderr, whether folder is as it was)."""
+    other outputs in folder/out; "one of its inputs": the output is the first input's path);
+    (exit code, stderr, whether folder is as it was)."""
+    template = INVOCATIONS[verb][invocation]
+    first = next(i for i, arg in enumerate(template) if arg.startswith("IN:"))
+    if how == "one of its inputs":  # a copy of the first input is also the output
+        same = _bad_input(valid[template[first][3:]], "a copy", folder / "bad")
     args = []
-    for i, arg in enumerate(INVOCATIONS[verb][invocation]):
+    for i, arg in enumerate(template):
         kind, _, name = arg.partition(":")
-        if i == slot and kind == "IN":
+        if how == "one of its inputs" and i in (first, slot):
+            arg = str(same)
+        elif i == slot and kind == "IN":
             arg = str(_bad_input(valid[name], how, folder / "bad"))
         elif i == slot:
             arg = str(_bad_output(name, how, folder / "bad"))
@@ -230,7 +244,7 @@ def _run(valid, folder: Path, capsys, verb: str, invocation: int, slot: int, how
 def test_a_bad_path_is_one_line_or_works(valid, tmp_path, capsys, verb, invocation, slot, how):
     code, err, unchanged = _run(valid, tmp_path, capsys, verb, invocation, slot, how)
     assert "Traceback" not in err and "internal error" not in err, err
-    assert code in (0, 2), err
+    assert code in ((2,) if how == "one of its inputs" else (0, 2)), err
     if code == 2:
         assert len(err.strip().splitlines()) == 1 and ": error: " in err, err
         assert unchanged, err
