@@ -1,6 +1,7 @@
 """The error contract, generated: every verb of the parser, each file it reads given in every
 malformed or unusual form (a byte-order mark, UTF-16, Latin-1, CRLF line ends, semicolons or
-tabs for commas, a symlink, in a folder '.a b', empty, a folder, a symlink loop, missing) and
+tabs for commas, a symlink, in a folder '.a b', empty, a folder, a symlink loop, missing; a
+table's cells NaN, infinite, 0, -1, 1e400, a word or empty, column by column) and
 each path it writes given as a path that cannot or can hardly be written (a folder, a symlink
 loop, under a file, in a read-only folder, in new folders '.new folder/deeper', one of its
 inputs: always refused). Each run either succeeds or says one line `error: ...` with exit code
@@ -146,6 +147,22 @@ OUTPUTS = (
 )
 
 
+CELLS = [  # a cell of the table's first row given another value
+    f"{column}={value}"
+    for column in ("run", "params", "tokens", "step", "task", "task_loss", "accuracy")
+    for value in ("nan", "inf", "0", "-1", "1e400", "word", "")
+]
+
+
+def _set_cell(text: str, how: str) -> str:
+    """A CSV's text with the first row's `column` set to `value` (how = column=value)."""
+    column, _, value = how.partition("=")
+    header, first, *rest = text.splitlines()
+    cells = first.split(",")
+    cells[header.split(",").index(column)] = value
+    return "\n".join([header, ",".join(cells), *rest]) + "\n"
+
+
 def _bad_input(valid: Path, how: str, folder: Path) -> Path:
     """`valid`'s file made bad in `how` (one of INPUTS), under its own name in `folder`, beside
     copies of its companions (a spec's table, lm-eval's samples)."""
@@ -158,6 +175,8 @@ def _bad_input(valid: Path, how: str, folder: Path) -> Path:
     path = folder / valid.name
     if how in RECODINGS:
         path.write_bytes(_recode(valid.read_text(encoding="utf-8"), how))
+    elif how in CELLS:
+        path.write_text(_set_cell(valid.read_text(encoding="utf-8"), how))
     elif how == "a symlink":
         path.symlink_to(valid)
     elif how in ("in a folder '.a b'", "a copy"):
@@ -199,6 +218,8 @@ def _cases() -> list[tuple[str, int, int, str]]:
         for i, args in enumerate(invocations):
             for slot, arg in enumerate(args):
                 forms = INPUTS if arg.startswith("IN:") else OUTPUTS
+                if arg == "IN:table":
+                    forms = (*forms, *CELLS)
                 if arg.startswith(("IN:", "OUT:", "DIR:")):
                     out += [(verb, i, slot, how) for how in forms]
     return out
