@@ -8,11 +8,12 @@ inputs: always refused). Each run either succeeds or says one line `error: ...` 
 2 and changes nothing; never a traceback or an internal error. The readable forms (a BOM,
 CRLF, a symlink, a dotted folder with a space) of every kind of file succeed. A verb added to
 the parser without a line in INVOCATIONS fails `test_every_verb_has_an_invocation`. (Run as
-root, a read-only folder is writable: those cases then check the success path.)"""
+root, a read-only folder is writable: those cases are skipped.)"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -37,14 +38,14 @@ INVOCATIONS: dict[str, list[list[str]]] = {
     ],
     "predict": [["IN:fit", "--params", "1e9", "--tokens", "1e11", "-o", "OUT:p.csv"]],
     "compare": [["IN:fit", "IN:fit", "-q", "-o", "OUT:c.json"]],
-    "plot": [["IN:fit", "--formats", "png", "--output-dir", "DIR:plots", "-q"]],
+    "plot": [["IN:fit", "--formats", "svg", "--output-dir", "DIR:plots", "-q"]],
     "noise": [["-c", "IN:spec", "--last-n", "2", "-o", "OUT:noise.json", "-q"]],
     "backtest": [["-c", "IN:spec", "--hold-out", "370M-5xC", "-o", "OUT:b.json", "-q"]],
-    "compute-vs-error": [["-c", "IN:spec", "--formats", "png", "--output-dir", "DIR:cve", "-q"]],
+    "compute-vs-error": [["-c", "IN:spec", "--formats", "svg", "--output-dir", "DIR:cve", "-q"]],
     "benchmark": [
         ["--ladders", "IN:spec", "--methods", "paper", "-o", "OUT:b.json", "-q"],
     ],
-    "report": [["IN:fit", "-c", "IN:spec", "--formats", "png", "--output-dir", "DIR:r", "-q"]],
+    "report": [["IN:fit", "-c", "IN:spec", "--formats", "svg", "--output-dir", "DIR:r", "-q"]],
     "train": [["-c", "IN:spec", "--dry-run", "--output-dir", "DIR:runs", "-q"]],
     "collect": [["-c", "IN:spec", "--tasks", "arc_easy_rc_0shot", "-o", "OUT:c.parquet", "-q"]],
     "import": [
@@ -263,6 +264,8 @@ def _run(valid, folder: Path, capsys, verb: str, invocation: int, slot: int, how
 
 @pytest.mark.parametrize(("verb", "invocation", "slot", "how"), _cases())
 def test_a_bad_path_is_one_line_or_works(valid, tmp_path, capsys, verb, invocation, slot, how):
+    if how == "in a read-only folder" and os.geteuid() == 0:
+        pytest.skip("root writes into a read-only folder: the case would repeat 'in a new folder'")
     code, err, unchanged = _run(valid, tmp_path, capsys, verb, invocation, slot, how)
     assert "Traceback" not in err and "internal error" not in err, err
     assert code in ((2,) if how == "one of its inputs" else (0, 2)), err
