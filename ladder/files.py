@@ -2,11 +2,10 @@
 
 Every output is written to a temporary file beside it and renamed into place, so a failed write
 leaves the previous file (and no temporary file) and a kill leaves the previous file and a
-temporary `.<name>.<random>.<pid>.tmp`, which the next write of that file removes once its
-writer is dead. An existing output that is not a regular file (a symlink, a device, a folder)
-is refused rather than replaced. JSON and CSV are read as UTF-8 with or without a byte-order
-mark.
-"""
+temporary `.<name>.<random>.<host>.<pid>.tmp`, which the next write of that file on that host
+removes once its writer is dead. An existing output that is not a regular file (a symlink, a
+device, a folder) is refused rather than replaced. JSON, text lines and CSV are read as UTF-8
+with or without a byte-order mark."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ import glob
 import json
 import math
 import os
+import socket
 import stat
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -75,7 +75,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
         raise LadderError(f"{path.parent}: cannot create the folder ({exc.strerror})") from None
     remove_stale_temporaries(path)
     try:
-        fd, name = tempfile.mkstemp(f".{os.getpid()}.tmp", f".{path.name}.", path.parent)
+        suffix = f".{socket.gethostname()}.{os.getpid()}.tmp"
+        fd, name = tempfile.mkstemp(suffix, f".{path.name}.", path.parent)
     except OSError as exc:
         raise LadderError(f"{path}: cannot be written ({exc.strerror})") from None
     os.close(fd)
@@ -98,21 +99,25 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
 
 def remove_stale_temporaries(path: Path) -> None:
     """Remove the temporary files of atomic writes of `path` whose writer is dead (killed
-    mid-write): named .<name>.<random>.<pid>.tmp, written by no living process."""
-    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid = tmp.name.removesuffix(".tmp").rpartition(".")[2]
-        if pid.isdigit() and not _alive(int(pid)):
+    mid-write): named .<name>.<random>.<host>.<pid>.tmp by a process of this host that no
+    longer runs (another host's, on a shared folder, are left alone)."""
+    prefix = f".{path.name}."
+    for tmp in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        writer = tmp.name[len(prefix) : -len(".tmp")].partition(".")[2]
+        host, _, pid = writer.rpartition(".")
+        if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
             with contextlib.suppress(OSError):
                 tmp.unlink()
 
 
 def _alive(pid: int) -> bool:
+    """Whether process `pid` runs on this host (another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process
-        return True
+        pass
     return True
 
 

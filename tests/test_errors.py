@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import warnings
@@ -396,18 +397,20 @@ def test_a_benchmark_killed_while_writing_reruns_to_a_whole_file(
 
 
 def test_a_write_removes_dead_writers_temporaries_only(tmp_path):
-    """Temporaries of a killed write (its pid gone) go; a living writer's, another file's and
-    files not named as temporaries stay."""
+    """Temporaries of a killed write (its pid gone on this host) go; a living writer's,
+    another host's, another file's and files not named as temporaries stay."""
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
+    host = socket.gethostname()
     names = {
-        f".fit.json.a1b2c3d4.{dead}.tmp": False,
-        f".fit.json.e5f6g7h8.{os.getpid()}.tmp": True,
-        f".other.json.a1b2c3d4.{dead}.tmp": True,
+        f".fit.json.a1b2c3d4.{host}.{dead}.tmp": False,
+        f".fit.json.e5f6g7h8.{host}.{os.getpid()}.tmp": True,
+        f".fit.json.a1b2c3d4.elsewhere.{dead}.tmp": True,  # another host's, on a shared folder
+        f".other.json.a1b2c3d4.{host}.{dead}.tmp": True,
         "fit.json.tmp": True,
     }
     for name in names:
