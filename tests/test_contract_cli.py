@@ -5,7 +5,7 @@ table's cells NaN, infinite, 0, -1, 1e400, a word or empty, column by column) an
 each path it writes given as a path that cannot or can hardly be written (a folder, a symlink
 loop, under a file, in a read-only folder, in new folders '.new folder/deeper', one of its
 inputs: always refused). Each run either succeeds or says one line `error: ...` with exit code
-2 and changes nothing; never a traceback or an internal error. The readable forms (a BOM,
+2 and changes nothing; never a traceback, an internal error or a changed input. The readable forms (a BOM,
 CRLF, a symlink, a dotted folder with a space) of every kind of file succeed. A verb added to
 the parser without a line in INVOCATIONS fails `test_every_verb_has_an_invocation`. (Run as
 root, a read-only folder is writable: those cases are skipped.)"""
@@ -266,7 +266,9 @@ def _run(valid, folder: Path, capsys, verb: str, invocation: int, slot: int, how
 def test_a_bad_path_is_one_line_or_works(valid, tmp_path, capsys, verb, invocation, slot, how):
     if how == "in a read-only folder" and os.geteuid() == 0:
         pytest.skip("root writes into a read-only folder: the case would repeat 'in a new folder'")
+    inputs = _snapshot(valid["table"].parent)
     code, err, unchanged = _run(valid, tmp_path, capsys, verb, invocation, slot, how)
+    assert _snapshot(valid["table"].parent) == inputs, err  # never a changed input
     assert "Traceback" not in err and "internal error" not in err, err
     assert code in ((2,) if how == "one of its inputs" else (0, 2)), err
     if code == 2:
