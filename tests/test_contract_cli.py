@@ -1,20 +1,23 @@
 """The error contract, generated: every verb of the parser, each file it reads given in every
 malformed or unusual form (a byte-order mark, UTF-16, Latin-1, CRLF line ends, semicolons or
 tabs for commas, a symlink, in a folder '.a b', empty, a folder, a symlink loop, missing; a
-table's cells NaN, infinite, 0, -1, 1e400, a word or empty, column by column) and
-each path it writes given as a path that cannot or can hardly be written (a folder, a symlink
-loop, under a file, in a read-only folder, in new folders '.new folder/deeper', one of its
-inputs: always refused). Each run either succeeds or says one line `error: ...` with exit code
-2 and changes nothing; never a traceback, an internal error or a changed input. The readable forms (a BOM,
-CRLF, a symlink, a dotted folder with a space) of every kind of file succeed. A verb added to
-the parser without a line in INVOCATIONS fails `test_every_verb_has_an_invocation`. (Run as
-root, a read-only folder is writable: those cases are skipped.)"""
+table's cells NaN, infinite, 0, -1, 1e400, a word or empty, column by column) and each path it
+writes given as a path that cannot or can hardly be written (a folder, a symlink loop, under a
+file, in a read-only folder, in new folders '.new folder/deeper', one of its inputs: always
+refused). Each run either succeeds or says one line `error: ...` with exit code 2 and changes
+nothing; never a traceback, an internal error or a changed input. The readable forms (a BOM,
+CRLF, a symlink, a dotted folder with a space) of every kind of file succeed, and every verb
+writes its outputs with a closed stdout. A verb added to the parser without a line in
+INVOCATIONS fails `test_every_verb_has_an_invocation`. (Run as root, a read-only folder is
+writable: those cases are skipped.)"""
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
+import sys
 import warnings
 from pathlib import Path
 
@@ -24,7 +27,7 @@ from conftest import ROOT, SMALL_FIT_RUNS, write_small_ladder
 
 from ladder.cli import build_parser, main
 
-RUNS = f"{SMALL_FIT_RUNS},370M-10xC"
+RUNS = f"{SMALL_FIT_RUNS},760M-10xC"
 FAST = ["--method", "paper", "--bootstrap", "0"]
 LM_EVAL = ROOT / "tests" / "data" / "lm-eval"
 RESULTS = next(LM_EVAL.glob("results_*.json")).name
@@ -40,13 +43,13 @@ INVOCATIONS: dict[str, list[list[str]]] = {
     "compare": [["IN:fit", "IN:fit", "-q", "-o", "OUT:c.json"]],
     "plot": [["IN:fit", "--formats", "svg", "--output-dir", "DIR:plots", "-q"]],
     "noise": [["-c", "IN:spec", "--last-n", "2", "-o", "OUT:noise.json", "-q"]],
-    "backtest": [["-c", "IN:spec", "--hold-out", "370M-5xC", "-o", "OUT:b.json", "-q"]],
+    "backtest": [["-c", "IN:spec", "--hold-out", "760M-5xC", "-o", "OUT:b.json", "-q"]],
     "compute-vs-error": [["-c", "IN:spec", "--formats", "svg", "--output-dir", "DIR:cve", "-q"]],
     "benchmark": [
         ["--ladders", "IN:spec", "--methods", "paper", "-o", "OUT:b.json", "-q"],
     ],
     "report": [["IN:fit", "-c", "IN:spec", "--formats", "svg", "--output-dir", "DIR:r", "-q"]],
-    "train": [["-c", "IN:spec", "--dry-run", "--output-dir", "DIR:runs", "-q"]],
+    "train": [["-c", "IN:train", "--dry-run", "--output-dir", "DIR:runs", "-q"]],
     "collect": [["-c", "IN:spec", "--tasks", "arc_easy_rc_0shot", "-o", "OUT:c.parquet", "-q"]],
     "import": [
         ["csv", "IN:table", "-o", "OUT:t.parquet"],
@@ -94,6 +97,8 @@ def _valid(folder: Path, table: pd.DataFrame) -> dict[str, Path]:
     spec = write_small_ladder(folder, table)
     files = {"table": folder / "t.csv", "spec": spec, "fit": folder / "fit.json"}
     assert main(["fit", "-c", str(files["spec"]), "-q", "-o", str(files["fit"])]) == 0
+    files["train"] = folder / "tiny.yaml"
+    shutil.copy(ROOT / "configs" / "tiny.yaml", files["train"])
     files["log"] = folder / "190M-1xC.csv"
     shutil.copy(ROOT / "tests" / "data" / "olmo-logs" / "190M-1xC.csv", files["log"])
     files["results"] = folder / RESULTS
@@ -106,11 +111,11 @@ def _valid(folder: Path, table: pd.DataFrame) -> dict[str, Path]:
     files["docs"] = folder / "docs.jsonl"
     files["docs"].write_text('{"text": "Un café, s\'il vous plaît."}\n' * 20, encoding="utf-8")
     files["records"] = folder / "records.csv"
-    rows = [f"{i},{3 * i + i % 2},{'ab'[i % 2]},é{i % 3}\n" for i in range(24)]
-    files["records"].write_text("proxy,y,group,note\n" + "".join(rows), encoding="utf-8")
+    rows = [f"{i},{3 * i + i % 2},{i % 5},{'ab'[i % 2]},é{i % 3}\n" for i in range(24)]
+    files["records"].write_text("proxy,y,f,group,note\n" + "".join(rows), encoding="utf-8")
     files["proxy"] = folder / "proxy.yaml"
     files["proxy"].write_text(
-        "# café\ntarget: y\nproxies: [proxy]\nfeatures: []\nregressors: [poly2]\ngrid: fast\n"
+        "# café\ntarget: y\nproxies: [proxy]\nfeatures: [f]\nregressors: [poly2]\ngrid: fast\n"
     )
     files["model"] = folder / "model.json"
     args = ["proxy", "fit", str(files["records"]), "-c", str(files["proxy"])]
@@ -283,6 +288,7 @@ def test_a_bad_path_is_one_line_or_works(valid, tmp_path, capsys, verb, invocati
         ("fit", 0, 0),  # an observation table
         ("fit", 1, 1),  # a ladder spec
         ("predict", 0, 0),  # a fit document
+        ("train", 0, 1),  # a spec with a train section
         ("import", 1, 1),  # an OLMo log
         ("import", 2, 3),  # lm-eval's side table
         ("prepare-data", 0, 0),  # JSON Lines documents
@@ -294,3 +300,47 @@ def test_a_bad_path_is_one_line_or_works(valid, tmp_path, capsys, verb, invocati
 def test_a_readable_file_is_read(valid, tmp_path, capsys, verb, invocation, slot, how):
     code, err, _ = _run(valid, tmp_path, capsys, verb, invocation, slot, how)
     assert code == 0 and not err, err
+
+
+class ClosedStdout(io.StringIO):
+    """A stdout whose reader has gone (`ladder ... | head -c 0`): every write and flush fails."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+REFUSED = {  # verbs that cannot work on these small inputs
+    "collect": "no trained runs",
+    "tune": "no trained model",
+    "proxy-tune generate": "no trained model",
+    "proxy-tune score": "no trained model",
+    "proxy-tune study": "no trained model",
+    "proxy ladder": "too few rungs to cross-validate",
+}
+
+
+@pytest.mark.parametrize(
+    ("verb", "invocation"),
+    [(verb, i) for verb, invocations in INVOCATIONS.items() for i in range(len(invocations))],
+)
+def test_a_closed_stdout_still_writes_the_outputs(
+    valid, tmp_path, capsys, monkeypatch, verb, invocation
+):
+    """Valid inputs, a reader gone before anything is printed: the verb works and writes
+    every output (but a dry run); a verb of REFUSED says why in one line."""
+    template = INVOCATIONS[verb][invocation]
+    outputs = [tmp_path / arg.partition(":")[2] for arg in template if arg[:4] in ("OUT:", "DIR:")]
+    args = [str(valid[arg[3:]]) if arg.startswith("IN:") else arg for arg in template]
+    args = [str(tmp_path / a.partition(":")[2]) if a[:4] in ("OUT:", "DIR:") else a for a in args]
+    monkeypatch.setattr(sys, "stdout", ClosedStdout())
+    code = main([*verb.split(), *args])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err, err
+    if verb in REFUSED:
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+    else:
+        assert code == 0, err
+        assert all(path.exists() for path in outputs) or "--dry-run" in template
