@@ -32,6 +32,33 @@ MULTIPLIERS = np.array([1, 2, 5, 10])  # and its D / 20 N
 TARGET = np.array([[13e9, 5e12]])  # where the synthetic laws are extrapolated to
 
 
+SMALL_FIT_RUNS = ",".join(
+    f"{size}-{k}xC" for size in ("190M", "370M", "760M") for k in (1, 2, 5, 10)
+).removesuffix(",760M-10xC")
+
+
+def write_small_ladder(folder: Path, table) -> Path:
+    """A one-task ladder spec `small.yaml` in `folder` over t.csv (HellaSwag, the last 8
+    checkpoints of 12 runs of the bundled table, 3 sizes: 11 fit runs and the target
+    760M-10xC), fitted by the paper's method without a bootstrap (a second); the description
+    has a non-ASCII letter."""
+    runs = [*SMALL_FIT_RUNS.split(","), "760M-10xC"]
+    part = table[(table["task"] == "hellaswag_val_rc_5shot") & table["run"].isin(runs)]
+    part = part.groupby("run").tail(8)
+    part.to_csv(folder / "t.csv", index=False)
+    target = part[part["run"] == "760M-10xC"].iloc[-1]
+    spec = folder / "small.yaml"
+    spec.write_text(
+        "name: small\ndescription: un petit café\ndata: t.csv\n"
+        f"fit: {{runs: [{SMALL_FIT_RUNS}], method: paper, bootstrap: 0}}\n"
+        f"targets: [{{name: big, params: {target['params']}, tokens: {target['tokens']}, "
+        "run: 760M-10xC}]\n"
+        "tasks: [{name: hellaswag, display: HellaSwag, source: hellaswag_val_rc_5shot}]\n",
+        encoding="utf-8",
+    )
+    return spec
+
+
 def ladder_grid() -> np.ndarray:
     """Rows of (N, D) of the synthetic ladder: every size at every multiplier."""
     n, m = np.meshgrid(SIZES, MULTIPLIERS, indexing="ij")

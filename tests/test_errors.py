@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import warnings
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, write_small_ladder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,7 @@ from ladder.api import fits_home, load_fit
 from ladder.cli import main
 from ladder.data import observations
 from ladder.errors import LadderError
+from ladder.files import read_json, write_json
 from ladder.spec.ladder import parse_spec
 
 TABLE = str(ROOT / "data" / "olmo-ladder.parquet")
@@ -44,6 +46,7 @@ def _files(tmp):
     columns = "run,params,tokens,step,task,task_loss\n"
     (tmp / "zero-tokens.csv").write_text(columns + "r,1,0,5,t,1\n")
     (tmp / "zero-loss.csv").write_text(columns + "r,1,1,1,t,0\n")
+    (tmp / "twice.csv").write_text(columns.replace("step", "task_loss") + "r,1,1,1,t,1\n")
     (tmp / "step-0.csv").write_text(columns + "a,1e6,0,0,t,2\nb,2e6,0,0,t,1.5\n")
     frame = pd.read_csv(tmp / "t.csv").assign(tokens=pd.to_datetime(["2026-01-01"]))
     frame.to_parquet(tmp / "dates.parquet")
@@ -112,6 +115,10 @@ CASES = {
     "fit runs at D = 0": (
         ["fit", "{tmp}/step-0.csv", "--fit-runs", "a,b", "--method", "paper", "--bootstrap", "0"],
         "fit run 'a' ends at D = 0 tokens",
+    ),
+    "a column named twice": (
+        ["fit", "{tmp}/twice.csv", "--fit-runs", "r"],
+        "twice.csv: column(s) 'task_loss' named twice",
     ),
     "tokens stored as dates": (
         ["fit", "{tmp}/dates.parquet", "--fit-runs", "r"],
@@ -364,6 +371,58 @@ def test_an_import_killed_while_writing_leaves_the_previous_table(tmp_path, poin
     assert out.read_bytes() == before
     assert observations.read(out)["run"].tolist() == ["old"]
     assert list(tmp_path.glob(".t.parquet.*.tmp"))
+    assert main(["import", "csv", str(tmp_path / "new.csv"), "-o", str(out)]) == 0
+    assert sorted(observations.read(out)["run"]) == ["new", "old"]
+    assert not list(tmp_path.glob(".t.parquet.*.tmp"))  # the dead import's temporary is gone
+
+
+@pytest.mark.parametrize("point", ["writing", "renaming"])
+def test_a_benchmark_killed_while_writing_reruns_to_a_whole_file(
+    tmp_path, paper_table, monkeypatch, point
+):
+    """benchmark writes its method-selection cache, then its -o: killed writing either, the
+    previous -o stays byte for byte and the rerun writes the whole benchmark, removing the dead
+    run's temporaries."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # cold: no selection cached
+    spec = write_small_ladder(tmp_path, paper_table)
+    out = tmp_path / "bench.json"
+    out.write_text('{"previous": "benchmark"}\n')
+    args = ["benchmark", "--ladders", str(spec), "--methods", "paper,carry", "-q", "-o", str(out)]
+    for killed_writing in ("cache", "bench.json"):
+        before = out.read_bytes()
+        _killed(args, point)
+        assert out.read_bytes() == before
+        [tmp] = tmp_path.rglob(".*.tmp")
+        assert tmp.parent.name == ("selection" if killed_writing == "cache" else tmp_path.name)
+        assert main(args) == 0
+        document = read_json(out)
+        assert [ladder["name"] for ladder in document["ladders"]] == ["small"]
+        assert {row["method"] for row in document["predictions"]} == {"paper", "carry"}
+        assert not list(tmp_path.rglob(".*.tmp"))
+
+
+def test_a_write_removes_dead_writers_temporaries_only(tmp_path):
+    """Temporaries of a killed write (its pid gone on this host) go; a living writer's,
+    another host's, another file's and files not named as temporaries stay."""
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    host = socket.gethostname()
+    names = {
+        f".fit.json.a1b2c3d4.{host}.{dead}.tmp": False,
+        f".fit.json.e5f6g7h8.{host}.{os.getpid()}.tmp": True,
+        f".fit.json.a1b2c3d4.elsewhere.{dead}.tmp": True,  # another host's, on a shared folder
+        f".other.json.a1b2c3d4.{host}.{dead}.tmp": True,
+        "fit.json.tmp": True,
+    }
+    for name in names:
+        (tmp_path / name).write_text("partial")
+    write_json(tmp_path / "fit.json", {"a": 1})
+    assert {name: (tmp_path / name).exists() for name in names} == names
+    assert read_json(tmp_path / "fit.json") == {"a": 1}
 
 
 def test_two_fits_writing_one_output_leave_one_complete_file(tmp_path):

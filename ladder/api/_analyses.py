@@ -271,7 +271,10 @@ def corpus_paths(ladders: Sequence[str] = ()) -> list[Path]:
     for item in ladders:
         path = Path(item)
         if path.is_dir():
-            out += sorted(path.rglob("*.yaml"))
+            found = sorted(path.rglob("*.yaml"))
+            if not found:
+                raise LadderError(f"{path}: a folder without ladder specs (*.yaml)")
+            out += found
         elif path.is_file():
             out.append(path)
         elif item in by_name:

@@ -28,7 +28,7 @@ from ladder.cli import (
     proxy_tuning,
     train,
 )
-from ladder.cli.common import HelpFormatter, Parser, check_output_apart, wrap
+from ladder.cli.common import HelpFormatter, Parser, check_output_apart, check_outputs, wrap
 from ladder.errors import LadderError, LadderWarning
 from ladder.spec.config import ValidationError, describe
 
@@ -118,6 +118,7 @@ def run_verb(args: argparse.Namespace) -> int:
             warnings.simplefilter("always", LadderWarning)  # each one shown, never raised
             warnings.showwarning = partial(show_warning, args.command, warnings.showwarning)
             check_output_apart(args)
+            check_outputs(args)
             return args.func(args)
     except (LadderError, ValidationError) as exc:  # ValidationError: a spec built in Python
         message = exc if isinstance(exc, LadderError) else describe(exc, "spec", None)

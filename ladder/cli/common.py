@@ -287,6 +287,21 @@ def input_paths(args: argparse.Namespace) -> Iterator[str]:
                 yield str(data)
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """Before any work (a fit of minutes should not end in a refusal): LadderError for an
+    --output or --output-dir that cannot be written, or a figure format that cannot be drawn."""
+    from ladder.files import check_output
+
+    if isinstance(getattr(args, "output", None), str):
+        check_output(args.output)
+    if isinstance(getattr(args, "output_dir", None), str):
+        check_output(args.output_dir, folder=True)
+    if isinstance(getattr(args, "formats", None), str):
+        from ladder.api import check_formats
+
+        check_formats(split(args.formats, "--formats"))
+
+
 def check_output_apart(args: argparse.Namespace) -> None:
     """LadderError when --output is one of the verb's inputs (it would be overwritten)."""
     output = getattr(args, "output", None)

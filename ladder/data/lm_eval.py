@@ -27,6 +27,7 @@ from scipy.special import logsumexp
 
 from ladder.data.observations import validate
 from ladder.errors import LadderError
+from ladder.files import read_lines, read_table
 
 ACCURACY_METRICS = ("acc_norm", "acc")
 RESULTS_PREFIX = "results_"
@@ -44,7 +45,7 @@ class Checkpoint:
 
 def _load_json(path: Path) -> dict:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LadderError(f"{path}: not an lm-eval results JSON file ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
@@ -93,10 +94,7 @@ def read_checkpoints(path: str | Path) -> dict[tuple[str, str], Checkpoint]:
     `model` and `revision` are matched against lm-eval's `pretrained=` and `revision=`.
     """
     path = Path(path)
-    try:
-        table = pd.read_csv(path, dtype={"model": str, "revision": str, "run": str})
-    except (OSError, ValueError) as exc:
-        raise LadderError(f"{path}: cannot be read as a CSV side table ({exc})") from exc
+    table = read_table(path, dtype={"model": str, "revision": str, "run": str})
     missing = [c for c in ("model", "run", "params", "tokens", "step") if c not in table.columns]
     if missing:
         raise LadderError(
@@ -189,23 +187,20 @@ def task_loss(samples_path: str | Path, metric: str) -> SampleMetrics:
     """The metrics of one samples file (SampleMetrics)."""
     path = Path(samples_path)
     losses, scores, soft_logs = [], [], []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            source = f"{path}:{number}"
-            try:
-                sample = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LadderError(f"{source}: not JSON ({exc})") from exc
-            loglik, continuations = _choices(sample, source)
-            gold = _gold(sample, continuations, source)
-            size = len(answer_text(continuations[gold]).encode("utf-8"))
-            if size == 0:
-                raise LadderError(f"{source}: the correct continuation is empty")
-            losses.append(-loglik[gold] / (math.log(2) * size))
-            soft_logs.append(loglik[gold] - logsumexp(loglik))
-            scores.append(sample.get(metric))
+    for number, line in read_lines(path):
+        source = f"{path}:{number}"
+        try:
+            sample = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LadderError(f"{source}: not JSON ({exc})") from exc
+        loglik, continuations = _choices(sample, source)
+        gold = _gold(sample, continuations, source)
+        size = len(answer_text(continuations[gold]).encode("utf-8"))
+        if size == 0:
+            raise LadderError(f"{source}: the correct continuation is empty")
+        losses.append(-loglik[gold] / (math.log(2) * size))
+        soft_logs.append(loglik[gold] - logsumexp(loglik))
+        scores.append(sample.get(metric))
     if not losses:
         raise LadderError(f"{path}: no samples")
     score = None if None in scores else float(np.mean(scores))

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ladder.data.observations import BITS_PER_BYTE, NATS_PER_TOKEN, validate
 from ladder.errors import LadderError
+from ladder.files import read_table
 from ladder.runs.rungs import multiplier_in_name
 from ladder.runs.sizes import tokens_for
 
@@ -72,12 +73,7 @@ def _numbers(log: pd.DataFrame, column: str, source: Path) -> np.ndarray:
 def read_run(path: str | Path, params: int) -> pd.DataFrame:
     """Convert one run's log into observation rows (see ladder.data.observations)."""
     path = Path(path)
-    if not path.is_file():
-        raise LadderError(f"{path}: no such file")
-    try:
-        log = pd.read_csv(path)
-    except Exception as exc:
-        raise LadderError(f"{path}: cannot be read as CSV ({exc})") from exc
+    log = read_table(path)
     run = path.stem
     if log.empty:
         raise LadderError(f"{path}: no rows (a header only): no evaluation to import")

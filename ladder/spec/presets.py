@@ -1,6 +1,7 @@
 """A method's spec (Method: a spec's `fit.methods` and per-task `method`) and the named methods
-`ladder fit --method` offers (ladder.fit.methods builds and fits them), and the names of the intermediate features they use: kept apart from the numerics so
-that the command line lists them without importing numpy, pandas or scipy."""
+`ladder fit --method` offers (ladder.fit.methods builds and fits them), and the names of the
+intermediate features they use: kept apart from the numerics so that the command line lists
+them without importing numpy, pandas or scipy."""
 
 from __future__ import annotations
 

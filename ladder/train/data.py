@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ladder.errors import LadderError
-from ladder.files import atomic_write
+from ladder.files import atomic_write, read_lines
 from ladder.spec.train import BUILTIN_CORPORA, TokenizerSpec, TrainSpec
 
 MIN_DOCSTRING_CHARS = 200
@@ -54,23 +54,20 @@ def read_documents(paths: Sequence[Path], field: str = "text") -> Iterator[str]:
     for path in paths:
         if not path.is_file():
             raise LadderError(f"{path}: no such file")
-        if path.suffix in (".jsonl", ".json"):
-            with path.open(encoding="utf-8") as handle:
-                for number, line in enumerate(handle, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError:
-                        raise LadderError(f"{path}:{number}: not a JSON object") from None
-                    if not isinstance(record, dict) or not isinstance(record.get(field), str):
-                        raise LadderError(f"{path}:{number}: no string field {field!r}")
-                    yield record[field]
-        else:
+        if path.suffix not in (".jsonl", ".json"):
             try:
-                yield path.read_text(encoding="utf-8")
+                yield path.read_text(encoding="utf-8-sig")
             except UnicodeDecodeError:
                 raise LadderError(f"{path}: not UTF-8 text") from None
+            continue
+        for number, line in read_lines(path):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                raise LadderError(f"{path}:{number}: not a JSON object") from None
+            if not isinstance(record, dict) or not isinstance(record.get(field), str):
+                raise LadderError(f"{path}:{number}: no string field {field!r}")
+            yield record[field]
 
 
 def tokenize(
