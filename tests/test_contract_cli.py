@@ -42,7 +42,14 @@ INVOCATIONS: dict[str, list[list[str]]] = {
     "predict": [["IN:fit", "--params", "1e9", "--tokens", "1e11", "-o", "OUT:p.csv"]],
     "compare": [["IN:fit", "IN:fit", "-q", "-o", "OUT:c.json"]],
     "plot": [["IN:fit", "--formats", "svg", "--output-dir", "DIR:plots", "-q"]],
-    "noise": [["-c", "IN:spec", "--last-n", "2", "-o", "OUT:noise.json", "-q"]],
+    "noise": [["-c", "IN:spec", "--last-n", "3", "-o", "OUT:noise.json", "-q"]],
+    "allocate": [["IN:fit", "--compute", "1e21", "-o", "OUT:a.csv"]],
+    "forecast": [
+        [
+            *("IN:curves", "--fit-runs", "190M-*,370M-1xC,760M-1xC", "--run", "370M-2xC"),
+            *("--until", "0.5", "-o", "OUT:f.json", "-q"),
+        ]
+    ],
     "backtest": [["-c", "IN:spec", "--hold-out", "760M-5xC", "-o", "OUT:b.json", "-q"]],
     "compute-vs-error": [["-c", "IN:spec", "--formats", "svg", "--output-dir", "DIR:cve", "-q"]],
     "benchmark": [
@@ -92,10 +99,15 @@ def test_every_verb_has_an_invocation():
 
 def _valid(folder: Path, table: pd.DataFrame) -> dict[str, Path]:
     """A valid file of each kind in `folder`: a small observation table and its spec, its fit,
-    an OLMo log, lm-eval results with their side table, documents, proxy records, spec and model."""
+    whole curves, an OLMo log, lm-eval results with their side table, documents, proxy records,
+    spec and model."""
     folder.mkdir(exist_ok=True)
     spec = write_small_ladder(folder, table)
     files = {"table": folder / "t.csv", "spec": spec, "fit": folder / "fit.json"}
+    files["curves"] = folder / "curves.csv"  # five runs' whole HellaSwag curves, thinned
+    runs = ["190M-1xC", "190M-2xC", "370M-1xC", "370M-2xC", "760M-1xC"]
+    curves = table[(table["task"] == "hellaswag_val_rc_5shot") & table["run"].isin(runs)]
+    curves[curves.groupby("run").cumcount() % 2 == 0].to_csv(files["curves"], index=False)
     assert main(["fit", "-c", str(files["spec"]), "-q", "-o", str(files["fit"])]) == 0
     files["train"] = folder / "tiny.yaml"
     shutil.copy(ROOT / "configs" / "tiny.yaml", files["train"])

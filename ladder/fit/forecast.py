@@ -178,6 +178,8 @@ def backtests(
         end = curve.rows.tail(opts.final_window)
         for fraction in fractions:
             seen = curve.rows.assign(observed=curve.rows["fraction"] <= fraction)
+            if seen["observed"].sum() < MIN_CHECKPOINTS:  # the table lacks the curve's start
+                continue
             cut = RunCurve(run, curve.params, seen)
             losses = _forecast_loss(law, others, cut, fraction, end)
             loss = float(losses.mean())
@@ -232,6 +234,12 @@ def forecast_task(
     ahead = run.rows[~run.rows["observed"]]
     loss = _forecast_loss(law, ladder_curves(points, frames, fit_runs), run, cut, ahead)
     residuals = backtests(points, frames, fit_runs, opts, sigmoid)
+    if residuals.empty:
+        raise LadderError(
+            f"no fit run has {MIN_CHECKPOINTS} checkpoints before {max(BACKTEST_FRACTIONS):.0%} "
+            "of its steps: the forecast's interval is calibrated on the fit runs cut there, "
+            "so the table needs their whole curves"
+        )
     loss_calibration = calibrate(residuals, opts.level)
     distance = np.maximum(np.log(ahead["fraction"].to_numpy() / cut), MIN_DISTANCE)
     band = _band(loss_calibration, loss, distance)

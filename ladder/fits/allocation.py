@@ -125,7 +125,7 @@ def format_allocation(fit: LadderFit, frame: pd.DataFrame, warnings: list[dict[s
             lines.append(
                 f"  {label:<{width}}{r.params:>10.3g}{r.tokens:>10.3g}{r.tokens_per_param:>10.3g}"
                 f"{as_unit(r.predicted, r.metric):>7}  {interval:<15}"
-                f"[{within}]"
+                + (f"[{within}]" if np.isfinite([r.params_low, r.params_high]).all() else "-")
             )
         lines.append("")
     if notes:

@@ -115,8 +115,10 @@ class Estimate:
 
     @property
     def covered(self) -> bool | None:
-        """Whether the actual lies inside the interval."""
-        return None if self.actual is None else bool(self.lower <= self.actual <= self.upper)
+        """Whether the actual lies inside the interval (None without an actual or interval)."""
+        if self.actual is None or not np.isfinite([self.lower, self.upper]).all():
+            return None
+        return bool(self.lower <= self.actual <= self.upper)
 
     def to_dict(self) -> dict[str, Any]:
         return {
