@@ -175,6 +175,7 @@ def test_slurm_launcher_trains_the_ladder_on_a_real_slurm(tmp_path, micro_spec, 
     rungs = ladder_plan(load_spec(config))
     script = (tmp_path / "runs" / rungs[0].name / "job.sbatch").read_text()
     assert "#SBATCH --job-name=ladder-d8-0.001xC" in script and "srun" in script
+    assert "nothing submitted" in capsys.readouterr().out
     assert main(["train", "-c", str(config), "-q"]) == 0
     out = capsys.readouterr().out
     assert out.count("submitted") == 2
