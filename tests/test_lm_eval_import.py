@@ -184,7 +184,14 @@ def test_bad_input_is_an_error_and_leaves_the_table(tmp_path, capsys, damage, ex
         damage(results)
     out = tmp_path / "lm.parquet"
     before = pd.DataFrame(
-        {"run": ["r"], "params": [1], "tokens": [1], "step": [1], "task": ["t"], "task_loss": [1.0]}
+        {
+            "run": ["r"],
+            "params": [2e8],
+            "tokens": [4e9],
+            "step": [1],
+            "task": ["t"],
+            "task_loss": [1.0],
+        }
     )
     observations.write(before, out)
     assert main(import_args(results, out, *extra)) == 2
