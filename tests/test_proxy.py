@@ -5,6 +5,7 @@ with one line."""
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pandas as pd
@@ -178,18 +179,24 @@ def test_fit_and_predict_from_the_command_line(tmp_path, capsys):
     assert np.sqrt(((out["predicted"] - out["y"]) ** 2).mean()) < 1.0
 
 
-def test_evaluate_from_the_command_line(tmp_path, capsys):
+@pytest.mark.parametrize("quiet", [True, False])
+def test_evaluate_from_the_command_line(tmp_path, capsys, monkeypatch, quiet):
     records = tmp_path / "records.csv"
     synthetic().to_csv(records, index=False)
     flags = ["--target", "y", "--proxies", "proxy", "--features", "noise_feature"]
     out = tmp_path / "eval.json"
     argv = ["proxy", "evaluate", str(records), *flags, "--grid", "fast", "--seeds", "2"]
-    assert main([*argv, "--setting", "lolo", "--groups", "group", "-q", "-o", str(out)]) == 0
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: bars unless -q
+    argv += ["--setting", "lolo", "--groups", "group", "-o", str(out)] + ["-q"] * quiet
+    assert main(argv) == 0
     document = json.loads(out.read_text())
     summary = document["results"][0]["summary"]
     assert summary["labels"] == 4 and summary["seeds"] == 2
     assert summary["ratio"] > 2  # the proxy explains y; the unrelated feature does not
-    assert "with proxies" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "with proxies" in captured.out
+    # 4 held-out groups x 2 seeds, each fitted with proxies and without
+    assert ("lolo xgb: 100%" in captured.err and "16/16" in captured.err) != quiet
 
 
 BAD = "y,proxy,feature,group\n" + "".join(f"{i},{i},{i % 3},{'ab'[i % 2]}\n" for i in range(12))
