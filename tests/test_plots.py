@@ -215,10 +215,21 @@ def test_no_text_overlaps_another_or_leaves_the_figure(fits, name, width):
 
 
 def test_text_is_8_to_10_points_at_the_final_size(paper_fit):
-    for width in ("page", "column"):
+    """8 to 10 points, but the legend's 6.5 at column width."""
+    for width, legend in (("page", 8), ("column", 6.5)):
         fig = drawn(FIGURES["chained"](paper_fit, width=width))
-        sizes = {t.get_fontsize() for t in texts(fig)}
+        entries = set(fig.legends[0].get_texts())
+        sizes = {t.get_fontsize() for t in texts(fig) if t not in entries}
         assert min(sizes) >= 8 and max(sizes) <= 10, sizes
+        assert {t.get_fontsize() for t in entries} == {legend}
+
+
+@pytest.mark.parametrize(("tasks", "most"), [(["mmlu"], 0.26), (None, 0.18)])
+def test_the_legend_takes_a_quarter_of_a_column_figure_at_most(paper_fit, tasks, most):
+    """At 8 pt the legend took 33% of a one-task column figure's height, 19% of all tasks'."""
+    fig = drawn(FIGURES["chained"](paper_fit, tasks=tasks, width="column"))
+    legend = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
+    assert legend.height / fig.bbox.height <= most
 
 
 def test_widths_and_task_subsets(paper_fit):
@@ -316,9 +327,9 @@ def test_every_drawing_verb_takes_tasks_width_and_formats():
     from ladder.cli import build_parser
 
     parser = build_parser()
-    for verb in ("plot", "report", "compute-vs-error"):
+    for verb in ("plot", "report", "compute-vs-error", "forecast --run 13B-5T"):
         flags = ["--tasks", "mmlu", "--width", "column", "--formats", "pdf", "--output-dir", "x"]
-        args = parser.parse_args([verb, *flags])
+        args = parser.parse_args([*verb.split(), *flags])
         assert (args.tasks, args.width, args.formats) == ("mmlu", "column", "pdf")
 
 

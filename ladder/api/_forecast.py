@@ -35,11 +35,15 @@ def forecast(
 
 
 def save_forecast_figure(
-    result: Forecast, output_dir: str | Path, formats: tuple[str, ...] = ("png",)
+    result: Forecast,
+    output_dir: str | Path,
+    formats: tuple[str, ...] = ("png",),
+    width: str = "page",
 ) -> list[Path]:
-    """The forecast figure (ladder.figures.forecast) as output_dir/forecast-<run>.<format>."""
+    """The forecast figure (ladder.figures.forecast) as output_dir/forecast-<run>.<format>,
+    `width` page (7 in) or column (3.3 in)."""
     from ladder.figures.forecast import plot_forecast
     from ladder.figures.plots import save
 
-    figure = plot_forecast(result.tasks, result.run)
+    figure = plot_forecast(result.tasks, result.run, width)
     return save(figure, Path(output_dir), f"forecast-{result.run}", formats)

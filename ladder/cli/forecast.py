@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ladder import api
+from ladder.cli.analyses import add_figure_args
 from ladder.cli.common import (
     add_ladder_args,
     add_output,
@@ -36,7 +37,7 @@ def register(sub: Any) -> None:
         [
             "ladder forecast --run 7B-4T --until 0.25",
             "ladder forecast -c configs/olmo-paper.yaml --run 1B-10xC --until 0.5 -o f.json",
-            "ladder forecast --run 13B-5T --until 0.1 --output-dir plots",
+            "ladder forecast --run 13B-5T --until 0.1 --output-dir plots --width column",
             "ladder forecast runs.csv --fit-runs 150M-1xC,300M-1xC,600M-1xC --run 1B-1xC",
         ],
     )
@@ -66,6 +67,7 @@ def register(sub: Any) -> None:
         "--tasks", help="comma-separated tasks, by name or display name in any case (default: all)"
     )
     forecast.add_argument("--output-dir", metavar="DIR", help="write the forecast's figure here")
+    add_figure_args(forecast, tasks=None)
     add_output(forecast, "write the forecast here (JSON)")
     add_quiet(forecast)
     forecast.set_defaults(func=run)
@@ -122,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         print(f"wrote {write_json(args.output, result.to_dict())}")
     if args.output_dir:
-        for path in api.save_forecast_figure(result, args.output_dir):
+        formats = tuple(split(args.formats, "--formats"))
+        for path in api.save_forecast_figure(result, args.output_dir, formats, args.width):
             print(f"wrote {path}")
     return 0

@@ -18,6 +18,7 @@ from ladder.figures.style import (
     GROUP_ORDER,
     LEGEND_MIN_COLUMNS,
     Grid,
+    legend_look,
     text_width,
     wrap,
 )
@@ -42,30 +43,35 @@ class LegendEntries:
             for title, entries in ((g, self.groups[g]) for g in order)
         ]
 
-    def draw(self, fig: Figure) -> tuple[Legend | None, int]:
-        """The legend below the panels, each group a bold heading over its entries (a long
-        group continues at the top of the next column), labels wider than a third of the
-        figure wrapped, in as few lines as fit the figure's width; returns it and its lines."""
+    def draw(self, fig: Figure) -> tuple[Legend | None, float, int]:
+        """The legend below the panels (text size and spacing: `legend_look`), each group a
+        bold heading over its entries (a long group continues at the top of the next column),
+        labels wider than a third of the figure wrapped, in as few lines as fit the figure's
+        width; returns it, its text size and its lines."""
+        fontsize, spacing_em = legend_look(fig.get_figwidth())
         if not self.groups:
-            return None, 0
-        fontsize = matplotlib.rcParams["legend.fontsize"]
+            return None, fontsize, 0
         rc = matplotlib.rcParams
         handle = (rc["legend.handlelength"] + rc["legend.handletextpad"]) * fontsize
         available = 0.95 * 72 * fig.get_figwidth()
         widest = available / LEGEND_MIN_COLUMNS - handle
         blocks = [
-            [(wrap(label, widest) if h is not None else label, h) for label, h in block]
+            [
+                (wrap(label, widest, size=fontsize) if h is not None else label, h)
+                for label, h in block
+            ]
             for block in self.ordered()
         ]
 
         def entry_width(entry: tuple[str, Artist | None]) -> float:
             weight = "bold" if entry[1] is None else "normal"
-            return handle + max(text_width(line, weight) for line in entry[0].split("\n"))
+            lines = entry[0].split("\n")
+            return handle + max(text_width(line, weight, fontsize) for line in lines)
 
         def lines(column: Sequence[tuple[str, Artist | None]]) -> int:
             return sum(label.count("\n") + 1 for label, _ in column)
 
-        spacing = rc["legend.columnspacing"] * fontsize
+        spacing = spacing_em * fontsize
         for rows in range(2, sum(len(b) for b in blocks) + 1):
             columns = pack(blocks, rows)
             widths = [max(entry_width(e) for e in column) for column in columns]
@@ -76,7 +82,12 @@ class LegendEntries:
         cells = [entry for column in columns for entry in [*column, *blank * (rows - len(column))]]
         handles = [h if h is not None else Line2D([], [], ls="none") for _, h in cells]
         legend = fig.legend(
-            handles, [label for label, _ in cells], loc="outside lower center", ncols=len(columns)
+            handles,
+            [label for label, _ in cells],
+            loc="outside lower center",
+            ncols=len(columns),
+            fontsize=fontsize,
+            columnspacing=spacing_em,
         )
         for text, (_, h) in zip(legend.get_texts(), cells, strict=True):
             if h is None:
@@ -88,7 +99,7 @@ class LegendEntries:
             ),
             0,
         )
-        return legend, height
+        return legend, fontsize, height
 
 
 def rank(entry: tuple[str, tuple[int, Artist]]) -> int:
@@ -117,8 +128,8 @@ def finish(layout: Grid, legend: LegendEntries, title: str) -> Figure:
     size = rc["figure.titlesize"]
     text = wrap(title, 0.95 * 72 * fig.get_figwidth(), rc["figure.titleweight"], size)
     fig.suptitle(text)
-    drawn, rows = legend.draw(fig)  # rows: lines of text
-    line = rc["legend.fontsize"] * (1.2 + rc["legend.labelspacing"]) / 72
+    drawn, fontsize, rows = legend.draw(fig)  # rows: lines of text
+    line = fontsize * (1.2 + rc["legend.labelspacing"]) / 72
     titles = (1.2 * (text.count("\n") + 1) + 0.8) * size / 72
     notes = layout.rows * layout.extra_title_lines * 1.2 * rc["axes.titlesize"] / 72
     fig.set_figheight(layout.body + notes + titles + rows * line + (0.1 if drawn else 0))

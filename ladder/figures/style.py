@@ -76,6 +76,7 @@ EXTRAPOLATED = ":"
 TARGET_COLORS = ("#d62728", "#ff7f0e", "#e377c2", "#8c564b", "#17becf", "#7f7f7f")
 NEUTRAL = "0.3"
 LEGEND_MIN_COLUMNS = 3  # a legend label wraps at this share of the figure's width
+COLUMN_LEGEND = (6.5, 0.8)  # the legend's text (points) and column spacing at column width
 RUNG_SIZE = 16  # points^2: a rung's marker in a scatter
 EDGE = {"edgecolors": "0.15", "linewidths": 0.3}
 
@@ -99,6 +100,15 @@ def figure_width(width: str) -> float:
     if width not in WIDTHS:
         raise LadderError(f"figure width {width!r}: page or column")
     return WIDTHS[width]
+
+
+def legend_look(inches: float) -> tuple[float, float]:
+    """The figure legend's text size in points and its column spacing in font sizes: the
+    style's on a page; COLUMN_LEGEND on a narrower figure (a column), where 8 pt text takes
+    a third to two fifths of a one- or two-panel figure's height."""
+    rc = matplotlib.rcParams
+    page = (rc["legend.fontsize"], rc["legend.columnspacing"])
+    return page if inches >= WIDTHS["page"] else COLUMN_LEGEND
 
 
 def text_width(text: str, weight: str = "normal", size: float | None = None) -> float:
