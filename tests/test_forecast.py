@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import MULTIPLIERS, SIZES
+from matplotlib.image import imread
 
 from ladder import api
 from ladder.cli import main
@@ -112,12 +113,13 @@ def test_cli_prints_the_forecast_and_writes_json_and_a_figure(synthetic, tmp_pat
     out, plots = tmp_path / "f.json", tmp_path / "plots"
     args = ["forecast", synthetic, "--fit-runs", ",".join(FIT_RUNS), "--tasks", "synth"]
     args += ["--run", "big", "--until", "0.5", "-o", str(out), "--output-dir", str(plots), "-q"]
-    assert main(args) == 0
+    assert main([*args, "--width", "column", "--formats", "png"]) == 0
     text = capsys.readouterr().out
     assert "forecast of big: checkpoints to step 60000 of 120000 (50%)" in text
     document = json.loads(out.read_text())
     assert document["tasks"]["synth"]["forecast"][-1]["step"] == document["end_step"] == 120000
-    assert (plots / "forecast-big.png").stat().st_size > 10_000
+    assert [p.name for p in plots.iterdir()] == ["forecast-big.png"]
+    assert imread(plots / "forecast-big.png").shape[1] == 990  # 3.3 in at 300 dpi
 
 
 @pytest.mark.parametrize(

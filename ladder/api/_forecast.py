@@ -3,6 +3,7 @@ schedule, from its checkpoints so far and the ladder (ladder.fit.forecast_runs).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,11 +40,13 @@ def save_forecast_figure(
     output_dir: str | Path,
     formats: tuple[str, ...] = ("png",),
     width: str = "page",
+    labels: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """The forecast figure (ladder.figures.forecast) as output_dir/forecast-<run>.<format>,
-    `width` page (7 in) or column (3.3 in)."""
+    `width` page (7 in) or column (3.3 in), panels titled by `labels` (task name -> display
+    name: LadderSpec.task_labels)."""
     from ladder.figures.forecast import plot_forecast
     from ladder.figures.plots import save
 
-    figure = plot_forecast(result.tasks, result.run, width)
+    figure = plot_forecast(result.tasks, result.run, width, labels)
     return save(figure, Path(output_dir), f"forecast-{result.run}", formats)

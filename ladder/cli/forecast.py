@@ -125,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {write_json(args.output, result.to_dict())}")
     if args.output_dir:
         formats = tuple(split(args.formats, "--formats"))
-        for path in api.save_forecast_figure(result, args.output_dir, formats, args.width):
+        labels = spec.task_labels()
+        for path in api.save_forecast_figure(result, args.output_dir, formats, args.width, labels):
             print(f"wrote {path}")
     return 0

@@ -29,9 +29,15 @@ FORECAST = "#d62728"
 
 
 @styled
-def plot_forecast(forecasts: Mapping[str, TaskForecast], run: str, width: str = "page") -> Figure:
+def plot_forecast(
+    forecasts: Mapping[str, TaskForecast],
+    run: str,
+    width: str = "page",
+    labels: Mapping[str, str] | None = None,
+) -> Figure:
     """Accuracy (in points) against tokens D for each task of a run's forecast (task loss where
-    the task has no accuracy)."""
+    the task has no accuracy), each panel titled by the task's display name in `labels`
+    (task name -> display name, as every figure titles a task; default: the name)."""
     layout = grid(len(forecasts), width)
     legend = LegendEntries()
     for ax, f in zip(layout.axes, forecasts.values(), strict=True):
@@ -57,7 +63,7 @@ def plot_forecast(forecasts: Mapping[str, TaskForecast], run: str, width: str = 
         log_x(ax)
         if metric == "accuracy":
             accuracy_y(ax)
-    panel_titles(layout, [(name, ()) for name in forecasts])
+    panel_titles(layout, [((labels or {}).get(name, name), ()) for name in forecasts])
     layout.label("tokens D", "accuracy (%)" if metric == "accuracy" else "task loss (bpb)")
     legend.add("curves", "observed", Line2D([], [], color=OBSERVED))
     legend.add("curves", "forecast", Line2D([], [], color=FORECAST, ls=EXTRAPOLATED), 1)
