@@ -5,6 +5,7 @@ quantile of the ladder's backtests, and bad input is one line with exit status 2
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from matplotlib.image import imread
 
 from ladder import api
 from ladder.cli import main
+from ladder.figures.forecast import plot_forecast
 from ladder.fit.calibration import calibrate
 from ladder.fit.forecast_runs import Forecast
 from ladder.fit.points import lr_areas
@@ -187,3 +189,14 @@ def test_fit_sets_a_targets_forecast_from_its_checkpoints(tmp_path):
     assert p.forecast.lower < p.forecast.predicted < p.forecast.upper
     again = api.load_fit(api.save_fit(fit, tmp_path / "fit.json"))
     assert again.tasks["piqa"].predictions["13B-5T"].forecast == p.forecast
+
+
+def test_figure_leaves_out_step_0_and_titles_by_display_name(forecast):
+    """Step 0 (no place on a log axis) stretched the accuracy axis down to chance."""
+    synth = forecast.tasks["synth"]
+    start = synth.observed.iloc[:1].assign(step=0, tokens=0, accuracy=0.0)
+    observed = pd.concat([start, synth.observed])
+    fig = plot_forecast({"synth": replace(synth, observed=observed)}, "big", labels={"synth": "S"})
+    low = min(observed["accuracy"].iloc[1:].min(), synth.table["accuracy_lower"].min())
+    assert fig.axes[0].get_ylim()[0] > low - 0.1
+    assert fig.axes[0].get_title() == "S"

@@ -43,6 +43,7 @@ def plot_forecast(
     for ax, f in zip(layout.axes, forecasts.values(), strict=True):
         metric = "accuracy" if "accuracy" in f.table else "loss"
         seen = f.observed.dropna(subset=[metric])
+        seen = seen[seen["tokens"] > 0]  # step 0 has no place on a log axis, nor in its y range
         ax.plot(seen["tokens"], seen[metric], color=OBSERVED, lw=1)
         ahead = f.table
         ax.fill_between(
