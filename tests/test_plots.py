@@ -18,7 +18,7 @@ from matplotlib.markers import MarkerStyle
 from ladder import api
 from ladder.cli import main
 from ladder.errors import LadderError
-from ladder.figures.analyses import plot_compute_vs_error, plot_noise
+from ladder.figures.analyses import plot_benchmark, plot_compute_vs_error, plot_noise
 from ladder.figures.plots import FIGURES
 from ladder.figures.style import (
     MULTIPLIER_MARKERS,
@@ -363,3 +363,18 @@ def test_compute_vs_error_follows_the_convention():
 def test_the_style_file_ships_in_the_package():
     assert STYLE.is_file() and STYLE.parent.name == "figures"
     assert "pdf.fonttype: 42" in STYLE.read_text()
+
+
+def test_benchmark_draws_the_log_distance_on_a_linear_axis():
+    """ln(distance) on a log axis showed 0.7 and 4.5 with one tick, 10^0, between them."""
+    rows = pd.DataFrame(
+        {
+            "ladder": ["a", "a", "b", "b"],
+            "method": ["auto", "carry"] * 2,
+            "distance": [0.7, 0.7, 4.5, 4.5],
+            "rel_error": [0.01, 0.05, 0.02, 0.2],
+            "covered": [True, False, True, True],
+        }
+    )
+    error_ax = plot_benchmark(rows, "column").axes[0]
+    assert error_ax.get_xscale() == "linear" and error_ax.get_yscale() == "log"
