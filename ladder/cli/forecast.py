@@ -81,28 +81,29 @@ def _actual(value: float, digits: int) -> str:
     return "-" if value != value else f"{value:.{digits}f}"
 
 
-def format_forecast(result: Forecast) -> str:
-    """The forecast as text: per task its end-of-schedule row (and three later steps)."""
+ACCURACY_COLUMNS = ("accuracy", "accuracy_lower", "accuracy_upper", "actual_accuracy")
+
+
+def format_forecast(result: Forecast, labels: dict[str, str]) -> str:
+    """The forecast as text: per task (by its label) its end-of-schedule row and three earlier
+    steps ahead; accuracy in points, like every verb's tables."""
     lines = [
         f"forecast of {result.run}: checkpoints to step {result.cut_step} of {result.end_step} "
         f"({result.cut_step / result.end_step:.0%}); learning rates: {result.rates}",
         f"{'task':<14} {'step':>8}  {'task loss (bpb) [95%]':<25} {'actual':>6}  "
-        f"{'accuracy [95%]':<22} {'actual':>6}",
+        f"{'accuracy [95%]':<19} {'actual':>6}",
     ]
     for name, forecast in result.tasks.items():
         table = forecast.table
         picks = sorted({round(q * (len(table) - 1)) for q in (0.25, 0.5, 0.75, 1.0)})
         for _, row in table.iloc[picks].iterrows():
-            accuracy = (
-                _cell(row["accuracy"], row["accuracy_lower"], row["accuracy_upper"], 3)
-                if "accuracy" in row
-                else "-"
-            )
+            points = [100 * row.get(k, float("nan")) for k in ACCURACY_COLUMNS]
+            accuracy = _cell(*points[:3], 1) if "accuracy" in row else "-"
             lines.append(
-                f"{name:<14} {int(row['step']):>8}  "
+                f"{labels.get(name, name):<14} {int(row['step']):>8}  "
                 f"{_cell(row['loss'], row['loss_lower'], row['loss_upper'], 4):<25} "
-                f"{_actual(row['actual_loss'], 4):>6}  {accuracy:<22} "
-                f"{_actual(row.get('actual_accuracy', float('nan')), 3):>6}"
+                f"{_actual(row['actual_loss'], 4):>6}  {accuracy:<19} "
+                f"{_actual(points[3], 1):>6}"
             )
     return "\n".join(lines)
 
@@ -120,12 +121,12 @@ def run(args: argparse.Namespace) -> int:
         table,
         progress=progress(args),
     )
-    print(format_forecast(result))
+    labels = spec.task_labels()
+    print(format_forecast(result, labels))
     if args.output:
         print(f"wrote {write_json(args.output, result.to_dict())}")
     if args.output_dir:
         formats = tuple(split(args.formats, "--formats"))
-        labels = spec.task_labels()
         for path in api.save_forecast_figure(result, args.output_dir, formats, args.width, labels):
             print(f"wrote {path}")
     return 0
