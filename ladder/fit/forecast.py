@@ -61,9 +61,10 @@ class TaskForecast:
 @dataclass(frozen=True)
 class RunCurve:
     """A run's rows at every step known or forecast: step, tokens, fraction (step / the
-    schedule's last step), s1 and share (ladder.fit.points.lr_areas), learning_rate, the task's
-    feature and accuracy (NaN where the table has no such checkpoint); `observed` marks the
-    rows a forecast may use, the others are forecast (and scored where they have values)."""
+    schedule's last step), the LR-aware law's S1 and R (ladder.fit.points.lr_areas),
+    learning_rate, the task's feature and accuracy (NaN where the table has no such
+    checkpoint); `observed` marks the rows a forecast may use, the others are forecast (and
+    scored where they have values)."""
 
     name: str
     params: float
@@ -84,9 +85,14 @@ def _law(
     )
 
 
+def _law_x(params: float, rows: pd.DataFrame) -> np.ndarray:
+    """The LR-aware law's rows (N, S1, R) at a run's rows."""
+    inputs = list(LRPowerLaw.inputs[1:])
+    return np.column_stack([np.full(len(rows), params), rows[inputs].to_numpy(dtype=float)])
+
+
 def _residuals(law: LRPowerLaw, params: float, rows: pd.DataFrame) -> np.ndarray:
-    x = np.column_stack([np.full(len(rows), params), rows["s1"], rows["share"]])
-    return np.log(rows["feature"].to_numpy(dtype=float) / law.predict(x))
+    return np.log(rows["feature"].to_numpy(dtype=float) / law.predict(_law_x(params, rows)))
 
 
 def _window(rows: pd.DataFrame, cut: float) -> np.ndarray:
@@ -124,8 +130,7 @@ def _forecast_loss(
         raise LadderError("no checkpoint observed after the learning rate's peak")
     own = _residuals(law, run.params, observed)[window].mean()
     shift = own - _bias(law, ladder, cut, ahead["fraction"].to_numpy())
-    x = np.column_stack([np.full(len(ahead), run.params), ahead["s1"], ahead["share"]])
-    return law.predict(x) * np.exp(shift)
+    return law.predict(_law_x(run.params, ahead)) * np.exp(shift)
 
 
 def _accuracy(sigmoid: Sigmoid, run: RunCurve, cut: float, loss: np.ndarray) -> np.ndarray:
@@ -144,7 +149,7 @@ def ladder_curves(
     points: TaskPoints, frames: FeatureFrames, runs: Sequence[str]
 ) -> dict[str, RunCurve]:
     """The fit runs' whole curves (every checkpoint observed) as RunCurves."""
-    areas = frames.curves("lr").rename(columns={"S1": "s1", "R": "share"})
+    areas = frames.curves("lr")
     frame = points.frame[points.frame["run"].isin(runs)].merge(areas, on=["run", "step"])
     curves = {}
     for run, rows in frame.groupby("run", sort=False):
@@ -184,13 +189,12 @@ def backtests(
             losses = _forecast_loss(law, others, cut, fraction, end)
             loss = float(losses.mean())
             actual = _end(curve.rows, "feature", opts.final_window)
-            x = end[["params", "s1", "share"]].to_numpy(dtype=float)
             row = {
                 "run": run,
                 "fraction": fraction,
                 "distance": float(np.log(1 / fraction)),
                 "loss": loss,
-                "law_loss": float(law.predict(x).mean()),
+                "law_loss": float(law.predict(_law_x(curve.params, end)).mean()),
                 "actual_loss": actual,
                 "log_ratio": float(np.log(loss / actual)),
             }
@@ -317,12 +321,12 @@ def run_curve(
     ).sort_values("step", ignore_index=True)
     grid = np.arange(1, end_step + 1)
     rate = np.interp(grid, np.append(0.0, rate_steps), np.append(0.0, rate_values))
-    s1, share = lr_areas(grid, grid * tokens_per_step, rate)
+    s1, share = lr_areas(grid, grid * tokens_per_step, rate)  # LRPowerLaw's S1 and R
     at = np.clip(rows["step"].to_numpy(dtype=int), 1, end_step) - 1
     rows = rows.assign(
         fraction=rows["step"] / end_step,
-        s1=s1[at],
-        share=share[at],
+        S1=s1[at],
+        R=share[at],
         learning_rate=rate[at],
         observed=rows["step"] <= cut_step,
     )
