@@ -19,7 +19,7 @@ from ladder.figures.forecast import plot_forecast
 from ladder.fit.calibration import calibrate
 from ladder.fit.forecast_runs import Forecast
 from ladder.fit.points import lr_areas
-from ladder.runs.schedule import cosine_rates
+from ladder.runs.rates import RateSchedule
 
 TOKENS_PER_STEP = 2e7
 TRUTH = {"E": 0.5, "A": np.exp(4.0), "alpha": 0.3, "B": np.exp(5.0), "beta": 0.25, "C": 0.3}
@@ -159,7 +159,10 @@ def test_help_has_examples(capsys):
 
 
 def test_cosine_rates_warm_up_and_decay_to_the_floor():
-    rates = cosine_rates([0, 50, 100, 550, 1000], 1000, 100, 0.1)
+    """The spec's cosine train schedule as forecast stands it in: warm-up steps, then a cosine
+    to the floor at the end step (OLMo-core's CosWithWarmup)."""
+    cosine = RateSchedule("cosine", warmup=100, floor=0.1, steps=1000)
+    rates = cosine.rates([0, 50, 100, 550, 1000], 1000)
     assert rates == pytest.approx([0.0, 0.5, 1.0, 0.55, 0.1])
 
 

@@ -19,7 +19,7 @@ from ladder.fit.forecast import MIN_CHECKPOINTS, TaskForecast, forecast_task, ru
 from ladder.fit.points import FeatureFrames, task_points
 from ladder.fits.fit import TaskFit
 from ladder.laws.bootstrap import Estimate
-from ladder.runs.schedule import cosine_rates
+from ladder.runs.rates import RateSchedule
 from ladder.spec.ladder import LadderSpec
 
 SCHEDULE_POINTS = 2000  # steps at which a cosine schedule is evaluated (interpolated between)
@@ -100,9 +100,10 @@ def run_rates(
         warmup_steps = round(warmup_steps / tokens_per_step)
     fraction = spec.train.final_lr_fraction
     steps = np.unique(np.linspace(0, end_step, SCHEDULE_POINTS + 1).round().astype(int))
-    rates = cosine_rates(steps, end_step, warmup_steps, fraction)
+    cosine = RateSchedule("cosine", warmup=warmup_steps, floor=fraction, steps=end_step)
+    rates = cosine.rates(steps, end_step)
     about = f"cosine, {warmup_steps} warm-up steps, to {fraction:g} x peak at step {end_step}"
-    return (steps, np.array(rates)), about
+    return (steps, rates), about
 
 
 def forecast_run(

@@ -255,21 +255,3 @@ def schedule_columns(rung: RungPlan, step: int) -> dict[str, float | str]:
     """The observation columns that say where step `step` is in the run's schedule:
     learning_rate (AdamW's, of that step's update) and lr_phase (one of observations.LR_PHASES)."""
     return {"learning_rate": learning_rate_at(rung, step), "lr_phase": phase_at(rung, step)}
-
-
-def cosine_rates(
-    steps: Sequence[int], end_step: int, warmup_steps: int, final_lr_fraction: float
-) -> list[float]:
-    """The learning rate relative to the peak at `steps` of a cosine run (OLMo-core's
-    CosWithWarmup: linear warm-up over `warmup_steps`, cosine decay to final_lr_fraction x
-    peak at `end_step`), for a run whose logged rates are unknown (`ladder forecast`)."""
-    import logging
-
-    quiet = logging.getLogger("olmo_core.nn.attention.te_attn_api")  # its import warns on CPU
-    level, quiet.level = quiet.level, logging.ERROR
-    try:
-        from olmo_core.optim import CosWithWarmup
-    finally:
-        quiet.setLevel(level)
-    schedule = CosWithWarmup(warmup=warmup_steps, alpha_f=final_lr_fraction)
-    return [float(schedule.get_lr(1.0, int(step), end_step)) for step in steps]
